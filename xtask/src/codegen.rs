@@ -76,7 +76,11 @@ fn render(schema: &Schema) -> Result<String, String> {
         let _ = writeln!(out, "pub mod {} {{", group.module);
         for constant in &group.values {
             doc(&mut out, &format!("`{}`: {}", constant.value, constant.doc));
-            let _ = writeln!(out, "pub const {}: &str = {:?};", constant.rust, constant.value);
+            let _ = writeln!(
+                out,
+                "pub const {}: &str = {:?};",
+                constant.rust, constant.value
+            );
         }
         out.push_str("}\n");
     }
@@ -125,7 +129,10 @@ fn render_entity(out: &mut String, schema: &Schema, entity: &Entity) -> Result<(
         .zip(&types)
         .all(|(property, ty)| property.optional || has_default(schema, ty));
     out.push('\n');
-    doc(out, &format!("{}\n\nGraph type: `{}`.", entity.doc, entity.graph));
+    doc(
+        out,
+        &format!("{}\n\nGraph type: `{}`.", entity.doc, entity.graph),
+    );
     let _ = writeln!(
         out,
         "#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize{})]\npub struct {} {{",

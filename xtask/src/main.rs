@@ -27,7 +27,9 @@ fn main() -> ExitCode {
         ["codegen"] => codegen::run(codegen::Mode::Write),
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
         ["release", "--dry-run"] => release::dry_run(),
-        ["release", ..] => Err("only `release --dry-run` exists: publishing is done by hand after it passes".into()),
+        ["release", ..] => Err(
+            "only `release --dry-run` exists: publishing is done by hand after it passes".into(),
+        ),
         ["ci"] => ci::run(),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");

@@ -44,7 +44,10 @@ pub fn dry_run() -> Result<(), String> {
         }
     }
     if !problems.is_empty() {
-        return Err(format!("release checks failed:\n  {}", problems.join("\n  ")));
+        return Err(format!(
+            "release checks failed:\n  {}",
+            problems.join("\n  ")
+        ));
     }
     let order = publish_order(&publishable)?;
     eprintln!("publish order: {}", order.join(" -> "));
@@ -74,10 +77,7 @@ fn read_packages() -> Result<Vec<Package>, String> {
     let packages = metadata["packages"]
         .as_array()
         .ok_or("cargo metadata has no packages")?;
-    let names: BTreeSet<&str> = packages
-        .iter()
-        .filter_map(|p| p["name"].as_str())
-        .collect();
+    let names: BTreeSet<&str> = packages.iter().filter_map(|p| p["name"].as_str()).collect();
     Ok(packages
         .iter()
         .map(|package| describe(package, &names))
@@ -172,7 +172,10 @@ mod tests {
 
     #[test]
     fn dependencies_are_published_before_dependents() {
-        let facade = package("graph-upload", &["graph-upload-transport", "graph-upload-ranges"]);
+        let facade = package(
+            "graph-upload",
+            &["graph-upload-transport", "graph-upload-ranges"],
+        );
         let transport = package("graph-upload-transport", &["graph-upload-models"]);
         let models = package("graph-upload-models", &[]);
         let ranges = package("graph-upload-ranges", &[]);

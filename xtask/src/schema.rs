@@ -107,7 +107,10 @@ impl Schema {
 
     /// Resolves a type name (`list<T>`, a primitive, or an enum/entity of this schema).
     pub fn resolve(&self, name: &str) -> Result<Type, String> {
-        if let Some(inner) = name.strip_prefix("list<").and_then(|rest| rest.strip_suffix('>')) {
+        if let Some(inner) = name
+            .strip_prefix("list<")
+            .and_then(|rest| rest.strip_suffix('>'))
+        {
             return Ok(Type::List(Box::new(self.resolve(inner)?)));
         }
         Ok(match name {

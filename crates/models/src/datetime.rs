@@ -102,8 +102,9 @@ impl FromStr for GraphDateTime {
         if let Ok(value) = OffsetDateTime::parse(text, &Rfc3339) {
             return Ok(GraphDateTime::new(value));
         }
-        let without_offset =
-            format_description!("[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]");
+        let without_offset = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
         PrimitiveDateTime::parse(text, without_offset)
             .map(|value| GraphDateTime(value.assume_utc()))
             .map_err(|error| DateTimeParseError {
@@ -171,7 +172,12 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for text in ["", "yesterday", "2020-13-45T99:99:99Z", "2020-10-25T02:19:38.Z"] {
+        for text in [
+            "",
+            "yesterday",
+            "2020-13-45T99:99:99Z",
+            "2020-10-25T02:19:38.Z",
+        ] {
             assert!(text.parse::<GraphDateTime>().is_err(), "{text}");
         }
     }

@@ -55,3 +55,8 @@ pub const PRINT_MAX_FRAGMENT_SIZE: u64 = 10 * 1024 * 1024;
 pub const TODO_INLINE_ATTACHMENT_LIMIT: u64 = 3 * 1000 * 1000;
 /// The `@odata.type` of a To Do file attachment in create requests.
 pub const TASK_FILE_ATTACHMENT_ODATA_TYPE: &str = "#microsoft.graph.taskFileAttachment";
+
+/// The README's examples, compiled and run as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,9 +1,9 @@
 //! Property tests: sizes from 0 to 2^53 round-trip, and no input makes a parser panic.
 
 use graph_upload_models::{
-    AttachmentInfo, AttachmentType, AttachmentUploadSessionRequest, GraphDateTime,
-    GraphErrorBody, PrintDocumentUploadProperties, PrintJob, PrintUploadSessionRequest,
-    UploadSession, UploadSessionStatus,
+    AttachmentInfo, AttachmentType, AttachmentUploadSessionRequest, GraphDateTime, GraphErrorBody,
+    PrintDocumentUploadProperties, PrintJob, PrintUploadSessionRequest, UploadSession,
+    UploadSessionStatus,
 };
 use proptest::prelude::*;
 

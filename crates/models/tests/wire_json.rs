@@ -27,10 +27,16 @@ where
     let parsed: T = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
     let written = serde_json::to_string(&parsed).unwrap();
     let reparsed: T = serde_json::from_str(&written).unwrap();
-    assert_eq!(parsed, reparsed, "{name}: value changed through a round trip");
+    assert_eq!(
+        parsed, reparsed,
+        "{name}: value changed through a round trip"
+    );
     let original: Value = serde_json::from_str(&text).unwrap();
     let written: Value = serde_json::from_str(&written).unwrap();
-    assert_eq!(written, original, "{name}: written JSON differs from Graph's");
+    assert_eq!(
+        written, original,
+        "{name}: written JSON differs from Graph's"
+    );
     parsed
 }
 
@@ -58,7 +64,10 @@ fn print_upload_session_from_seeds_round_trips_with_seven_digit_expiry() {
 fn todo_create_request_from_seed_round_trips() {
     let request: AttachmentUploadSessionRequest =
         round_trip("todo_create_upload_session_request.json");
-    assert_eq!(request.attachment_info.attachment_type, AttachmentType::File);
+    assert_eq!(
+        request.attachment_info.attachment_type,
+        AttachmentType::File
+    );
     assert_eq!(request.attachment_info.name, "flower");
     assert_eq!(request.attachment_info.size, 3_483_322);
     assert_eq!(request.attachment_info.content_type, None);
@@ -68,7 +77,11 @@ fn todo_create_request_from_seed_round_trips() {
 fn todo_upload_session_from_seed_round_trips_with_open_range() {
     let session: UploadSession = round_trip("todo_upload_session_response.json");
     assert_eq!(session.next_expected_ranges, ["0-"]);
-    assert!(session.upload_url.ends_with("/attachmentSessions/AAMkADliMm="));
+    assert!(
+        session
+            .upload_url
+            .ends_with("/attachmentSessions/AAMkADliMm=")
+    );
 }
 
 #[test]
@@ -93,9 +106,15 @@ fn print_fragment_reply_in_camel_case_round_trips() {
 fn todo_fragment_reply_in_pascal_case_is_read_and_written_back_in_pascal_case() {
     let text = fixture("todo_fragment_accepted.json");
     let status: UploadSessionStatus = serde_json::from_str(&text).unwrap();
-    assert_eq!(status.next_expected_ranges, Some(vec!["2097152".to_string()]));
     assert_eq!(
-        status.expiration_date_time.map(|t| t.to_string()).as_deref(),
+        status.next_expected_ranges,
+        Some(vec!["2097152".to_string()])
+    );
+    assert_eq!(
+        status
+            .expiration_date_time
+            .map(|t| t.to_string())
+            .as_deref(),
         Some("2022-06-09T10:45:27.4324526Z")
     );
     let pascal: Value = serde_json::to_value(PascalCase(&status)).unwrap();
@@ -109,8 +128,7 @@ fn todo_fragment_reply_in_pascal_case_is_read_and_written_back_in_pascal_case() 
 #[test]
 fn final_reply_without_next_expected_ranges_means_nothing_is_missing() {
     let status: UploadSessionStatus =
-        serde_json::from_str(r#"{"expirationDateTime": "2020-10-25T02:19:45.9380004Z"}"#)
-            .unwrap();
+        serde_json::from_str(r#"{"expirationDateTime": "2020-10-25T02:19:45.9380004Z"}"#).unwrap();
     assert_eq!(status.next_expected_ranges, None);
     let empty: UploadSessionStatus = serde_json::from_str("{}").unwrap();
     assert_eq!(serde_json::to_string(&empty).unwrap(), "{}");
@@ -157,7 +175,10 @@ fn inline_todo_attachment_request_round_trips() {
         attachment.odata_type.as_deref(),
         Some(graph_upload_models::TASK_FILE_ATTACHMENT_ODATA_TYPE)
     );
-    assert_eq!(attachment.content_bytes.as_deref(), Some("aGVsbG8gd29ybGQ="));
+    assert_eq!(
+        attachment.content_bytes.as_deref(),
+        Some("aGVsbG8gd29ybGQ=")
+    );
 }
 
 #[test]
@@ -192,13 +213,31 @@ fn none_members_are_omitted_when_writing() {
 #[test]
 fn bad_input_is_a_serde_error_naming_the_problem() {
     let cases = [
-        (r#"{"properties": {"documentName": "a", "contentType": "b", "size": -1}}"#, "invalid value"),
-        (r#"{"properties": {"documentName": "a", "contentType": "b", "size": 1.5}}"#, "invalid type"),
-        (r#"{"properties": {"documentName": "a", "contentType": "b", "size": "12"}}"#, "invalid type"),
-        (r#"{"properties": {"documentName": "a", "contentType": "b", "size": 18446744073709551616}}"#, ""),
-        (r#"{"properties": {"documentName": "a", "size": 3}}"#, "missing field `contentType`"),
+        (
+            r#"{"properties": {"documentName": "a", "contentType": "b", "size": -1}}"#,
+            "invalid value",
+        ),
+        (
+            r#"{"properties": {"documentName": "a", "contentType": "b", "size": 1.5}}"#,
+            "invalid type",
+        ),
+        (
+            r#"{"properties": {"documentName": "a", "contentType": "b", "size": "12"}}"#,
+            "invalid type",
+        ),
+        (
+            r#"{"properties": {"documentName": "a", "contentType": "b", "size": 18446744073709551616}}"#,
+            "",
+        ),
+        (
+            r#"{"properties": {"documentName": "a", "size": 3}}"#,
+            "missing field `contentType`",
+        ),
         (r#"{"properties": null}"#, "invalid type"),
-        (r#"{"properties": {"documentName": "a", "contentType": "b", "size": 3"#, "EOF"),
+        (
+            r#"{"properties": {"documentName": "a", "contentType": "b", "size": 3"#,
+            "EOF",
+        ),
         ("", "EOF"),
     ];
     for (text, expected) in cases {
@@ -212,11 +251,17 @@ fn bad_input_is_a_serde_error_naming_the_problem() {
     )
     .err()
     .unwrap();
-    assert!(error.to_string().contains("unknown variant `folder`"), "{error}");
+    assert!(
+        error.to_string().contains("unknown variant `folder`"),
+        "{error}"
+    );
     let error = serde_json::from_str::<UploadSession>(
         r#"{"uploadUrl": "u", "expirationDateTime": "tomorrow", "nextExpectedRanges": []}"#,
     )
     .err()
     .unwrap();
-    assert!(error.to_string().contains("not a Graph timestamp"), "{error}");
+    assert!(
+        error.to_string().contains("not a Graph timestamp"),
+        "{error}"
+    );
 }
