@@ -26,7 +26,9 @@ fn main() -> ExitCode {
 fn run(mut args: Vec<String>) -> Result<(), String> {
     let mut max_chunk: u64 = 10 * 1024 * 1024;
     if let Some(at) = args.iter().position(|a| a == "--max-chunk") {
-        let value = args.get(at + 1).ok_or("--max-chunk needs a number of bytes")?;
+        let value = args
+            .get(at + 1)
+            .ok_or("--max-chunk needs a number of bytes")?;
         max_chunk = value
             .parse()
             .map_err(|_| format!("--max-chunk: {value:?} is not a number of bytes"))?;
@@ -49,13 +51,19 @@ fn run(mut args: Vec<String>) -> Result<(), String> {
         chunk.get()
     );
     if size == 0 {
-        println!("PUT  Content-Length: 0  Content-Range: {}", ContentRange::empty(0));
+        println!(
+            "PUT  Content-Length: 0  Content-Range: {}",
+            ContentRange::empty(0)
+        );
         return Ok(());
     }
     let mut count = 0;
     for span in chunk.plan(&missing) {
         let header = ContentRange::from_range(span, size).map_err(|error| error.to_string())?;
-        println!("PUT  Content-Length: {:>8}  Content-Range: {header}", header.len());
+        println!(
+            "PUT  Content-Length: {:>8}  Content-Range: {header}",
+            header.len()
+        );
         count += 1;
     }
     println!("{count} request(s)");
