@@ -1,4 +1,5 @@
 //! Graph's session JSON (models) feeding the range logic (ranges), as the uploader will use them.
+#![allow(clippy::single_range_in_vec_init)] // comparing with a one-span slice is the point
 
 use graph_upload_models::{UploadSession, UploadSessionStatus};
 use graph_upload_ranges::{ChunkSize, ContentRange, GRAPH_QUANTUM, RangeSet};
