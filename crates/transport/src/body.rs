@@ -1,0 +1,338 @@
+//! Request bodies that are cheap to clone and replay, so that a retry never rereads a whole
+//! file or copies a chunk twice.
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use tokio::task::JoinHandle;
+
+/// How many bytes of a file slice are read from disk at a time: large enough for few
+/// system calls, small enough that memory per request stays bounded.
+pub const FILE_READ_BLOCK: usize = 1024 * 1024;
+
+/// The body of a [`Request`](crate::Request).
+///
+/// Cloning is cheap (reference counts), and a clone sends the same bytes again: that is how
+/// a retry replays a chunk.
+#[derive(Debug, Clone, Default)]
+pub enum Body {
+    /// No body (`Content-Length: 0` on `PUT`/`POST`).
+    #[default]
+    Empty,
+    /// Bytes in memory, sent without copying.
+    Bytes(Bytes),
+    /// A range of a file, read from disk by offset while it is sent.
+    File(FileSlice),
+}
+
+impl Body {
+    /// The exact number of bytes this body sends.
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Bytes(bytes) => bytes.len() as u64,
+            Body::File(slice) => slice.len(),
+        }
+    }
+
+    /// Whether the body sends no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The streaming form that backends hand to hyper or reqwest.
+    pub(crate) fn into_stream(self) -> BodyStream {
+        let state = match self {
+            Body::Empty => State::Done,
+            Body::Bytes(bytes) if bytes.is_empty() => State::Done,
+            Body::Bytes(bytes) => State::Bytes(bytes),
+            Body::File(slice) if slice.len == 0 => State::Done,
+            Body::File(slice) => State::File {
+                file: slice.file,
+                next: slice.offset,
+                end: slice.offset + slice.len,
+                pending: None,
+            },
+        };
+        BodyStream { state }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Body::Bytes(bytes)
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Body::Bytes(bytes.into())
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Body::Bytes(text.into())
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(bytes: &'static [u8]) -> Self {
+        Body::Bytes(Bytes::from_static(bytes))
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Self {
+        Body::Bytes(Bytes::from_static(text.as_bytes()))
+    }
+}
+
+impl From<FileSlice> for Body {
+    fn from(slice: FileSlice) -> Self {
+        Body::File(slice)
+    }
+}
+
+/// `len` bytes of a file from `offset`, shared by every clone and read with positional reads,
+/// so concurrent chunks of one file never disturb each other's position.
+#[derive(Debug, Clone)]
+pub struct FileSlice {
+    file: Arc<File>,
+    offset: u64,
+    len: u64,
+}
+
+impl FileSlice {
+    /// A slice of an open file. Fails when the slice ends past the end of the file, so that a
+    /// bad plan is caught before anything is sent.
+    pub fn new(file: Arc<File>, offset: u64, len: u64) -> io::Result<Self> {
+        let size = file.metadata()?.len();
+        let end = offset.checked_add(len).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "file slice end overflows u64")
+        })?;
+        if end > size {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("file slice {offset}..{end} ends past the end of the file ({size} bytes)"),
+            ));
+        }
+        Ok(FileSlice { file, offset, len })
+    }
+
+    /// Opens `path` and takes `len` bytes from `offset`.
+    pub fn open(path: impl AsRef<Path>, offset: u64, len: u64) -> io::Result<Self> {
+        FileSlice::new(Arc::new(File::open(path)?), offset, len)
+    }
+
+    /// Where the slice starts in the file.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// How many bytes the slice holds.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the slice is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// An `http_body::Body` over a [`Body`]: one frame for bytes, blocks of
+/// [`FILE_READ_BLOCK`] for files (each read on the blocking pool, one at a time).
+#[derive(Debug)]
+pub(crate) struct BodyStream {
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Done,
+    Bytes(Bytes),
+    File {
+        file: Arc<File>,
+        next: u64,
+        end: u64,
+        pending: Option<JoinHandle<io::Result<Bytes>>>,
+    },
+}
+
+impl http_body::Body for BodyStream {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let state = &mut self.state;
+        match state {
+            State::Done => Poll::Ready(None),
+            State::Bytes(_) => match std::mem::replace(state, State::Done) {
+                State::Bytes(bytes) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
+                _ => Poll::Ready(None),
+            },
+            State::File {
+                file,
+                next,
+                end,
+                pending,
+            } => {
+                let task = pending.get_or_insert_with(|| {
+                    let want = (*end - *next).min(FILE_READ_BLOCK as u64) as usize;
+                    let file = Arc::clone(file);
+                    let at = *next;
+                    tokio::task::spawn_blocking(move || read_block(&file, at, want))
+                });
+                let result = ready!(Pin::new(task).poll(cx));
+                *pending = None;
+                let block = match result {
+                    Ok(Ok(block)) => block,
+                    Ok(Err(error)) => {
+                        *state = State::Done;
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                    Err(join) => {
+                        *state = State::Done;
+                        return Poll::Ready(Some(Err(io::Error::other(join))));
+                    }
+                };
+                *next += block.len() as u64;
+                if *next >= *end {
+                    *state = State::Done;
+                }
+                Poll::Ready(Some(Ok(Frame::data(block))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.state {
+            State::Done => SizeHint::with_exact(0),
+            State::Bytes(bytes) => SizeHint::with_exact(bytes.len() as u64),
+            State::File { next, end, .. } => SizeHint::with_exact(end - next),
+        }
+    }
+}
+
+use std::future::Future as _;
+
+/// Reads exactly `want` bytes at `offset`; a file that shrank is an error, never a short body.
+fn read_block(file: &File, offset: u64, want: usize) -> io::Result<Bytes> {
+    let mut buffer = vec![0u8; want];
+    let mut filled = 0;
+    while filled < want {
+        let n = read_at(file, &mut buffer[filled..], offset + filled as u64)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the file ended at byte {} while a chunk up to byte {} was being sent (was it truncated?)",
+                    offset + filled as u64,
+                    offset + want as u64
+                ),
+            ));
+        }
+        filled += n;
+    }
+    Ok(Bytes::from(buffer))
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    loop {
+        match file.read_at(buffer, offset) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::windows::fs::FileExt;
+    file.seek_read(buffer, offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use std::io::Write;
+
+    fn temp_file(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(bytes).unwrap();
+        file.flush().unwrap();
+        file
+    }
+
+    #[tokio::test]
+    async fn file_slice_streams_exactly_its_bytes_in_bounded_blocks() {
+        let data: Vec<u8> = (0..3 * FILE_READ_BLOCK + 17).map(|i| (i % 251) as u8).collect();
+        let file = temp_file(&data);
+        let slice = FileSlice::open(file.path(), 5, data.len() as u64 - 10).unwrap();
+        let mut stream = Body::from(slice).into_stream();
+        assert_eq!(
+            http_body::Body::size_hint(&stream).exact(),
+            Some(data.len() as u64 - 10)
+        );
+        let mut received = Vec::new();
+        while let Some(frame) = stream.frame().await {
+            let block = frame.unwrap().into_data().unwrap();
+            assert!(block.len() <= FILE_READ_BLOCK);
+            received.extend_from_slice(&block);
+        }
+        assert_eq!(received, data[5..data.len() - 5]);
+    }
+
+    #[tokio::test]
+    async fn a_clone_replays_the_same_bytes() {
+        let data = b"0123456789abcdef".to_vec();
+        let file = temp_file(&data);
+        let body = Body::from(FileSlice::open(file.path(), 4, 8).unwrap());
+        let first = body.clone().into_stream().collect().await.unwrap().to_bytes();
+        let second = body.into_stream().collect().await.unwrap().to_bytes();
+        assert_eq!(first, &data[4..12]);
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn slice_past_the_end_of_the_file_is_refused_up_front() {
+        let file = temp_file(b"abc");
+        let error = FileSlice::open(file.path(), 2, 2).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(FileSlice::open(file.path(), 3, 0).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_file_truncated_after_planning_is_an_error_not_a_short_body() {
+        let file = temp_file(&[7u8; 100]);
+        let body = Body::from(FileSlice::open(file.path(), 0, 100).unwrap());
+        file.as_file().set_len(40).unwrap();
+        let error = body.into_stream().collect().await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(error.to_string().contains("truncated"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn empty_bodies_end_at_once() {
+        for body in [Body::Empty, Body::from(Vec::new())] {
+            let stream = body.into_stream();
+            assert!(http_body::Body::is_end_stream(&stream));
+        }
+    }
+}

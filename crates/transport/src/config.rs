@@ -1,0 +1,75 @@
+//! Settings shared by every backend.
+
+use std::time::Duration;
+
+/// Timeouts, pool and limits for a backend. The defaults suit uploads of 10 MiB chunks over
+/// slow links; tests shorten the timeouts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportConfig {
+    /// How long to wait for a TCP (and TLS) connection. Default 10 s.
+    pub connect_timeout: Duration,
+    /// How long one request may take, from sending to the last byte of the response body.
+    /// Default 300 s, enough for 10 MiB at about 300 kbit/s. `None`: no limit.
+    pub request_timeout: Option<Duration>,
+    /// Largest response body read into memory. Default 16 MiB; Graph's JSON replies are a few
+    /// kilobytes. Requests may override it (`Request::max_response_bytes`).
+    pub max_response_bytes: usize,
+    /// How long an idle pooled connection is kept. Default 90 s.
+    pub pool_idle_timeout: Duration,
+    /// Idle connections kept per host. Default 16.
+    pub pool_max_idle_per_host: usize,
+    /// The `User-Agent` header sent with every request.
+    pub user_agent: String,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Some(Duration::from_secs(300)),
+            max_response_bytes: 16 * 1024 * 1024,
+            pool_idle_timeout: Duration::from_secs(90),
+            pool_max_idle_per_host: 16,
+            user_agent: concat!("graph-upload/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+impl TransportConfig {
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets (or, with `None`, removes) the per-request timeout.
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the response body cap.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Sets how long idle connections are kept.
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// Sets how many idle connections are kept per host.
+    pub fn pool_max_idle_per_host(mut self, count: usize) -> Self {
+        self.pool_max_idle_per_host = count;
+        self
+    }
+
+    /// Sets the `User-Agent`.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+}

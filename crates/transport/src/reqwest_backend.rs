@@ -1,0 +1,126 @@
+//! The reqwest backend: rustls, HTTP/1.1, pooled connections, no system proxy, no redirects.
+
+use crate::body::Body;
+use crate::config::TransportConfig;
+use crate::error::{ErrorKind, TransportError, describe, is_tls};
+use crate::request::Request;
+use crate::response::{Response, read_capped};
+use crate::timeout::with_timeout;
+use crate::transport::Transport;
+use async_trait::async_trait;
+use bytes::Bytes;
+use std::time::Duration;
+
+/// A [`Transport`] over a `reqwest::Client`.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_response_bytes: usize,
+    request_timeout: Option<Duration>,
+}
+
+impl ReqwestTransport {
+    /// A client built from `config`: rustls with the platform's roots, HTTP/1.1 keep-alive,
+    /// `TCP_NODELAY`, no proxy, redirects returned as responses.
+    pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(config.pool_idle_timeout)
+            .pool_max_idle_per_host(config.pool_max_idle_per_host)
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .http1_only()
+            .user_agent(config.user_agent.as_str())
+            .build()
+            .map_err(|error| {
+                TransportError::new(
+                    ErrorKind::Other,
+                    false,
+                    format!("cannot build the reqwest client: {}", describe(&error)),
+                )
+                .with_source(error)
+            })?;
+        Ok(ReqwestTransport::from_client(client, &config))
+    }
+
+    /// Uses a client you configured yourself (proxy, custom roots, HTTP/2...). Its own
+    /// timeouts apply; `config` supplies the request timeout and the response size cap.
+    pub fn from_client(client: reqwest::Client, config: &TransportConfig) -> Self {
+        ReqwestTransport {
+            client,
+            max_response_bytes: config.max_response_bytes,
+            request_timeout: config.request_timeout,
+        }
+    }
+}
+
+#[async_trait]
+impl Transport for ReqwestTransport {
+    async fn send(&self, request: Request) -> Result<Response, TransportError> {
+        let (method, uri, headers, body, limit) = request.into_parts();
+        let limit = limit.unwrap_or(self.max_response_bytes);
+        let content_length = crate::content_length(&method, &body);
+        let mut builder = self
+            .client
+            .request(method, uri.to_string())
+            .headers(headers);
+        if let Some(length) = content_length {
+            builder = builder.header(http::header::CONTENT_LENGTH, length);
+        }
+        let builder = builder.body(match body {
+            Body::Empty => reqwest::Body::from(Bytes::new()),
+            Body::Bytes(bytes) => reqwest::Body::from(bytes),
+            file @ Body::File(_) => reqwest::Body::wrap(file.into_stream()),
+        });
+        let exchange = async {
+            let response = builder.send().await.map_err(classify)?;
+            let response: http::Response<reqwest::Body> = response.into();
+            let (parts, body) = response.into_parts();
+            let body = read_capped(body, limit, classify_response_body).await?;
+            Ok(Response::new(parts.status, parts.headers, body))
+        };
+        with_timeout(self.request_timeout, exchange).await
+    }
+}
+
+/// Maps reqwest's error to a kind and a "may have been sent" flag.
+fn classify(error: reqwest::Error) -> TransportError {
+    let message = describe(&error);
+    let (kind, sent) = if error.is_builder() {
+        (ErrorKind::InvalidRequest, false)
+    } else if error.is_connect() {
+        let kind = if is_tls(&error) {
+            ErrorKind::Tls
+        } else {
+            ErrorKind::Connect
+        };
+        (kind, false)
+    } else if error.is_timeout() {
+        (ErrorKind::Timeout, true)
+    } else if is_tls(&error) {
+        (ErrorKind::Tls, true)
+    } else if error.is_body() {
+        (ErrorKind::Body, true)
+    } else if error.is_request() {
+        (ErrorKind::Io, true)
+    } else {
+        (ErrorKind::Other, true)
+    };
+    TransportError::new(kind, sent, message).with_source(error)
+}
+
+/// A failure while reading the response body: the request was certainly sent.
+fn classify_response_body(error: reqwest::Error) -> TransportError {
+    let kind = if error.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Body
+    };
+    TransportError::new(
+        kind,
+        true,
+        format!("reading the response body failed: {}", describe(&error)),
+    )
+    .with_source(error)
+}
