@@ -1,1 +1,6 @@
-//! Holder crate for the workspace's criterion benchmarks; run them with `cargo bench -p graph-upload-benches`.
+//! Support for the workspace's criterion benchmarks; run them with
+//! `cargo bench -p graph-upload-benches`.
+
+#![forbid(unsafe_code)]
+
+pub mod sink_server;

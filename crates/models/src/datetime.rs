@@ -87,7 +87,7 @@ impl fmt::Display for GraphDateTime {
             t.minute(),
             t.second()
         )?;
-        if nanos % 100 == 0 {
+        if nanos.is_multiple_of(100) {
             write!(f, "{:07}Z", nanos / 100)
         } else {
             write!(f, "{nanos:09}Z")

@@ -60,10 +60,10 @@ impl ContentRange {
                 end: last,
             });
         }
-        if let Some(total) = total {
-            if last >= total {
-                return Err(RangeError::EndNotBeforeTotal { end: last, total });
-            }
+        if let Some(total) = total
+            && last >= total
+        {
+            return Err(RangeError::EndNotBeforeTotal { end: last, total });
         }
         if last == u64::MAX {
             return Err(RangeError::Overflow);

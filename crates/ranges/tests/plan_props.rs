@@ -41,7 +41,7 @@ fn check_plan(
 ) -> Result<(), TestCaseError> {
     let chunk_size = ChunkSize::new(quantum, max).unwrap();
     let len = chunk_size.get();
-    prop_assert!(len > 0 && len % quantum == 0 && len <= max);
+    prop_assert!(len > 0 && len.is_multiple_of(quantum) && len <= max);
     prop_assert!(
         max - len < quantum,
         "{} is not the largest multiple of {} within {}",

@@ -165,14 +165,31 @@ enum State {
     },
 }
 
+/// Reading a request body from its file failed. A type of its own, so that every backend can
+/// find it in an error's chain and report [`ErrorKind::Body`](crate::ErrorKind::Body).
+#[derive(Debug)]
+pub(crate) struct BodyReadError(pub(crate) io::Error);
+
+impl std::fmt::Display for BodyReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "reading the request body failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for BodyReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 impl http_body::Body for BodyStream {
     type Data = Bytes;
-    type Error = io::Error;
+    type Error = BodyReadError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyReadError>>> {
         let state = &mut self.state;
         match state {
             State::Done => Poll::Ready(None),
@@ -198,11 +215,11 @@ impl http_body::Body for BodyStream {
                     Ok(Ok(block)) => block,
                     Ok(Err(error)) => {
                         *state = State::Done;
-                        return Poll::Ready(Some(Err(error)));
+                        return Poll::Ready(Some(Err(BodyReadError(error))));
                     }
                     Err(join) => {
                         *state = State::Done;
-                        return Poll::Ready(Some(Err(io::Error::other(join))));
+                        return Poll::Ready(Some(Err(BodyReadError(io::Error::other(join)))));
                     }
                 };
                 *next += block.len() as u64;
@@ -282,7 +299,9 @@ mod tests {
 
     #[tokio::test]
     async fn file_slice_streams_exactly_its_bytes_in_bounded_blocks() {
-        let data: Vec<u8> = (0..3 * FILE_READ_BLOCK + 17).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..3 * FILE_READ_BLOCK + 17)
+            .map(|i| (i % 251) as u8)
+            .collect();
         let file = temp_file(&data);
         let slice = FileSlice::open(file.path(), 5, data.len() as u64 - 10).unwrap();
         let mut stream = Body::from(slice).into_stream();
@@ -304,7 +323,13 @@ mod tests {
         let data = b"0123456789abcdef".to_vec();
         let file = temp_file(&data);
         let body = Body::from(FileSlice::open(file.path(), 4, 8).unwrap());
-        let first = body.clone().into_stream().collect().await.unwrap().to_bytes();
+        let first = body
+            .clone()
+            .into_stream()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
         let second = body.into_stream().collect().await.unwrap().to_bytes();
         assert_eq!(first, &data[4..12]);
         assert_eq!(first, second);
@@ -324,7 +349,7 @@ mod tests {
         let body = Body::from(FileSlice::open(file.path(), 0, 100).unwrap());
         file.as_file().set_len(40).unwrap();
         let error = body.into_stream().collect().await.unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+        assert_eq!(error.0.kind(), io::ErrorKind::UnexpectedEof);
         assert!(error.to_string().contains("truncated"), "{error}");
     }
 

@@ -117,13 +117,22 @@ impl StdError for TransportError {
 pub(crate) fn chain<'a>(
     error: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(error), |e: &&'a (dyn StdError + 'static)| (*e).source())
+    std::iter::successors(Some(error), |e: &&'a (dyn StdError + 'static)| {
+        (*e).source()
+    })
 }
 
 /// Whether a rustls error sits in the chain.
 #[cfg(any(feature = "reqwest", feature = "hyper"))]
 pub(crate) fn is_tls(error: &(dyn StdError + 'static)) -> bool {
     chain(error).any(|e| e.downcast_ref::<rustls::Error>().is_some())
+}
+
+/// Whether the request body itself failed (for example its file shrank): the same kind on
+/// every backend, whatever wrapper the HTTP stack puts around it.
+#[cfg(any(feature = "reqwest", feature = "hyper"))]
+pub(crate) fn is_request_body_failure(error: &(dyn StdError + 'static)) -> bool {
+    chain(error).any(|e| e.downcast_ref::<crate::body::BodyReadError>().is_some())
 }
 
 /// The whole chain as one line, for messages.
@@ -165,6 +174,9 @@ mod tests {
         let source = StdError::source(&error).map(ToString::to_string);
         assert_eq!(source.as_deref(), Some("reset by peer"));
         assert_eq!(chain(&error).count(), 2);
-        assert_eq!(describe(&error), "i/o error: send failed (the request may have reached the server): reset by peer");
+        assert_eq!(
+            describe(&error),
+            "i/o error: send failed (the request may have reached the server): reset by peer"
+        );
     }
 }

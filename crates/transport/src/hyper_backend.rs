@@ -2,7 +2,7 @@
 
 use crate::body::BodyStream;
 use crate::config::TransportConfig;
-use crate::error::{ErrorKind, TransportError, describe, is_tls};
+use crate::error::{ErrorKind, TransportError, describe, is_request_body_failure, is_tls};
 use crate::request::Request;
 use crate::response::{Response, read_capped};
 use crate::timeout::with_timeout;
@@ -117,7 +117,9 @@ fn classify(error: hyper_util::client::legacy::Error) -> TransportError {
         (kind, false)
     } else if is_tls(&error) {
         (ErrorKind::Tls, true)
-    } else if hyper_error.is_some_and(|e| e.is_user() || e.is_body_write_aborted()) {
+    } else if is_request_body_failure(&error)
+        || hyper_error.is_some_and(|e| e.is_user() || e.is_body_write_aborted())
+    {
         (ErrorKind::Body, true)
     } else if hyper_error.is_some_and(hyper::Error::is_timeout) {
         (ErrorKind::Timeout, true)

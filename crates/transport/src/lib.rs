@@ -42,9 +42,9 @@ mod config;
 mod error;
 #[cfg(feature = "hyper")]
 mod hyper_backend;
+mod request;
 #[cfg(feature = "reqwest")]
 mod reqwest_backend;
-mod request;
 mod response;
 mod timeout;
 mod transport;
@@ -55,11 +55,16 @@ pub use error::{ErrorKind, TransportError};
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 #[cfg(feature = "hyper")]
 pub use hyper_backend::HyperTransport;
+pub use request::Request;
 #[cfg(feature = "reqwest")]
 pub use reqwest_backend::ReqwestTransport;
-pub use request::Request;
 pub use response::Response;
 pub use transport::Transport;
+
+/// The README's examples, compiled as doctests so that they cannot rot.
+#[cfg(all(doctest, feature = "reqwest", feature = "hyper"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// The `Content-Length` to send: always for methods that carry a body, otherwise only when
 /// there is one (a `GET` with `Content-Length: 0` upsets some servers).

@@ -97,8 +97,12 @@ impl Request {
     /// Sets a JSON body and `Content-Type: application/json`.
     pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<Self, TransportError> {
         let bytes = serde_json::to_vec(value).map_err(|error| {
-            TransportError::new(ErrorKind::InvalidRequest, false, "cannot encode the JSON body")
-                .with_source(error)
+            TransportError::new(
+                ErrorKind::InvalidRequest,
+                false,
+                "cannot encode the JSON body",
+            )
+            .with_source(error)
         })?;
         Ok(self
             .header(
@@ -168,7 +172,10 @@ mod tests {
             assert_eq!(error.kind(), ErrorKind::InvalidRequest, "{url}");
             assert!(!error.may_have_been_sent());
         }
-        assert!(Request::put("https://print.print.microsoft.com/uploadSessions/1?tempauthtoken=x").is_ok());
+        assert!(
+            Request::put("https://print.print.microsoft.com/uploadSessions/1?tempauthtoken=x")
+                .is_ok()
+        );
     }
 
     #[test]
@@ -186,7 +193,10 @@ mod tests {
             .unwrap()
             .json(&serde_json::json!({"a": 1}))
             .unwrap();
-        assert_eq!(request.headers()[http::header::CONTENT_TYPE], "application/json");
+        assert_eq!(
+            request.headers()[http::header::CONTENT_TYPE],
+            "application/json"
+        );
         assert_eq!(request.body_ref().len(), 7);
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::body::Body;
 use crate::config::TransportConfig;
-use crate::error::{ErrorKind, TransportError, describe, is_tls};
+use crate::error::{ErrorKind, TransportError, describe, is_request_body_failure, is_tls};
 use crate::request::Request;
 use crate::response::{Response, read_capped};
 use crate::timeout::with_timeout;
@@ -58,16 +58,19 @@ impl ReqwestTransport {
 #[async_trait]
 impl Transport for ReqwestTransport {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
-        let (method, uri, headers, body, limit) = request.into_parts();
+        let (method, uri, mut headers, body, limit) = request.into_parts();
         let limit = limit.unwrap_or(self.max_response_bytes);
-        let content_length = crate::content_length(&method, &body);
-        let mut builder = self
+        if let Some(length) = crate::content_length(&method, &body) {
+            // Replaces a caller's value: one Content-Length, always the body's real length.
+            headers.insert(
+                http::header::CONTENT_LENGTH,
+                http::HeaderValue::from(length),
+            );
+        }
+        let builder = self
             .client
             .request(method, uri.to_string())
             .headers(headers);
-        if let Some(length) = content_length {
-            builder = builder.header(http::header::CONTENT_LENGTH, length);
-        }
         let builder = builder.body(match body {
             Body::Empty => reqwest::Body::from(Bytes::new()),
             Body::Bytes(bytes) => reqwest::Body::from(bytes),
@@ -96,6 +99,8 @@ fn classify(error: reqwest::Error) -> TransportError {
             ErrorKind::Connect
         };
         (kind, false)
+    } else if is_request_body_failure(&error) {
+        (ErrorKind::Body, true)
     } else if error.is_timeout() {
         (ErrorKind::Timeout, true)
     } else if is_tls(&error) {

@@ -76,10 +76,10 @@ pub(crate) async fn read_capped<B>(
 where
     B: HttpBody<Data = Bytes> + Unpin,
 {
-    if let Some(declared) = body.size_hint().exact() {
-        if declared > limit as u64 {
-            return Err(too_large(limit, Some(declared)));
-        }
+    if let Some(declared) = body.size_hint().exact()
+        && declared > limit as u64
+    {
+        return Err(too_large(limit, Some(declared)));
     }
     let mut buffer = BytesMut::new();
     while let Some(frame) = body.frame().await {

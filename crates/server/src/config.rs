@@ -1,0 +1,63 @@
+//! What the emulator can be told: where it keeps data, the token, its public URL and Graph's
+//! limits (with Graph's values as defaults).
+
+use crate::clock::{Clock, SystemClock};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Graph's largest print fragment: 10 MiB.
+pub const DEFAULT_PRINT_MAX_FRAGMENT: u64 = 10 * 1024 * 1024;
+/// Graph's largest To Do fragment: 4 MiB.
+pub const DEFAULT_TODO_MAX_FRAGMENT: u64 = 4 * 1024 * 1024;
+/// Graph's largest To Do attachment: 25 MiB.
+pub const DEFAULT_TODO_MAX_SIZE: u64 = 25 * 1024 * 1024;
+/// Largest print document accepted (printers differ; Graph documents of hundreds of MB are
+/// normal).
+pub const DEFAULT_PRINT_MAX_SIZE: u64 = 16 * 1024 * 1024 * 1024;
+/// How long a session lives without activity (each accepted fragment extends it).
+pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// The emulator's settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where state (`state.redb`) and uploaded bytes (`blobs/`) live; created if missing.
+    pub data_dir: PathBuf,
+    /// The bearer token every API call must present.
+    pub token: String,
+    /// The base URL written into upload URLs and `Location` headers (`http://127.0.0.1:8080`).
+    /// `None`: taken from the listening address.
+    pub public_url: Option<String>,
+    /// Largest print fragment accepted in one PUT.
+    pub print_max_fragment: u64,
+    /// Largest print document.
+    pub print_max_size: u64,
+    /// Largest To Do fragment accepted in one PUT.
+    pub todo_max_fragment: u64,
+    /// Largest To Do attachment.
+    pub todo_max_size: u64,
+    /// Session lifetime, renewed by each accepted fragment.
+    pub session_ttl: Duration,
+    /// How often expired sessions are swept away.
+    pub sweep_interval: Duration,
+    /// The clock (tests inject a manual one).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl ServerConfig {
+    /// Graph's defaults, keeping data in `data_dir` and accepting `token`.
+    pub fn new(data_dir: impl Into<PathBuf>, token: impl Into<String>) -> Self {
+        ServerConfig {
+            data_dir: data_dir.into(),
+            token: token.into(),
+            public_url: None,
+            print_max_fragment: DEFAULT_PRINT_MAX_FRAGMENT,
+            print_max_size: DEFAULT_PRINT_MAX_SIZE,
+            todo_max_fragment: DEFAULT_TODO_MAX_FRAGMENT,
+            todo_max_size: DEFAULT_TODO_MAX_SIZE,
+            session_ttl: DEFAULT_SESSION_TTL,
+            sweep_interval: Duration::from_secs(60),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}

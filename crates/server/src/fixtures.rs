@@ -1,0 +1,102 @@
+//! What a new data directory starts with, found through Graph's own list endpoints. Ids are
+//! fixed so that examples and scripts can name them.
+
+use crate::errors::ApiError;
+use crate::records::{ListRecord, PrinterRecord, ShareRecord, TaskRecord};
+use crate::store::{Store, Table};
+use graph_upload_models::{Printer, PrinterCapabilities, PrinterShare, TodoTask, TodoTaskList};
+
+/// The printer that accepts PDF, JPEG, PNG and octet-stream (and OXPS by conversion).
+pub const PRINTER_ID: &str = "9f7c3a52-5c8e-4b43-9a55-0d1d3a8f6e01";
+/// A printer that accepts only `application/oxps` (no conversion needed or possible).
+pub const OXPS_PRINTER_ID: &str = "9f7c3a52-5c8e-4b43-9a55-0d1d3a8f6e02";
+/// A printer that accepts only images: `application/oxps` is refused (no PDF to convert to).
+pub const PHOTO_PRINTER_ID: &str = "9f7c3a52-5c8e-4b43-9a55-0d1d3a8f6e03";
+/// The share of [`PRINTER_ID`].
+pub const SHARE_ID: &str = "1c879027-5120-4aaf-954a-ebfd509a3bcc";
+/// The emulator's one user (`/me`).
+pub const USER_ID: &str = "6f9a2a92-8527-4d64-837e-b5312852f36d";
+/// The user's To Do list.
+pub const LIST_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01";
+/// The task of that list.
+pub const TASK_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02";
+
+fn capabilities(types: &[&str]) -> Option<PrinterCapabilities> {
+    Some(PrinterCapabilities {
+        content_types: types.iter().map(|t| t.to_string()).collect(),
+        is_color_printing_supported: Some(true),
+    })
+}
+
+fn printer(id: &str, name: &str, types: &[&str]) -> PrinterRecord {
+    Printer {
+        id: id.into(),
+        display_name: name.into(),
+        manufacturer: Some("Contoso".into()),
+        model: Some("Emulated".into()),
+        is_shared: Some(id == PRINTER_ID),
+        capabilities: capabilities(types),
+    }
+}
+
+/// Seeds an empty database; a database that has printers is left alone.
+pub fn seed(store: &Store) -> Result<(), ApiError> {
+    let printers: Vec<PrinterRecord> = store.list(Table::Printers)?;
+    if !printers.is_empty() {
+        return Ok(());
+    }
+    let main_types = [
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "application/octet-stream",
+    ];
+    store.write(|tx| {
+        for record in [
+            printer(PRINTER_ID, "Emulated office printer", &main_types),
+            printer(
+                OXPS_PRINTER_ID,
+                "Emulated OXPS printer",
+                &["application/oxps"],
+            ),
+            printer(
+                PHOTO_PRINTER_ID,
+                "Emulated photo printer",
+                &["image/jpeg", "image/png"],
+            ),
+        ] {
+            tx.put(Table::Printers, &record.id, &record)?;
+        }
+        let share = ShareRecord {
+            share: PrinterShare {
+                id: SHARE_ID.into(),
+                display_name: "Emulated office printer (shared)".into(),
+                created_date_time: None,
+                capabilities: capabilities(&main_types),
+            },
+            printer_id: PRINTER_ID.into(),
+        };
+        tx.put(Table::Shares, SHARE_ID, &share)?;
+        let list: ListRecord = TodoTaskList {
+            id: LIST_ID.into(),
+            display_name: "Tasks".into(),
+            is_owner: Some(true),
+            is_shared: Some(false),
+            wellknown_list_name: Some("defaultList".into()),
+        };
+        tx.put(Table::Lists, LIST_ID, &list)?;
+        let task = TaskRecord {
+            list_id: LIST_ID.into(),
+            task: TodoTask {
+                id: TASK_ID.into(),
+                title: "Attach the report".into(),
+                status: Some(graph_upload_models::TaskStatus::NotStarted),
+                created_date_time: None,
+                last_modified_date_time: None,
+                has_attachments: Some(false),
+            },
+        };
+        tx.put(Table::Tasks, TASK_ID, &task)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,188 @@
+//! A faithful, durable local emulator of the Microsoft Graph endpoints behind upload sessions:
+//! Universal Print documents (`printDocument: createUploadSession`) and To Do attachments
+//! (`taskFileAttachment: createUploadSession`).
+//!
+//! It follows the project's `PROTOCOL.md`: the same paths (under `/v1.0`, `/beta` and no
+//! prefix), status codes, headers, JSON casing and error bodies as Graph, so that real Graph
+//! clients work against it unchanged. Fragments are streamed to disk at their offset and
+//! acknowledged only once their bytes and the session's metadata are durable (fsync, then a
+//! redb transaction), so that an upload survives `kill -9` of the server.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use graph_upload_server::{ServerConfig, spawn};
+//!
+//! let server = spawn(ServerConfig::new("/tmp/graph-data", "secret-token"), "127.0.0.1:0").await?;
+//! println!("Graph emulator at {}", server.base_url());
+//! server.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod auth;
+mod blobs;
+mod clock;
+mod config;
+mod errors;
+pub mod fixtures;
+mod records;
+mod routes;
+mod state;
+mod store;
+mod sweeper;
+mod upload;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{
+    DEFAULT_PRINT_MAX_FRAGMENT, DEFAULT_PRINT_MAX_SIZE, DEFAULT_SESSION_TTL,
+    DEFAULT_TODO_MAX_FRAGMENT, DEFAULT_TODO_MAX_SIZE, ServerConfig,
+};
+pub use errors::ApiError;
+
+use auth::UploadSigner;
+use blobs::Blobs;
+use state::{AppState, SessionLocks};
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Opens the data directory: creates it, opens the database, loads the URL-signing key, seeds
+/// fixtures on a new directory and removes bytes no record refers to (left by a crash).
+async fn open(config: ServerConfig, public_url: String) -> io::Result<Arc<AppState>> {
+    let data_dir = config.data_dir.clone();
+    let (store, blobs, signer) = tokio::task::spawn_blocking(move || -> io::Result<_> {
+        std::fs::create_dir_all(&data_dir)?;
+        let store = Store::open(&data_dir.join("state.redb")).map_err(io::Error::other)?;
+        let blobs = Blobs::open(data_dir.join("blobs"))?;
+        let signer = UploadSigner::load_or_create(&data_dir.join("upload-url.key"))?;
+        fixtures::seed(&store).map_err(io::Error::other)?;
+        sweeper::remove_orphan_blobs(&store, &blobs).map_err(io::Error::other)?;
+        Ok((store, blobs, signer))
+    })
+    .await
+    .map_err(io::Error::other)??;
+    Ok(Arc::new(AppState {
+        config,
+        store: Arc::new(store),
+        blobs,
+        signer,
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        sessions: SessionLocks::default(),
+    }))
+}
+
+/// Serves on `listener` until `shutdown` completes, then finishes the requests in flight
+/// (a fragment being written is either stored and acknowledged, or not acknowledged).
+pub async fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let (ready, _) = oneshot::channel();
+    serve_with_ready(listener, config, shutdown, ready).await
+}
+
+/// A server running in the background of the current runtime (tests, the demo).
+#[derive(Debug)]
+pub struct RunningServer {
+    address: SocketAddr,
+    token: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Where it listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `http://HOST:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The bearer token it accepts.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Stops accepting, finishes requests in flight and waits for the server to end.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.map_err(io::Error::other)?
+    }
+}
+
+/// Binds `listen` (port 0 picks a free port) and serves in the background.
+pub async fn spawn(config: ServerConfig, listen: &str) -> io::Result<RunningServer> {
+    let listener = TcpListener::bind(listen).await?;
+    let address = listener.local_addr()?;
+    let token = config.token.clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    // Open before returning so that the caller can use the server at once.
+    let (ready_tx, ready_rx) = oneshot::channel::<io::Result<()>>();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        serve_with_ready(listener, config, shutdown, ready_tx).await
+    });
+    match ready_rx.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => return Err(error),
+        Err(_) => {
+            return Err(task
+                .await
+                .map_err(io::Error::other)?
+                .err()
+                .unwrap_or_else(|| io::Error::other("the server stopped while starting")));
+        }
+    }
+    Ok(RunningServer {
+        address,
+        token,
+        stop: Some(stop),
+        task,
+    })
+}
+
+async fn serve_with_ready(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: oneshot::Sender<io::Result<()>>,
+) -> io::Result<()> {
+    let address = listener.local_addr()?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let state = match open(config, public_url).await {
+        Ok(state) => state,
+        Err(error) => {
+            let message = error.to_string();
+            let _ = ready.send(Err(io::Error::new(error.kind(), message)));
+            return Err(error);
+        }
+    };
+    let _ = ready.send(Ok(()));
+    let (stop_sweeper, sweeper_stopped) = oneshot::channel::<()>();
+    let sweeper = tokio::spawn(sweeper::run(Arc::clone(&state), sweeper_stopped));
+    let served = axum::serve(listener, routes::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_sweeper.send(());
+    let _ = sweeper.await;
+    served
+}

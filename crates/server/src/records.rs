@@ -1,0 +1,271 @@
+//! What the emulator stores, and how each record is shown as Graph's JSON.
+
+use graph_upload_models::{
+    GraphDateTime, PrintDocument, PrintJob, PrintJobProcessingState, PrintJobStatus, Printer,
+    PrinterShare, TaskFileAttachment, TodoTask, TodoTaskList,
+};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A printer, as Graph shows it.
+pub type PrinterRecord = Printer;
+
+/// A printer share and the printer behind it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShareRecord {
+    /// The share as Graph shows it.
+    pub share: PrinterShare,
+    /// The printer it exposes.
+    pub printer_id: String,
+}
+
+/// Whether a job was created on a printer or on a share (both paths exist in Graph).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ParentKind {
+    /// `/print/printers/{id}`.
+    Printer,
+    /// `/print/shares/{id}`.
+    Share,
+}
+
+impl ParentKind {
+    /// The path segment: `printers` or `shares`.
+    pub fn segment(self) -> &'static str {
+        match self {
+            ParentKind::Printer => "printers",
+            ParentKind::Share => "shares",
+        }
+    }
+}
+
+/// A print job with its single document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// Job id.
+    pub id: String,
+    /// Printer or share it was created on.
+    pub parent_kind: ParentKind,
+    /// Id of that printer or share.
+    pub parent_id: String,
+    /// Creation time (seconds since the epoch).
+    pub created: i64,
+    /// Processing state.
+    pub state: PrintJobProcessingState,
+    /// State details (`uploadPending`...).
+    pub details: Vec<String>,
+    /// Print settings passed at creation, returned unchanged.
+    pub configuration: Option<serde_json::Value>,
+    /// The job's document.
+    pub document: DocumentRecord,
+}
+
+/// A print job's document and, once uploaded, where its bytes are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    /// Document id.
+    pub id: String,
+    /// Name given in the upload properties (empty until uploaded).
+    pub name: String,
+    /// Media type (empty until uploaded).
+    pub content_type: String,
+    /// Size in bytes (0 until uploaded).
+    pub size: u64,
+    /// Completion time (seconds since the epoch).
+    pub uploaded: Option<i64>,
+    /// The blob holding the bytes, once uploaded.
+    pub blob: Option<String>,
+    /// Whether the client asked for OXPS-to-PDF conversion.
+    pub conversion_requested: bool,
+}
+
+impl DocumentRecord {
+    /// A document waiting for its upload.
+    pub fn pending(id: String) -> Self {
+        DocumentRecord {
+            id,
+            name: String::new(),
+            content_type: String::new(),
+            size: 0,
+            uploaded: None,
+            blob: None,
+            conversion_requested: false,
+        }
+    }
+
+    /// Graph's printDocument.
+    pub fn to_graph(&self) -> PrintDocument {
+        PrintDocument {
+            id: self.id.clone(),
+            display_name: Some(self.name.clone()),
+            document_name: self.uploaded.map(|_| self.name.clone()),
+            content_type: Some(self.content_type.clone()),
+            size: self.size,
+            uploaded_date_time: self.uploaded.and_then(timestamp),
+        }
+    }
+}
+
+impl JobRecord {
+    /// Graph's printJob.
+    pub fn to_graph(&self) -> PrintJob {
+        PrintJob {
+            id: self.id.clone(),
+            display_name: None,
+            created_date_time: timestamp(self.created),
+            status: Some(self.status()),
+            documents: vec![self.document.to_graph()],
+            configuration: self.configuration.clone(),
+        }
+    }
+
+    /// Graph's printJobStatus.
+    pub fn status(&self) -> PrintJobStatus {
+        PrintJobStatus {
+            state: self.state,
+            description: Some(
+                match self.state {
+                    PrintJobProcessingState::Paused => "The job is waiting for its document.",
+                    PrintJobProcessingState::Processing => "The job is being processed.",
+                    _ => "",
+                }
+                .to_string(),
+            ),
+            details: self.details.clone(),
+            is_acquired_by_printer: Some(false),
+        }
+    }
+}
+
+/// A To Do list.
+pub type ListRecord = TodoTaskList;
+
+/// A To Do task and its list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskRecord {
+    /// The list holding it.
+    pub list_id: String,
+    /// The task as Graph shows it.
+    pub task: TodoTask,
+}
+
+/// A file attached to a task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttachmentRecord {
+    /// Attachment id.
+    pub id: String,
+    /// Its list.
+    pub list_id: String,
+    /// Its task.
+    pub task_id: String,
+    /// File name.
+    pub name: String,
+    /// Media type, when given.
+    pub content_type: Option<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// The blob holding the bytes.
+    pub blob: String,
+    /// When it was attached (seconds since the epoch).
+    pub modified: i64,
+}
+
+impl AttachmentRecord {
+    /// Graph's taskFileAttachment (without the bytes).
+    pub fn to_graph(&self) -> TaskFileAttachment {
+        TaskFileAttachment {
+            odata_type: Some(graph_upload_models::TASK_FILE_ATTACHMENT_ODATA_TYPE.to_string()),
+            id: self.id.clone(),
+            name: self.name.clone(),
+            content_type: Some(
+                self.content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".to_string()),
+            ),
+            size: Some(self.size),
+            last_modified_date_time: timestamp(self.modified),
+            content_bytes: None,
+        }
+    }
+}
+
+/// What an upload session fills when it completes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum SessionTarget {
+    /// A print job's document.
+    #[serde(rename_all = "camelCase")]
+    Print {
+        /// The job.
+        job_id: String,
+        /// The printer or share of the job.
+        parent_kind: ParentKind,
+        /// Its id.
+        parent_id: String,
+        /// Whether OXPS-to-PDF conversion was requested.
+        conversion_requested: bool,
+    },
+    /// A new attachment of a To Do task.
+    #[serde(rename_all = "camelCase")]
+    Todo {
+        /// The user whose task it is (the emulator's user for `/me`).
+        user_id: String,
+        /// The list.
+        list_id: String,
+        /// The task.
+        task_id: String,
+        /// The API prefix used to create the session (`/v1.0`, `/beta` or empty), reused in
+        /// the `Location` of the attachment.
+        api_prefix: String,
+    },
+}
+
+/// An upload session: what it is for, what has been received, until when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// Session id.
+    pub id: String,
+    /// What it fills.
+    pub target: SessionTarget,
+    /// File name.
+    pub name: String,
+    /// Media type.
+    pub content_type: Option<String>,
+    /// Declared size; every `Content-Range` total must equal it.
+    pub size: u64,
+    /// Received spans (`[start, end)`), sorted and merged.
+    pub received: Vec<(u64, u64)>,
+    /// Expiry, milliseconds since the epoch; extended by each accepted fragment.
+    pub expires_ms: u64,
+    /// The expiry signed into the print upload URL (seconds), fixed at creation.
+    pub url_expiry: u64,
+    /// The blob the bytes are written to.
+    pub blob: String,
+}
+
+impl SessionRecord {
+    /// Whether the session has expired at `now`.
+    pub fn expired(&self, now: Duration) -> bool {
+        now.as_millis() >= u128::from(self.expires_ms)
+    }
+
+    /// The expiry as Graph writes it.
+    pub fn expiration(&self) -> GraphDateTime {
+        let nanos = i128::from(self.expires_ms) * 1_000_000;
+        graph_upload_models::time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .map(GraphDateTime::from)
+            .unwrap_or_else(|_| {
+                GraphDateTime::from(graph_upload_models::time::OffsetDateTime::UNIX_EPOCH)
+            })
+    }
+
+    /// Whether this is a To Do session (in-order fragments, PascalCase replies).
+    pub fn is_todo(&self) -> bool {
+        matches!(self.target, SessionTarget::Todo { .. })
+    }
+}
+
+/// Seconds since the epoch as a Graph timestamp.
+pub fn timestamp(seconds: i64) -> Option<GraphDateTime> {
+    GraphDateTime::from_unix_seconds(seconds).ok()
+}

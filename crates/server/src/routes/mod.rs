@@ -1,0 +1,190 @@
+//! The HTTP surface: Graph's paths under `/v1.0`, `/beta` and no prefix, plus the print
+//! upload URLs.
+
+mod print;
+mod sessions;
+mod todo;
+
+use crate::auth::check_bearer;
+use crate::errors::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Largest JSON body accepted (the one-shot To Do attachment carries up to 3 MB in base64).
+const MAX_JSON_BODY: usize = 8 * 1024 * 1024;
+
+/// The whole application.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = api_routes()
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            require_bearer,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
+    Router::new()
+        .nest("/v1.0", api.clone())
+        .nest("/beta", api.clone())
+        .merge(api)
+        .route(
+            "/uploadSessions/{session}",
+            put(sessions::put_print)
+                .get(sessions::get_print)
+                .delete(sessions::delete_print),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+fn api_routes() -> Router<Arc<AppState>> {
+    let print_parent = |rest: &str| {
+        [
+            format!("/print/printers/{{parent}}{rest}"),
+            format!("/print/shares/{{parent}}{rest}"),
+        ]
+    };
+    let mut api = Router::new()
+        .route("/print/printers", get(print::list_printers))
+        .route("/print/shares", get(print::list_shares));
+    for path in print_parent("") {
+        api = api.route(&path, get(print::get_parent));
+    }
+    for path in print_parent("/jobs") {
+        api = api.route(&path, post(print::create_job).get(print::list_jobs));
+    }
+    for path in print_parent("/jobs/{job}") {
+        api = api.route(&path, get(print::get_job));
+    }
+    for path in print_parent("/jobs/{job}/start") {
+        api = api.route(&path, post(print::start_job));
+    }
+    for path in print_parent("/jobs/{job}/documents") {
+        api = api.route(&path, get(print::list_documents));
+    }
+    for path in print_parent("/jobs/{job}/documents/{document}") {
+        api = api.route(&path, get(print::get_document));
+    }
+    for path in print_parent("/jobs/{job}/documents/{document}/$value") {
+        api = api.route(&path, get(print::document_value));
+    }
+    for path in print_parent("/jobs/{job}/documents/{document}/createUploadSession") {
+        api = api.route(&path, post(sessions::create_print_session));
+    }
+    for owner in ["/me", "/users/{user}"] {
+        let lists = format!("{owner}/todo/lists");
+        let task = format!("{lists}/{{list}}/tasks/{{task}}");
+        api = api
+            .route(&lists, get(todo::list_lists))
+            .route(&format!("{lists}/{{list}}"), get(todo::get_list))
+            .route(
+                &format!("{lists}/{{list}}/tasks"),
+                get(todo::list_tasks).post(todo::create_task),
+            )
+            .route(&task, get(todo::get_task))
+            .route(
+                &format!("{task}/attachments"),
+                get(todo::list_attachments).post(todo::create_attachment),
+            )
+            .route(
+                &format!("{task}/attachments/createUploadSession"),
+                post(sessions::create_todo_session),
+            )
+            .route(
+                &format!("{task}/attachments/{{attachment}}"),
+                get(todo::get_attachment).delete(todo::delete_attachment),
+            )
+            .route(
+                &format!("{task}/attachments/{{attachment}}/$value"),
+                get(todo::attachment_value),
+            )
+            .route(
+                &format!("{task}/attachmentSessions/{{session}}"),
+                put(sessions::put_todo)
+                    .get(sessions::get_todo)
+                    .delete(sessions::delete_todo),
+            )
+            .route(
+                &format!("{task}/attachmentSessions/{{session}}/content"),
+                put(sessions::put_todo),
+            );
+    }
+    api
+}
+
+/// Every Graph API call needs the bearer token.
+async fn require_bearer(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    check_bearer(header, &state.config.token)?;
+    Ok(next.run(request).await)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no Graph resource at this path in the emulator")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        graph_upload_models::error_codes::NOT_ALLOWED,
+        "this method is not allowed on this resource",
+    )
+}
+
+/// Path parameters by name.
+pub(crate) type Params = HashMap<String, String>;
+
+/// A path parameter the route guarantees.
+pub(crate) fn param<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .ok_or_else(|| ApiError::internal(format!("route has no {name} parameter")))
+}
+
+/// Parses a JSON body, answering Graph's `400 invalidRequest` with serde's reason.
+pub(crate) fn parse_json<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<T, ApiError> {
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        let text = content_type.to_str().unwrap_or("");
+        if !text.to_ascii_lowercase().contains("json") {
+            return Err(ApiError::bad_request(format!(
+                "Content-Type {text:?} is not application/json"
+            )));
+        }
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        ApiError::bad_request(format!(
+            "the request body is not valid JSON for this call: {error}"
+        ))
+    })
+}
+
+/// `/v1.0`, `/beta` or empty: the API version the client used, kept in URLs we hand back.
+pub(crate) fn api_prefix(uri: &axum::http::Uri) -> &'static str {
+    let path = uri.path();
+    if path.starts_with("/v1.0/") {
+        "/v1.0"
+    } else if path.starts_with("/beta/") {
+        "/beta"
+    } else {
+        ""
+    }
+}

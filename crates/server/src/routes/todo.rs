@@ -1,0 +1,309 @@
+//! Microsoft To Do: lists, tasks and their file attachments.
+
+use super::{Params, param, parse_json};
+use crate::errors::ApiError;
+use crate::fixtures::USER_ID;
+use crate::records::{AttachmentRecord, ListRecord, TaskRecord};
+use crate::state::AppState;
+use crate::store::{Store, Table};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use bytes::Bytes;
+use graph_upload_models::{Collection, TaskFileAttachment, TodoTask, TodoTaskList};
+use std::sync::Arc;
+
+/// The user a path names: `/me`, or `/users/{id}` with the emulator's one user.
+pub(crate) fn user_of(params: &Params) -> Result<String, ApiError> {
+    match params.get("user") {
+        None => Ok(USER_ID.to_owned()),
+        Some(user) if user == USER_ID => Ok(user.clone()),
+        Some(user) => Err(ApiError::not_found(format!(
+            "no user {user:?} in the emulator"
+        ))),
+    }
+}
+
+/// The task a path names, checked against its list, or `404`.
+pub(crate) fn task_of(store: &Store, params: &Params) -> Result<TaskRecord, ApiError> {
+    user_of(params)?;
+    let list_id = param(params, "list")?;
+    let task_id = param(params, "task")?;
+    list_of(store, list_id)?;
+    store
+        .get::<TaskRecord>(Table::Tasks, task_id)?
+        .filter(|task| task.list_id == list_id)
+        .ok_or_else(|| ApiError::not_found(format!("no task {task_id:?} in list {list_id:?}")))
+}
+
+fn list_of(store: &Store, list_id: &str) -> Result<ListRecord, ApiError> {
+    store
+        .get::<ListRecord>(Table::Lists, list_id)?
+        .ok_or_else(|| ApiError::not_found(format!("no To Do list {list_id:?}")))
+}
+
+fn attachment_of(store: &Store, params: &Params) -> Result<AttachmentRecord, ApiError> {
+    let task = task_of(store, params)?;
+    let id = param(params, "attachment")?;
+    store
+        .get::<AttachmentRecord>(Table::Attachments, id)?
+        .filter(|attachment| attachment.task_id == task.task.id)
+        .ok_or_else(|| ApiError::not_found(format!("no attachment {id:?} on this task")))
+}
+
+pub(crate) async fn list_lists(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    user_of(&params)?;
+    let lists: Vec<TodoTaskList> = state.db(|store| Ok(store.list(Table::Lists)?)).await?;
+    Ok(Json(Collection::new(lists)).into_response())
+}
+
+pub(crate) async fn get_list(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    user_of(&params)?;
+    let list = state
+        .db(move |store| list_of(store, param(&params, "list")?))
+        .await?;
+    Ok(Json(list).into_response())
+}
+
+pub(crate) async fn list_tasks(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    user_of(&params)?;
+    let tasks = state
+        .db(move |store| {
+            let list_id = param(&params, "list")?;
+            list_of(store, list_id)?;
+            let tasks: Vec<TaskRecord> = store.list(Table::Tasks)?;
+            Ok(tasks
+                .into_iter()
+                .filter(|task| task.list_id == list_id)
+                .map(|task| task.task)
+                .collect::<Vec<TodoTask>>())
+        })
+        .await?;
+    Ok(Json(Collection::new(tasks)).into_response())
+}
+
+pub(crate) async fn create_task(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    user_of(&params)?;
+    let requested: TodoTask = parse_json(&headers, &body)?;
+    if requested.title.trim().is_empty() {
+        return Err(ApiError::bad_request("a task needs a non-empty title"));
+    }
+    let now = state.now().as_secs() as i64;
+    let task = TodoTask {
+        id: uuid::Uuid::new_v4().to_string(),
+        title: requested.title,
+        status: Some(
+            requested
+                .status
+                .unwrap_or(graph_upload_models::TaskStatus::NotStarted),
+        ),
+        created_date_time: crate::records::timestamp(now),
+        last_modified_date_time: crate::records::timestamp(now),
+        has_attachments: Some(false),
+    };
+    let record = TaskRecord {
+        list_id: param(&params, "list")?.to_owned(),
+        task: task.clone(),
+    };
+    state
+        .db(move |store| {
+            list_of(store, &record.list_id)?;
+            store.write(|tx| {
+                tx.put(Table::Tasks, &record.task.id, &record)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(task)).into_response())
+}
+
+pub(crate) async fn get_task(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let task = state.db(move |store| task_of(store, &params)).await?;
+    Ok(Json(task.task).into_response())
+}
+
+pub(crate) async fn list_attachments(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let attachments = state
+        .db(move |store| {
+            let task = task_of(store, &params)?;
+            let all: Vec<AttachmentRecord> = store.list(Table::Attachments)?;
+            Ok(all
+                .into_iter()
+                .filter(|a| a.task_id == task.task.id)
+                .map(|a| a.to_graph())
+                .collect::<Vec<TaskFileAttachment>>())
+        })
+        .await?;
+    Ok(Json(Collection::new(attachments)).into_response())
+}
+
+/// The one-shot attachment of a small file: `contentBytes` in base64, below 3 MB.
+pub(crate) async fn create_attachment(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let requested: TaskFileAttachment = parse_json(&headers, &body)?;
+    if let Some(kind) = requested.odata_type.as_deref()
+        && kind != graph_upload_models::TASK_FILE_ATTACHMENT_ODATA_TYPE
+    {
+        return Err(ApiError::bad_request(format!(
+            "@odata.type {kind:?} is not supported; use #microsoft.graph.taskFileAttachment"
+        )));
+    }
+    if requested.name.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "an attachment needs a non-empty name",
+        ));
+    }
+    let encoded = requested.content_bytes.as_deref().ok_or_else(|| {
+        ApiError::bad_request("contentBytes is missing: give the file's bytes in base64")
+    })?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|error| {
+            ApiError::bad_request(format!("contentBytes is not valid base64: {error}"))
+        })?;
+    let limit = graph_upload_models::TODO_INLINE_ATTACHMENT_LIMIT;
+    if bytes.len() as u64 > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            graph_upload_models::error_codes::MAX_FRAGMENT_LENGTH_EXCEEDED,
+            format!(
+                "{} bytes is over the {limit}-byte limit of one-shot attachments; use createUploadSession",
+                bytes.len()
+            ),
+        ));
+    }
+    let task = {
+        let params = params.clone();
+        state.db(move |store| task_of(store, &params)).await?
+    };
+    let blob = crate::blobs::Blobs::new_id();
+    let record = AttachmentRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        list_id: task.list_id.clone(),
+        task_id: task.task.id.clone(),
+        name: requested.name,
+        content_type: requested.content_type,
+        size: bytes.len() as u64,
+        blob: blob.clone(),
+        modified: state.now().as_secs() as i64,
+    };
+    let blobs = state.blobs.clone();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        blobs.create(&blob, bytes.len() as u64)?;
+        let file = blobs.open_for_write(&blob)?;
+        crate::blobs::write_all_at(&file, &bytes, 0)?;
+        file.sync_data()
+    })
+    .await
+    .map_err(|error| ApiError::internal(error.to_string()))??;
+    let stored = record.clone();
+    let result = state
+        .db(move |store| {
+            store.write(|tx| {
+                let mut task: TaskRecord = tx
+                    .get(Table::Tasks, &stored.task_id)?
+                    .ok_or_else(|| ApiError::not_found("the task no longer exists"))?;
+                task.task.has_attachments = Some(true);
+                tx.put(Table::Tasks, &stored.task_id, &task)?;
+                tx.put(Table::Attachments, &stored.id, &stored)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await;
+    if let Err(error) = result {
+        let _ = state.blobs.remove(&record.blob);
+        return Err(error);
+    }
+    Ok((StatusCode::CREATED, Json(record.to_graph())).into_response())
+}
+
+pub(crate) async fn get_attachment(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let attachment = state.db(move |store| attachment_of(store, &params)).await?;
+    Ok(Json(attachment.to_graph()).into_response())
+}
+
+pub(crate) async fn delete_attachment(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let attachment = state
+        .db(move |store| {
+            let attachment = attachment_of(store, &params)?;
+            store.write(|tx| {
+                tx.delete(Table::Attachments, &attachment.id)?;
+                Ok::<_, ApiError>(())
+            })?;
+            Ok(attachment)
+        })
+        .await?;
+    state.blobs.remove(&attachment.blob)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(crate) async fn attachment_value(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let attachment = state.db(move |store| attachment_of(store, &params)).await?;
+    let content_type = attachment
+        .content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    stream_blob(&state, &attachment.blob, content_type, attachment.size).await
+}
+
+/// Streams a stored file (`$value`) without loading it into memory.
+pub(crate) async fn stream_blob(
+    state: &AppState,
+    blob: &str,
+    content_type: &str,
+    size: u64,
+) -> Result<Response, ApiError> {
+    let file = tokio::fs::File::from_std(state.blobs.open_for_read(blob)?);
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+        file,
+        256 * 1024,
+    ));
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    let content_type = if content_type.is_empty() {
+        "application/octet-stream"
+    } else {
+        content_type
+    };
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    Ok(response)
+}

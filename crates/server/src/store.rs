@@ -1,0 +1,234 @@
+//! Durable state in one redb database: every change is one ACID transaction, fsynced before it
+//! returns, so what was acknowledged survives `kill -9`.
+//!
+//! Values are JSON (the records of [`crate::records`]) keyed by id. Ids from request paths are
+//! only ever database keys: they never become file names.
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::path::Path;
+
+/// One kind of record, one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// `PrinterRecord` by printer id.
+    Printers,
+    /// `ShareRecord` by share id.
+    Shares,
+    /// `JobRecord` by job id.
+    Jobs,
+    /// `ListRecord` by list id.
+    Lists,
+    /// `TaskRecord` by task id.
+    Tasks,
+    /// `AttachmentRecord` by attachment id.
+    Attachments,
+    /// `SessionRecord` by session id.
+    Sessions,
+}
+
+impl Table {
+    fn definition(self) -> TableDefinition<'static, &'static str, &'static [u8]> {
+        TableDefinition::new(match self {
+            Table::Printers => "printers",
+            Table::Shares => "shares",
+            Table::Jobs => "jobs",
+            Table::Lists => "lists",
+            Table::Tasks => "tasks",
+            Table::Attachments => "attachments",
+            Table::Sessions => "sessions",
+        })
+    }
+
+    const ALL: [Table; 7] = [
+        Table::Printers,
+        Table::Shares,
+        Table::Jobs,
+        Table::Lists,
+        Table::Tasks,
+        Table::Attachments,
+        Table::Sessions,
+    ];
+}
+
+/// The database failed, or a stored record no longer parses.
+#[derive(Debug)]
+pub struct StoreError(String);
+
+impl StoreError {
+    fn db(error: impl Into<redb::Error>) -> Self {
+        StoreError(error.into().to_string())
+    }
+
+    fn json(error: serde_json::Error) -> Self {
+        StoreError(format!("a stored record does not parse: {error}"))
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// The database. Calls block (they fsync): call them from `spawn_blocking`.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path` and its tables.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(StoreError::db)?;
+        let txn = db.begin_write().map_err(StoreError::db)?;
+        for table in Table::ALL {
+            txn.open_table(table.definition()).map_err(StoreError::db)?;
+        }
+        txn.commit().map_err(StoreError::db)?;
+        Ok(Store { db })
+    }
+
+    /// One record, if it exists.
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let txn = self.db.begin_read().map_err(StoreError::db)?;
+        let handle = txn.open_table(table.definition()).map_err(StoreError::db)?;
+        let value = handle.get(id).map_err(StoreError::db)?;
+        value
+            .map(|guard| serde_json::from_slice(guard.value()).map_err(StoreError::json))
+            .transpose()
+    }
+
+    /// Every record of a table, in id order.
+    pub fn list<T: DeserializeOwned>(&self, table: Table) -> Result<Vec<T>, StoreError> {
+        let txn = self.db.begin_read().map_err(StoreError::db)?;
+        let handle = txn.open_table(table.definition()).map_err(StoreError::db)?;
+        let mut out = Vec::new();
+        for entry in handle.iter().map_err(StoreError::db)? {
+            let (_, value) = entry.map_err(StoreError::db)?;
+            out.push(serde_json::from_slice(value.value()).map_err(StoreError::json)?);
+        }
+        Ok(out)
+    }
+
+    /// Runs `change` in one write transaction and commits it durably; nothing is written when
+    /// `change` fails.
+    pub fn write<R, E>(&self, change: impl FnOnce(&mut Tx<'_>) -> Result<R, E>) -> Result<R, E>
+    where
+        E: From<StoreError>,
+    {
+        let txn = self.db.begin_write().map_err(StoreError::db)?;
+        let result = {
+            let mut tx = Tx { txn: &txn };
+            change(&mut tx)
+        };
+        match result {
+            Ok(value) => {
+                txn.commit().map_err(StoreError::db)?;
+                Ok(value)
+            }
+            Err(error) => {
+                txn.abort().map_err(StoreError::db)?;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// An open write transaction.
+pub struct Tx<'a> {
+    txn: &'a redb::WriteTransaction,
+}
+
+impl Tx<'_> {
+    /// One record, if it exists (sees this transaction's own writes).
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let handle = self
+            .txn
+            .open_table(table.definition())
+            .map_err(StoreError::db)?;
+        let value = handle.get(id).map_err(StoreError::db)?;
+        value
+            .map(|guard| serde_json::from_slice(guard.value()).map_err(StoreError::json))
+            .transpose()
+    }
+
+    /// Inserts or replaces a record.
+    pub fn put<T: Serialize>(
+        &mut self,
+        table: Table,
+        id: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(StoreError::json)?;
+        let mut handle = self
+            .txn
+            .open_table(table.definition())
+            .map_err(StoreError::db)?;
+        handle
+            .insert(id, bytes.as_slice())
+            .map_err(StoreError::db)?;
+        Ok(())
+    }
+
+    /// Deletes a record; returns whether it existed.
+    pub fn delete(&mut self, table: Table, id: &str) -> Result<bool, StoreError> {
+        let mut handle = self
+            .txn
+            .open_table(table.definition())
+            .map_err(StoreError::db)?;
+        let removed = handle.remove(id).map_err(StoreError::db)?;
+        Ok(removed.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_change_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.redb")).unwrap();
+        let result: Result<(), StoreError> = store.write(|tx| {
+            tx.put(Table::Jobs, "a", &1u32)?;
+            Err(StoreError("refused".into()))
+        });
+        assert!(result.is_err());
+        assert_eq!(store.get::<u32>(Table::Jobs, "a").unwrap(), None);
+    }
+
+    #[test]
+    fn committed_records_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .write(|tx| {
+                    tx.put(Table::Sessions, "s1", &vec![1u64, 2])?;
+                    tx.put(Table::Sessions, "s2", &vec![3u64])?;
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+            store
+                .write(|tx| tx.delete(Table::Sessions, "s2").map(|_| ()))
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let all: Vec<Vec<u64>> = store.list(Table::Sessions).unwrap();
+        assert_eq!(all, vec![vec![1, 2]]);
+    }
+}

@@ -1,0 +1,482 @@
+//! The upload-session byte protocol (PROTOCOL.md section 2): accept a fragment, store it
+//! durably, answer with what is still missing, and turn a complete upload into its document
+//! or attachment in one transaction.
+
+use crate::blobs::{WriteError, write_fragment};
+use crate::errors::ApiError;
+use crate::records::{AttachmentRecord, JobRecord, SessionRecord, SessionTarget, TaskRecord};
+use crate::state::AppState;
+use crate::store::Table;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use graph_upload_models::{PascalCase, UploadSessionStatus, error_codes};
+use graph_upload_ranges::{ContentRange, RangeSet};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// A fragment's headers, checked before any byte of its body is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment {
+    /// The bytes it carries; `None` for the empty PUT of a 0-byte file (`bytes */0`).
+    pub span: Option<Range<u64>>,
+}
+
+/// Validates `Content-Range` and `Content-Length` against the session's size and limit.
+pub fn check_headers(
+    headers: &HeaderMap,
+    size: u64,
+    max_fragment: u64,
+) -> Result<Fragment, ApiError> {
+    let range_text = headers
+        .get(header::CONTENT_RANGE)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "the Content-Range header is missing: send `Content-Range: bytes {start}-{end}/{total}`",
+            )
+        })?
+        .to_str()
+        .map_err(|_| ApiError::bad_request("the Content-Range header is not text"))?;
+    let range: ContentRange = range_text.parse().map_err(|error| {
+        ApiError::bad_request(format!(
+            "Content-Range {range_text:?} is not valid ({error}); expected `bytes {{start}}-{{end}}/{{total}}`"
+        ))
+    })?;
+    let total = range.total().ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Content-Range {range_text:?} has no total: the total must be the declared size {size}"
+        ))
+    })?;
+    if total != size {
+        return Err(ApiError::length_mismatch(format!(
+            "Content-Range total {total} differs from the declared size {size}"
+        )));
+    }
+    let length = content_length(headers)?;
+    let span = range.span();
+    let expected = span.as_ref().map_or(0, |s| s.end - s.start);
+    if span.is_none() && size != 0 {
+        return Err(ApiError::bad_request(format!(
+            "Content-Range {range_text:?} names no bytes; only a 0-byte upload may send `bytes */0`"
+        )));
+    }
+    if length != expected {
+        return Err(ApiError::length_mismatch(format!(
+            "Content-Length {length} differs from the {expected} bytes of Content-Range {range_text:?}"
+        )));
+    }
+    if expected > max_fragment {
+        return Err(ApiError::too_large(format!(
+            "the fragment has {expected} bytes; this session accepts at most {max_fragment} per request"
+        )));
+    }
+    Ok(Fragment { span })
+}
+
+fn content_length(headers: &HeaderMap) -> Result<u64, ApiError> {
+    let value = headers.get(header::CONTENT_LENGTH).ok_or_else(|| {
+        ApiError::bad_request(
+            "the Content-Length header is missing: fragments must declare their length",
+        )
+    })?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .ok_or_else(|| ApiError::bad_request("the Content-Length header is not a number"))
+}
+
+/// The largest fragment a session accepts per request.
+pub fn max_fragment(state: &AppState, session: &SessionRecord) -> u64 {
+    if session.is_todo() {
+        state.config.todo_max_fragment
+    } else {
+        state.config.print_max_fragment
+    }
+}
+
+/// Loads a live session: unknown, completed, deleted and expired sessions are all `404`.
+pub async fn load_session(state: &AppState, id: &str) -> Result<SessionRecord, ApiError> {
+    let key = id.to_owned();
+    let session: Option<SessionRecord> = state
+        .db(move |store| Ok(store.get(Table::Sessions, &key)?))
+        .await?;
+    match session {
+        Some(session) if !session.expired(state.now()) => Ok(session),
+        Some(_) => Err(ApiError::not_found(
+            "the upload session has expired; create a new one",
+        )),
+        None => Err(session_not_found()),
+    }
+}
+
+fn session_not_found() -> ApiError {
+    ApiError::not_found("the upload session does not exist, or was completed, deleted or expired")
+}
+
+/// Handles `PUT {uploadUrl}` (print) or `PUT {uploadUrl}/content` (To Do) for an
+/// authenticated session.
+pub async fn put_fragment(
+    state: Arc<AppState>,
+    session_id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let session = load_session(&state, session_id).await?;
+    let fragment = check_headers(headers, session.size, max_fragment(&state, &session))?;
+    let lock = state.sessions.get(session_id);
+    let Some(span) = fragment.span else {
+        // The 0-byte upload: nothing to write, the session completes now.
+        let _guard = lock.lock().await;
+        return record_and_answer(&state, session_id, None).await;
+    };
+    {
+        let mut in_flight = lock.lock().await;
+        let session = load_session(&state, session_id).await?;
+        let received = received_set(&session);
+        if received.overlaps(&span) || in_flight.reserved.overlaps(&span) {
+            return Err(ApiError::range(
+                error_codes::FRAGMENT_OVERLAP,
+                format!(
+                    "bytes {}-{} overlap bytes already received or being received; GET the session for nextExpectedRanges",
+                    span.start,
+                    span.end - 1
+                ),
+            ));
+        }
+        if session.is_todo() {
+            let expected = first_missing(&received, session.size);
+            if span.start != expected {
+                return Err(ApiError::range(
+                    error_codes::FRAGMENT_OUT_OF_ORDER,
+                    format!(
+                        "To Do fragments must arrive in order: the next fragment starts at byte {expected}, not {}",
+                        span.start
+                    ),
+                ));
+            }
+        }
+        in_flight.reserved.insert(span.clone());
+    }
+
+    let written = write_bytes(&state, &session, &span, body).await;
+    // Release the reservation and record the bytes in one critical section, so that no other
+    // request can slip in and overwrite bytes that are stored but not yet recorded.
+    let mut in_flight = lock.lock().await;
+    in_flight.reserved.subtract(span.clone());
+    written?;
+    record_and_answer(&state, session_id, Some(span)).await
+}
+
+async fn write_bytes(
+    state: &AppState,
+    session: &SessionRecord,
+    span: &Range<u64>,
+    body: Body,
+) -> Result<(), ApiError> {
+    let file = state.blobs.open_for_write(&session.blob)?;
+    let expected = span.end - span.start;
+    write_fragment(file, span.start, expected, body)
+        .await
+        .map_err(|error| match error {
+            WriteError::Short { received } => ApiError::length_mismatch(format!(
+                "the body ended after {received} of {expected} bytes"
+            )),
+            WriteError::Long => {
+                ApiError::length_mismatch(format!("the body is longer than {expected} bytes"))
+            }
+            WriteError::Client(message) => {
+                ApiError::bad_request(format!("reading the body failed: {message}"))
+            }
+            WriteError::Disk(error) => error.into(),
+        })
+}
+
+/// Records `span` as received (its bytes are already durable), then either answers with what
+/// is still missing or completes the upload, in one transaction. The caller holds the
+/// session's lock.
+async fn record_and_answer(
+    state: &Arc<AppState>,
+    session_id: &str,
+    span: Option<Range<u64>>,
+) -> Result<Response, ApiError> {
+    let mut session = load_session(state, session_id).await?;
+    let mut received = received_set(&session);
+    if let Some(span) = span {
+        received.insert(span);
+    }
+    if received.total_len() < session.size {
+        session.received = received.iter().map(|r| (r.start, r.end)).collect();
+        let now_ms = state.now().as_millis() as u64;
+        session.expires_ms = now_ms + state.config.session_ttl.as_millis() as u64;
+        let stored = session.clone();
+        state
+            .db(move |store| {
+                store.write(|tx| {
+                    tx.put(Table::Sessions, &stored.id, &stored)?;
+                    Ok::<_, ApiError>(())
+                })
+            })
+            .await?;
+        return Ok(progress_response(&session, &received));
+    }
+    let response = complete(state, session).await?;
+    state.sessions.forget(session_id);
+    Ok(response)
+}
+
+/// Turns a whole session into its document or attachment, deleting the session, atomically.
+async fn complete(state: &Arc<AppState>, session: SessionRecord) -> Result<Response, ApiError> {
+    let now = state.now().as_secs() as i64;
+    match session.target.clone() {
+        SessionTarget::Print {
+            job_id,
+            conversion_requested,
+            ..
+        } => {
+            let document = state
+                .db(move |store| {
+                    store.write(|tx| {
+                        let mut job: JobRecord = tx
+                            .get(Table::Jobs, &job_id)?
+                            .ok_or_else(|| ApiError::not_found("the print job no longer exists"))?;
+                        if job.document.uploaded.is_some() {
+                            return Err(ApiError::new(
+                                StatusCode::CONFLICT,
+                                error_codes::NOT_ALLOWED,
+                                "the document was already uploaded through another session",
+                            ));
+                        }
+                        job.document.name = session.name.clone();
+                        job.document.content_type =
+                            session.content_type.clone().unwrap_or_default();
+                        job.document.size = session.size;
+                        job.document.uploaded = Some(now);
+                        job.document.blob = Some(session.blob.clone());
+                        job.document.conversion_requested = conversion_requested;
+                        job.details.retain(|detail| detail != "uploadPending");
+                        tx.put(Table::Jobs, &job.id, &job)?;
+                        tx.delete(Table::Sessions, &session.id)?;
+                        Ok(job.document.to_graph())
+                    })
+                })
+                .await?;
+            Ok((StatusCode::CREATED, axum::Json(document)).into_response())
+        }
+        SessionTarget::Todo {
+            user_id,
+            list_id,
+            task_id,
+            api_prefix,
+        } => {
+            let attachment = AttachmentRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                list_id: list_id.clone(),
+                task_id: task_id.clone(),
+                name: session.name.clone(),
+                content_type: session.content_type.clone(),
+                size: session.size,
+                blob: session.blob.clone(),
+                modified: now,
+            };
+            let location = format!(
+                "{}{api_prefix}/users/{user_id}/todo/lists/{list_id}/tasks/{task_id}/attachments/{}",
+                state.public_url, attachment.id
+            );
+            state
+                .db(move |store| {
+                    store.write(|tx| {
+                        let mut task: TaskRecord = tx
+                            .get(Table::Tasks, &task_id)?
+                            .ok_or_else(|| ApiError::not_found("the task no longer exists"))?;
+                        task.task.has_attachments = Some(true);
+                        tx.put(Table::Tasks, &task_id, &task)?;
+                        tx.put(Table::Attachments, &attachment.id, &attachment)?;
+                        tx.delete(Table::Sessions, &session.id)?;
+                        Ok::<_, ApiError>(())
+                    })
+                })
+                .await?;
+            let mut response = (StatusCode::CREATED, Body::empty()).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                headers.insert(header::LOCATION, value);
+            }
+            Ok(response)
+        }
+    }
+}
+
+/// `202` (print, camelCase, every missing range) or `200` (To Do, PascalCase, the start of the
+/// next fragment).
+fn progress_response(session: &SessionRecord, received: &RangeSet) -> Response {
+    if session.is_todo() {
+        let status = UploadSessionStatus {
+            expiration_date_time: Some(session.expiration()),
+            next_expected_ranges: Some(vec![first_missing(received, session.size).to_string()]),
+        };
+        (StatusCode::OK, axum::Json(PascalCase(&status))).into_response()
+    } else {
+        (StatusCode::ACCEPTED, axum::Json(status_of(session))).into_response()
+    }
+}
+
+/// The session's status for `GET {uploadUrl}` and print replies: every missing range, closed.
+pub fn status_of(session: &SessionRecord) -> UploadSessionStatus {
+    UploadSessionStatus {
+        expiration_date_time: Some(session.expiration()),
+        next_expected_ranges: Some(next_expected_ranges(session)),
+    }
+}
+
+/// Missing ranges as Graph writes them; a 0-byte session that has not completed yet still
+/// expects its one empty PUT, written `0-`.
+pub fn next_expected_ranges(session: &SessionRecord) -> Vec<String> {
+    let missing = received_set(session).missing(session.size);
+    if missing.is_empty() {
+        return vec!["0-".to_string()];
+    }
+    missing.expected_ranges().map(|r| r.to_string()).collect()
+}
+
+/// The received spans of a session as a set.
+pub fn received_set(session: &SessionRecord) -> RangeSet {
+    session
+        .received
+        .iter()
+        .map(|&(start, end)| start..end)
+        .collect()
+}
+
+fn first_missing(received: &RangeSet, size: u64) -> u64 {
+    received
+        .missing(size)
+        .iter()
+        .next()
+        .map_or(size, |span| span.start)
+}
+
+/// `DELETE {uploadUrl}`: forgets the session and its bytes.
+pub async fn delete_session(state: Arc<AppState>, session_id: &str) -> Result<Response, ApiError> {
+    let lock = state.sessions.get(session_id);
+    let _guard = lock.lock().await;
+    let session = load_session(&state, session_id).await?;
+    let id = session.id.clone();
+    state
+        .db(move |store| {
+            store.write(|tx| {
+                tx.delete(Table::Sessions, &id)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    state.blobs.remove(&session.blob)?;
+    state.sessions.forget(session_id);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn valid_fragment_headers_give_the_span() {
+        let fragment = check_headers(
+            &headers(&[("content-range", "bytes 0-9/100"), ("content-length", "10")]),
+            100,
+            50,
+        )
+        .unwrap();
+        assert_eq!(fragment.span, Some(0..10));
+        let fragment = check_headers(
+            &headers(&[
+                ("content-range", "bytes=90-99/100"),
+                ("content-length", "10"),
+            ]),
+            100,
+            50,
+        )
+        .unwrap();
+        assert_eq!(fragment.span, Some(90..100));
+    }
+
+    #[test]
+    fn bad_fragment_headers_get_graph_statuses_and_codes() {
+        type Case<'a> = (&'a [(&'a str, &'a str)], u16, Option<&'a str>);
+        let cases: &[Case<'_>] = &[
+            (&[("content-length", "10")], 400, None),
+            (
+                &[("content-range", "bytes 0-9"), ("content-length", "10")],
+                400,
+                None,
+            ),
+            (
+                &[("content-range", "0-9/100"), ("content-length", "10")],
+                400,
+                None,
+            ),
+            (
+                &[("content-range", "bytes 9-0/100"), ("content-length", "10")],
+                400,
+                None,
+            ),
+            (
+                &[("content-range", "bytes 0-9/*"), ("content-length", "10")],
+                400,
+                None,
+            ),
+            (
+                &[("content-range", "bytes 0-9/101"), ("content-length", "10")],
+                400,
+                Some("fragmentLengthMismatch"),
+            ),
+            (
+                &[("content-range", "bytes 0-9/100"), ("content-length", "9")],
+                400,
+                Some("fragmentLengthMismatch"),
+            ),
+            (&[("content-range", "bytes 0-9/100")], 400, None),
+            (
+                &[("content-range", "bytes */100"), ("content-length", "0")],
+                400,
+                None,
+            ),
+            (
+                &[
+                    ("content-range", "bytes 0-99/100"),
+                    ("content-length", "100"),
+                ],
+                413,
+                None,
+            ),
+        ];
+        for (pairs, status, inner) in cases {
+            let error = check_headers(&headers(pairs), 100, 50).unwrap_err();
+            assert_eq!(error.status.as_u16(), *status, "{pairs:?}: {error}");
+            assert_eq!(error.inner_code, *inner, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn empty_upload_is_bytes_star_slash_zero() {
+        let fragment = check_headers(
+            &headers(&[("content-range", "bytes */0"), ("content-length", "0")]),
+            0,
+            50,
+        )
+        .unwrap();
+        assert_eq!(fragment.span, None);
+    }
+}
