@@ -74,6 +74,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     config.todo_max_size = args.todo_max_size;
     config.session_ttl = Duration::from_secs(args.session_ttl);
 
+    // Open the data directory before announcing the address: a tool that reads the first
+    // line may rely on the server being usable.
+    let server = graph_upload_server::Server::open(listener, config)
+        .await
+        .map_err(|error| error.to_string())?;
     let mut stdout = std::io::stdout().lock();
     let announce = |out: &mut std::io::StdoutLock<'_>| -> std::io::Result<()> {
         writeln!(out, "listening on http://{address}")?;
@@ -84,7 +89,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     };
     announce(&mut stdout).map_err(|error| format!("cannot write to stdout: {error}"))?;
     drop(stdout);
-    graph_upload_server::serve(listener, config, shutdown_signal())
+    server
+        .serve(shutdown_signal())
         .await
         .map_err(|error| format!("the server failed: {error}"))
 }

@@ -79,15 +79,65 @@ async fn open(config: ServerConfig, public_url: String) -> io::Result<Arc<AppSta
     }))
 }
 
-/// Serves on `listener` until `shutdown` completes, then finishes the requests in flight
-/// (a fragment being written is either stored and acknowledged, or not acknowledged).
+/// An emulator whose data directory is open and whose listener is bound, ready to serve.
+///
+/// Opening first lets a command report a bad data directory before it announces its address.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Server {
+    /// Opens the data directory of `config` for a server on `listener`.
+    pub async fn open(listener: TcpListener, config: ServerConfig) -> io::Result<Self> {
+        let address = listener.local_addr()?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let data_dir = config.data_dir.clone();
+        let state = open(config, public_url).await.map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!(
+                    "cannot open the data directory {}: {error}",
+                    data_dir.display()
+                ),
+            )
+        })?;
+        Ok(Server { listener, state })
+    }
+
+    /// Where it listens.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight (a fragment
+    /// being written is either stored and acknowledged, or not acknowledged).
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> io::Result<()> {
+        let (stop_sweeper, sweeper_stopped) = oneshot::channel::<()>();
+        let sweeper = tokio::spawn(sweeper::run(Arc::clone(&self.state), sweeper_stopped));
+        let served = axum::serve(self.listener, routes::router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_sweeper.send(());
+        let _ = sweeper.await;
+        served
+    }
+}
+
+/// Opens the data directory, then serves on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let (ready, _) = oneshot::channel();
-    serve_with_ready(listener, config, shutdown, ready).await
+    Server::open(listener, config).await?.serve(shutdown).await
 }
 
 /// A server running in the background of the current runtime (tests, the demo).
@@ -124,65 +174,21 @@ impl RunningServer {
     }
 }
 
-/// Binds `listen` (port 0 picks a free port) and serves in the background.
+/// Binds `listen` (port 0 picks a free port), opens the data directory and serves in the
+/// background; the server is ready when this returns.
 pub async fn spawn(config: ServerConfig, listen: &str) -> io::Result<RunningServer> {
     let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     let token = config.token.clone();
+    let server = Server::open(listener, config).await?;
     let (stop, stopped) = oneshot::channel::<()>();
-    // Open before returning so that the caller can use the server at once.
-    let (ready_tx, ready_rx) = oneshot::channel::<io::Result<()>>();
-    let task = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        serve_with_ready(listener, config, shutdown, ready_tx).await
-    });
-    match ready_rx.await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => return Err(error),
-        Err(_) => {
-            return Err(task
-                .await
-                .map_err(io::Error::other)?
-                .err()
-                .unwrap_or_else(|| io::Error::other("the server stopped while starting")));
-        }
-    }
+    let task = tokio::spawn(server.serve(async move {
+        let _ = stopped.await;
+    }));
     Ok(RunningServer {
         address,
         token,
         stop: Some(stop),
         task,
     })
-}
-
-async fn serve_with_ready(
-    listener: TcpListener,
-    config: ServerConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    ready: oneshot::Sender<io::Result<()>>,
-) -> io::Result<()> {
-    let address = listener.local_addr()?;
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{address}"));
-    let state = match open(config, public_url).await {
-        Ok(state) => state,
-        Err(error) => {
-            let message = error.to_string();
-            let _ = ready.send(Err(io::Error::new(error.kind(), message)));
-            return Err(error);
-        }
-    };
-    let _ = ready.send(Ok(()));
-    let (stop_sweeper, sweeper_stopped) = oneshot::channel::<()>();
-    let sweeper = tokio::spawn(sweeper::run(Arc::clone(&state), sweeper_stopped));
-    let served = axum::serve(listener, routes::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
-    let _ = stop_sweeper.send(());
-    let _ = sweeper.await;
-    served
 }

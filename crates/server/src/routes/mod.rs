@@ -42,7 +42,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(request_ids))
         .with_state(state)
+}
+
+/// Graph puts a `request-id` on every response and echoes the caller's `client-request-id`.
+async fn request_ids(request: Request, next: Next) -> Response {
+    let client_request_id = request.headers().get("client-request-id").cloned();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key("request-id")
+        && let Ok(value) = header::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+    {
+        headers.insert("request-id", value);
+    }
+    if let Some(value) = client_request_id {
+        headers.insert("client-request-id", value);
+    }
+    response
 }
 
 fn api_routes() -> Router<Arc<AppState>> {
