@@ -3,7 +3,11 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+mod demo;
+mod progress_view;
 mod serve;
+mod size;
+mod upload;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,6 +24,12 @@ struct Cli {
 enum Command {
     /// Run the local emulator of Graph's print-document and To Do-attachment upload endpoints.
     Serve(serve::ServeArgs),
+    /// Upload a file through Graph (or the emulator) and print the result as JSON.
+    #[command(subcommand)]
+    Upload(upload::UploadCommand),
+    /// Start the emulator, upload a print document and a To Do attachment through it, check
+    /// them byte for byte and print the throughput.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +54,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Upload(command) => upload::run(command).await,
+            Command::Demo(args) => demo::run(args).await,
         }
     });
     match result {

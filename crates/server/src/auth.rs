@@ -96,8 +96,12 @@ impl UploadSigner {
 
     /// Verifies a token in constant time; returns the signed expiry.
     pub fn verify(&self, session_id: &str, token: &str) -> Option<u64> {
-        let (expiry, tag) = token.split_once('.')?;
-        let expiry: u64 = expiry.parse().ok()?;
+        let (expiry_text, tag) = token.split_once('.')?;
+        let expiry: u64 = expiry_text.parse().ok()?;
+        // Only the text we signed: `0123` or `+123` would parse to the same number.
+        if expiry.to_string() != expiry_text {
+            return None;
+        }
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
         self.mac(session_id, expiry)
             .verify_slice(&tag)
@@ -142,6 +146,8 @@ mod tests {
         flipped.push(last);
         assert_eq!(signer.verify("session-1", &flipped), None);
         assert_eq!(signer.verify("session-1", "garbage"), None);
+        assert_eq!(signer.verify("session-1", &format!("0{token}")), None);
+        assert_eq!(signer.verify("session-1", &format!("+{token}")), None);
         assert_eq!(
             UploadSigner::with_key([8; 32]).verify("session-1", &token),
             None

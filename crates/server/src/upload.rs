@@ -74,11 +74,15 @@ pub fn check_headers(
 }
 
 fn content_length(headers: &HeaderMap) -> Result<u64, ApiError> {
-    let value = headers.get(header::CONTENT_LENGTH).ok_or_else(|| {
-        ApiError::bad_request(
-            "the Content-Length header is missing: fragments must declare their length",
-        )
-    })?;
+    let Some(value) = headers.get(header::CONTENT_LENGTH) else {
+        // HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body.
+        if headers.contains_key(header::TRANSFER_ENCODING) {
+            return Err(ApiError::bad_request(
+                "the Content-Length header is missing: fragments must declare their length",
+            ));
+        }
+        return Ok(0);
+    };
     value
         .to_str()
         .ok()
@@ -185,9 +189,9 @@ async fn write_bytes(
             WriteError::Long => {
                 ApiError::length_mismatch(format!("the body is longer than {expected} bytes"))
             }
-            WriteError::Client(message) => {
-                ApiError::bad_request(format!("reading the body failed: {message}"))
-            }
+            WriteError::Client(message) => ApiError::length_mismatch(format!(
+                "the body ended before its {expected} bytes arrived: {message}"
+            )),
             WriteError::Disk(error) => error.into(),
         })
 }
@@ -447,7 +451,19 @@ mod tests {
                 400,
                 Some("fragmentLengthMismatch"),
             ),
-            (&[("content-range", "bytes 0-9/100")], 400, None),
+            (
+                &[("content-range", "bytes 0-9/100")],
+                400,
+                Some("fragmentLengthMismatch"),
+            ),
+            (
+                &[
+                    ("content-range", "bytes 0-9/100"),
+                    ("transfer-encoding", "chunked"),
+                ],
+                400,
+                None,
+            ),
             (
                 &[("content-range", "bytes */100"), ("content-length", "0")],
                 400,

@@ -1,0 +1,215 @@
+//! `graph-upload demo`: the whole product on one machine. Starts the emulator on a free port
+//! with a temporary data directory, uploads a print document and a To Do attachment through
+//! it with the uploader, downloads both back through `$value`, compares them byte for byte and
+//! prints the throughput.
+
+use crate::progress_view::reporter;
+use crate::size::parse_size;
+use crate::upload::{TransportChoice, attachment_json, transport};
+use clap::Args;
+use graph_upload::transport::{Request, Transport, header};
+use graph_upload::{EndpointProfile, UploadSource, Uploader};
+use graph_upload_server::{ServerConfig, fixtures};
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::Path;
+use std::time::Instant;
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Options of `graph-upload demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Size of the print document.
+    #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+    size: u64,
+    /// Size of the To Do attachment (at most 25 MiB, To Do's limit).
+    #[arg(long, default_value = "20MiB", value_parser = parse_size)]
+    todo_size: u64,
+    /// Largest print chunk per PUT.
+    #[arg(long, default_value = "10MiB", value_parser = parse_size)]
+    chunk_size: u64,
+    /// Print chunks in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallel: u16,
+    /// The HTTP stack.
+    #[arg(long, value_enum, default_value_t = TransportChoice::Reqwest)]
+    transport: TransportChoice,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs the demo; the summary goes to stdout.
+pub async fn run(args: DemoArgs) -> Result<(), String> {
+    let limit = graph_upload::models::TODO_MAX_ATTACHMENT_SIZE;
+    if args.todo_size > limit {
+        return Err(format!(
+            "--todo-size is over To Do's limit of {limit} bytes (25 MiB)"
+        ));
+    }
+    let work = tempfile::tempdir().map_err(|error| format!("no temporary directory: {error}"))?;
+    let token = "demo-token";
+    let server = graph_upload_server::spawn(
+        ServerConfig::new(work.path().join("data"), token),
+        "127.0.0.1:0",
+    )
+    .await
+    .map_err(|error| format!("cannot start the emulator: {error}"))?;
+    println!(
+        "emulator listening on {} (data in {})",
+        server.base_url(),
+        work.path().display()
+    );
+    let base = format!("{}/v1.0", server.base_url());
+    let transport = transport(args.transport)?;
+    let uploader = Uploader::new(&base, token, std::sync::Arc::clone(&transport));
+
+    let print_file = work.path().join("document.pdf");
+    write_test_file(&print_file, args.size, 1)?;
+    let source = UploadSource::from_path(&print_file).map_err(|e| e.to_string())?;
+    let profile = EndpointProfile::print()
+        .with_max_chunk(args.chunk_size)
+        .with_parallel(usize::from(args.parallel));
+    let mut builder = uploader
+        .print_to_share(fixtures::SHARE_ID)
+        .document_name("document.pdf")
+        .profile(profile);
+    if let Some(progress) = reporter("print", args.quiet) {
+        builder = builder.on_progress(progress);
+    }
+    let started = Instant::now();
+    let result = builder
+        .upload(&source)
+        .await
+        .map_err(|e| format!("print upload failed: {e}"))?;
+    let print_seconds = started.elapsed().as_secs_f64();
+    let url = format!(
+        "{base}/print/shares/{}/jobs/{}/documents/{}/$value",
+        fixtures::SHARE_ID,
+        result.job_id,
+        result.document.id
+    );
+    verify(&*transport, &url, token, &print_file, args.size).await?;
+    println!(
+        "print document   {:>8.1} MiB in {:>6.2} s = {:>7.1} MiB/s, job started, bytes verified through $value",
+        args.size as f64 / MIB,
+        print_seconds,
+        args.size as f64 / MIB / print_seconds.max(1e-9)
+    );
+
+    let todo_file = work.path().join("attachment.bin");
+    write_test_file(&todo_file, args.todo_size, 2)?;
+    let source = UploadSource::from_path(&todo_file).map_err(|e| e.to_string())?;
+    let mut builder = uploader
+        .todo_attachment(fixtures::LIST_ID, fixtures::TASK_ID)
+        .name("attachment.bin");
+    if let Some(progress) = reporter("todo", args.quiet) {
+        builder = builder.on_progress(progress);
+    }
+    let started = Instant::now();
+    let location = builder
+        .upload(&source)
+        .await
+        .map_err(|e| format!("To Do upload failed: {e}"))?;
+    let todo_seconds = started.elapsed().as_secs_f64();
+    verify(
+        &*transport,
+        &format!("{location}/$value"),
+        token,
+        &todo_file,
+        args.todo_size,
+    )
+    .await?;
+    println!(
+        "todo attachment  {:>8.1} MiB in {:>6.2} s = {:>7.1} MiB/s, bytes verified through $value",
+        args.todo_size as f64 / MIB,
+        todo_seconds,
+        args.todo_size as f64 / MIB / todo_seconds.max(1e-9)
+    );
+    if !args.quiet {
+        eprintln!("{}", attachment_json(&*transport, &location, token).await);
+    }
+    server
+        .shutdown()
+        .await
+        .map_err(|error| format!("the emulator did not stop cleanly: {error}"))?;
+    println!("demo passed");
+    Ok(())
+}
+
+/// Writes `size` pseudo-random bytes, 1 MiB at a time.
+fn write_test_file(path: &Path, size: u64, seed: u64) -> Result<(), String> {
+    let file =
+        File::create(path).map_err(|error| format!("cannot create {}: {error}", path.display()))?;
+    let mut out = BufWriter::new(file);
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut block = vec![0u8; 1024 * 1024];
+    let mut left = size;
+    while left > 0 {
+        for word in block.chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            word.copy_from_slice(&state.to_le_bytes()[..word.len()]);
+        }
+        let n = left.min(block.len() as u64) as usize;
+        out.write_all(&block[..n])
+            .map_err(|error| error.to_string())?;
+        left -= n as u64;
+    }
+    out.flush().map_err(|error| error.to_string())
+}
+
+/// Downloads `url` and compares it with the file.
+async fn verify(
+    transport: &dyn Transport,
+    url: &str,
+    token: &str,
+    file: &Path,
+    size: u64,
+) -> Result<(), String> {
+    let request = Request::get(url)
+        .and_then(|r| r.header_str(header::AUTHORIZATION, &format!("Bearer {token}")))
+        .map_err(|error| error.to_string())?
+        .max_response_bytes(
+            usize::try_from(size)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+        );
+    let response = transport
+        .send(request)
+        .await
+        .map_err(|error| format!("downloading {url} failed: {error}"))?;
+    if !response.status().is_success() {
+        return Err(format!(
+            "downloading {url} answered HTTP {}",
+            response.status()
+        ));
+    }
+    let downloaded = response.body();
+    if downloaded.len() as u64 != size {
+        return Err(format!(
+            "{url} returned {} bytes, expected {size}",
+            downloaded.len()
+        ));
+    }
+    let mut original = File::open(file).map_err(|error| error.to_string())?;
+    let mut block = vec![0u8; 1024 * 1024];
+    let mut offset = 0usize;
+    loop {
+        let n = original
+            .read(&mut block)
+            .map_err(|error| error.to_string())?;
+        if n == 0 {
+            break;
+        }
+        if downloaded.get(offset..offset + n) != Some(&block[..n]) {
+            return Err(format!(
+                "{url} differs from the uploaded file near byte {offset}"
+            ));
+        }
+        offset += n;
+    }
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! `graph-upload upload print|todo`: upload a file through Graph (or the emulator) and print
+//! the result as JSON on stdout.
+
+use crate::progress_view::reporter;
+use crate::size::parse_size;
+use clap::{Args, Subcommand, ValueEnum};
+use graph_upload::transport::{
+    HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
+};
+use graph_upload::{CancellationToken, EndpointProfile, UploadError, UploadSource, Uploader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Which HTTP stack carries the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportChoice {
+    /// reqwest (default).
+    Reqwest,
+    /// hyper 1.x.
+    Hyper,
+}
+
+/// Options every upload shares.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Graph's base URL, e.g. https://graph.microsoft.com/v1.0 or http://127.0.0.1:8080 (a URL
+    /// without a path gets /v1.0).
+    #[arg(long)]
+    base_url: String,
+    /// Bearer token (also GRAPH_UPLOAD_TOKEN).
+    #[arg(long, env = "GRAPH_UPLOAD_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Largest chunk per PUT: bytes or KiB/MiB/GiB; rounded down to a multiple of 320 KiB.
+    #[arg(long, value_parser = parse_size)]
+    chunk_size: Option<u64>,
+    /// The HTTP stack.
+    #[arg(long, value_enum, default_value_t = TransportChoice::Reqwest)]
+    transport: TransportChoice,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// `upload` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UploadCommand {
+    /// Upload a Universal Print document (creates the job unless --job is given, then starts it).
+    Print(PrintArgs),
+    /// Attach a file (0 to 25 MiB) to a To Do task.
+    Todo(TodoArgs),
+}
+
+/// Options of `upload print`.
+#[derive(Debug, Args)]
+pub struct PrintArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Printer id.
+    #[arg(long, conflicts_with = "share", required_unless_present = "share")]
+    printer: Option<String>,
+    /// Printer share id.
+    #[arg(long)]
+    share: Option<String>,
+    /// Existing job id (with --document).
+    #[arg(long, requires = "document")]
+    job: Option<String>,
+    /// Existing document id of that job (with --job).
+    #[arg(long, requires = "job")]
+    document: Option<String>,
+    /// Media type of the document.
+    #[arg(long, default_value = "application/pdf")]
+    content_type: String,
+    /// Chunks in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallel: u16,
+    /// Do not start the job after the upload.
+    #[arg(long)]
+    no_start: bool,
+    /// The file to upload.
+    file: PathBuf,
+}
+
+/// Options of `upload todo`.
+#[derive(Debug, Args)]
+pub struct TodoArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// User id (default: the signed-in user, /me).
+    #[arg(long)]
+    user: Option<String>,
+    /// To Do list id.
+    #[arg(long)]
+    list: String,
+    /// Task id.
+    #[arg(long)]
+    task: String,
+    /// Media type of the attachment.
+    #[arg(long)]
+    content_type: Option<String>,
+    /// The file to upload.
+    file: PathBuf,
+}
+
+/// Runs an upload; the JSON result goes to stdout.
+pub async fn run(command: UploadCommand) -> Result<(), String> {
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_interrupt.cancel();
+        }
+    });
+    let json = match command {
+        UploadCommand::Print(args) => upload_print(args, cancel).await?,
+        UploadCommand::Todo(args) => upload_todo(args, cancel).await?,
+    };
+    println!("{json}");
+    Ok(())
+}
+
+/// `http://host:port` becomes `http://host:port/v1.0`; a URL with a path is kept.
+pub fn api_base(url: &str) -> String {
+    let trimmed = url.trim_end_matches('/');
+    let after_scheme = trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest);
+    if after_scheme.contains('/') {
+        trimmed.to_owned()
+    } else {
+        format!("{trimmed}/v1.0")
+    }
+}
+
+/// The transport the user picked.
+pub fn transport(choice: TransportChoice) -> Result<Arc<dyn Transport>, String> {
+    let config = TransportConfig::default();
+    Ok(match choice {
+        TransportChoice::Reqwest => {
+            Arc::new(ReqwestTransport::new(config).map_err(|error| error.to_string())?)
+        }
+        TransportChoice::Hyper => {
+            Arc::new(HyperTransport::new(config).map_err(|error| error.to_string())?)
+        }
+    })
+}
+
+fn open_source(file: &Path) -> Result<UploadSource, String> {
+    UploadSource::from_path(file).map_err(|error| error.to_string())
+}
+
+fn file_name(file: &Path) -> String {
+    file.file_name()
+        .map_or_else(|| "document".into(), |n| n.to_string_lossy().into_owned())
+}
+
+fn describe(error: UploadError) -> String {
+    match error {
+        UploadError::Cancelled => "cancelled: the upload session was deleted".into(),
+        other => other.to_string(),
+    }
+}
+
+async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<String, String> {
+    let source = open_source(&args.file)?;
+    let uploader = Uploader::new(
+        api_base(&args.common.base_url),
+        args.common.token.clone(),
+        transport(args.common.transport)?,
+    );
+    let mut profile = EndpointProfile::print().with_parallel(usize::from(args.parallel));
+    if let Some(chunk) = args.common.chunk_size {
+        profile = profile.with_max_chunk(chunk);
+    }
+    let builder = match (&args.printer, &args.share) {
+        (Some(printer), _) => uploader.print_to_printer(printer),
+        (None, Some(share)) => uploader.print_to_share(share),
+        (None, None) => return Err("give --printer or --share".into()),
+    };
+    let mut builder = builder
+        .content_type(args.content_type.clone())
+        .document_name(file_name(&args.file))
+        .start_job(!args.no_start)
+        .profile(profile)
+        .cancel_on(cancel);
+    if let (Some(job), Some(document)) = (&args.job, &args.document) {
+        builder = builder.job(job, document);
+    }
+    if let Some(progress) = reporter("print", args.common.quiet) {
+        builder = builder.on_progress(progress);
+    }
+    let result = builder.upload(&source).await.map_err(describe)?;
+    serde_json::to_string_pretty(&result.document).map_err(|error| error.to_string())
+}
+
+async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String, String> {
+    let source = open_source(&args.file)?;
+    let transport = transport(args.common.transport)?;
+    let uploader = Uploader::new(
+        api_base(&args.common.base_url),
+        args.common.token.clone(),
+        Arc::clone(&transport),
+    );
+    let mut profile = EndpointProfile::todo();
+    if let Some(chunk) = args.common.chunk_size {
+        profile = profile.with_max_chunk(chunk);
+    }
+    let mut builder = match &args.user {
+        Some(user) => uploader.todo_attachment_for_user(user, &args.list, &args.task),
+        None => uploader.todo_attachment(&args.list, &args.task),
+    }
+    .name(file_name(&args.file))
+    .profile(profile)
+    .cancel_on(cancel);
+    if let Some(content_type) = &args.content_type {
+        builder = builder.content_type(content_type.clone());
+    }
+    if let Some(progress) = reporter("todo", args.common.quiet) {
+        builder = builder.on_progress(progress);
+    }
+    let location = builder.upload(&source).await.map_err(describe)?;
+    Ok(attachment_json(&*transport, &location, &args.common.token).await)
+}
+
+/// The attachment as JSON (GET its Location); its URL alone if that fails.
+pub async fn attachment_json(transport: &dyn Transport, location: &str, token: &str) -> String {
+    let fallback = serde_json::json!({ "location": location }).to_string();
+    let Ok(request) = Request::get(location)
+        .and_then(|r| r.header_str(header::AUTHORIZATION, &format!("Bearer {token}")))
+    else {
+        return fallback;
+    };
+    match transport.send(request).await {
+        Ok(response) if response.status().is_success() => {
+            match response.json::<serde_json::Value>() {
+                Ok(mut value) => {
+                    value["location"] = serde_json::Value::String(location.to_owned());
+                    serde_json::to_string_pretty(&value).unwrap_or(fallback)
+                }
+                Err(_) => fallback,
+            }
+        }
+        _ => fallback,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_host_gets_the_v1_prefix() {
+        assert_eq!(
+            api_base("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080/v1.0"
+        );
+        assert_eq!(
+            api_base("http://127.0.0.1:8080/"),
+            "http://127.0.0.1:8080/v1.0"
+        );
+        assert_eq!(
+            api_base("https://graph.microsoft.com/beta"),
+            "https://graph.microsoft.com/beta"
+        );
+    }
+}

@@ -1,0 +1,480 @@
+//! The entry points: an [`Uploader`] bound to a Graph base URL, a token and a transport, and
+//! one builder per flow.
+
+use crate::engine::{Engine, FinalReply, UploadOutcome, fatal};
+use crate::error::UploadError;
+use crate::profile::EndpointProfile;
+use crate::progress::{ProgressFn, ProgressSink};
+use crate::retry::{RetryPolicy, Timer, TokioTimer};
+use crate::source::UploadSource;
+use graph_upload_models::{
+    AttachmentInfo, AttachmentType, AttachmentUploadSessionRequest, PrintDocument,
+    PrintDocumentUploadProperties, PrintJob, PrintUploadSessionRequest, UploadSession,
+};
+use graph_upload_transport::{Request, Response, Transport, header};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Talks to one Graph endpoint (`https://graph.microsoft.com/v1.0`, or an emulator) with one
+/// token over one transport.
+#[derive(Debug, Clone)]
+pub struct Uploader {
+    base_url: String,
+    token: String,
+    transport: Arc<dyn Transport>,
+    retry: RetryPolicy,
+    timer: Arc<dyn Timer>,
+}
+
+impl Uploader {
+    /// An uploader for `base_url` (including the version: `.../v1.0`).
+    pub fn new(
+        base_url: impl Into<String>,
+        token: impl Into<String>,
+        transport: Arc<dyn Transport>,
+    ) -> Self {
+        Uploader {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            token: token.into(),
+            transport,
+            retry: RetryPolicy::default(),
+            timer: Arc::new(TokioTimer::default()),
+        }
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Replaces the clock and sleep (tests).
+    pub fn with_timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = timer;
+        self
+    }
+
+    /// A Universal Print document upload to a printer share.
+    pub fn print_to_share(&self, share_id: impl Into<String>) -> PrintUpload {
+        PrintUpload::new(self.clone(), "shares", share_id.into())
+    }
+
+    /// A Universal Print document upload to a printer.
+    pub fn print_to_printer(&self, printer_id: impl Into<String>) -> PrintUpload {
+        PrintUpload::new(self.clone(), "printers", printer_id.into())
+    }
+
+    /// A To Do attachment upload for the signed-in user (`/me`).
+    pub fn todo_attachment(
+        &self,
+        list_id: impl Into<String>,
+        task_id: impl Into<String>,
+    ) -> TodoUpload {
+        TodoUpload::new(self.clone(), None, list_id.into(), task_id.into())
+    }
+
+    /// A To Do attachment upload for another user (`/users/{id}`).
+    pub fn todo_attachment_for_user(
+        &self,
+        user_id: impl Into<String>,
+        list_id: impl Into<String>,
+        task_id: impl Into<String>,
+    ) -> TodoUpload {
+        TodoUpload::new(
+            self.clone(),
+            Some(user_id.into()),
+            list_id.into(),
+            task_id.into(),
+        )
+    }
+
+    /// Uploads to a session created elsewhere, with the rules of `profile`.
+    pub fn existing_session(
+        &self,
+        session: UploadSession,
+        profile: EndpointProfile,
+    ) -> SessionUpload {
+        SessionUpload {
+            engine: self.engine(profile),
+            session,
+        }
+    }
+
+    fn engine(&self, profile: EndpointProfile) -> Engine {
+        Engine {
+            transport: Arc::clone(&self.transport),
+            token: Some(self.token.clone()),
+            profile,
+            retry: self.retry.clone(),
+            timer: Arc::clone(&self.timer),
+            progress: ProgressSink::default(),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    /// A POST of JSON to the API with the token, with the engine's retries for 429/5xx.
+    async fn post_json<T: serde::Serialize>(
+        &self,
+        path: &str,
+        body: &T,
+    ) -> Result<Response, UploadError> {
+        let url = format!("{}{path}", self.base_url);
+        let request = Request::post(&url)
+            .map_err(|error| UploadError::BadInput {
+                message: format!("{url:?} is not a usable URL: {error}"),
+                graph: None,
+            })?
+            .json(body)?
+            .header_str(header::AUTHORIZATION, &format!("Bearer {}", self.token))?;
+        let response = self.send_with_retries(request).await?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(fatal(&response))
+        }
+    }
+
+    async fn send_with_retries(&self, request: Request) -> Result<Response, UploadError> {
+        let mut backoff = crate::retry::Backoff::new(self.retry.clone(), 0x9e37_79b9_7f4a_7c15);
+        loop {
+            let result = self.transport.send(request.clone()).await;
+            let wait = match &result {
+                Ok(response) if matches!(response.status().as_u16(), 408 | 429 | 500..=599) => {
+                    crate::retry::retry_after(response.headers())
+                }
+                // Creating a session or a job is not idempotent, but a duplicate costs only an
+                // unused session; retry only when nothing was sent.
+                Err(error) if !error.may_have_been_sent() => None,
+                _ => return result.map_err(UploadError::Transport),
+            };
+            match backoff.next_delay(self.timer.now(), wait) {
+                Some(delay) => self.timer.sleep(delay).await,
+                None => return result.map_err(UploadError::Transport),
+            }
+        }
+    }
+}
+
+/// Settings every flow shares: profile overrides, progress, cancellation.
+#[derive(Debug, Clone)]
+struct Common {
+    profile: EndpointProfile,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+}
+
+impl Common {
+    fn new(profile: EndpointProfile) -> Self {
+        Common {
+            profile,
+            progress: ProgressSink::default(),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    fn engine(&self, uploader: &Uploader) -> Engine {
+        let mut engine = uploader.engine(self.profile.clone());
+        engine.progress = self.progress.clone();
+        engine.cancel = self.cancel.clone();
+        engine
+    }
+}
+
+/// The result of a print upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintResult {
+    /// The job the document belongs to.
+    pub job_id: String,
+    /// The document as the service returned it.
+    pub document: PrintDocument,
+    /// Whether the job was started after the upload.
+    pub started: bool,
+}
+
+/// A Universal Print document upload (build with [`Uploader::print_to_share`] or
+/// [`Uploader::print_to_printer`]).
+#[derive(Debug, Clone)]
+pub struct PrintUpload {
+    uploader: Uploader,
+    collection: &'static str,
+    parent_id: String,
+    job: Option<(String, String)>,
+    document_name: Option<String>,
+    content_type: String,
+    start: bool,
+    common: Common,
+}
+
+impl PrintUpload {
+    fn new(uploader: Uploader, collection: &'static str, parent_id: String) -> Self {
+        PrintUpload {
+            uploader,
+            collection,
+            parent_id,
+            job: None,
+            document_name: None,
+            content_type: "application/pdf".into(),
+            start: true,
+            common: Common::new(EndpointProfile::print()),
+        }
+    }
+
+    /// Uploads into an existing job's document instead of creating a job.
+    pub fn job(mut self, job_id: impl Into<String>, document_id: impl Into<String>) -> Self {
+        self.job = Some((job_id.into(), document_id.into()));
+        self
+    }
+
+    /// The document's media type (default `application/pdf`).
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = content_type.into();
+        self
+    }
+
+    /// The document's name (default: the file name, or `document`).
+    pub fn document_name(mut self, name: impl Into<String>) -> Self {
+        self.document_name = Some(name.into());
+        self
+    }
+
+    /// Whether to start the job after the upload (default true).
+    pub fn start_job(mut self, start: bool) -> Self {
+        self.start = start;
+        self
+    }
+
+    /// Overrides the endpoint profile (chunk size, parallelism...).
+    pub fn profile(mut self, profile: EndpointProfile) -> Self {
+        self.common.profile = profile;
+        self
+    }
+
+    /// Reports progress to `callback`.
+    pub fn on_progress(mut self, callback: ProgressFn) -> Self {
+        self.common.progress = ProgressSink(Some(callback));
+        self
+    }
+
+    /// Cancels the upload when `token` is cancelled (in-flight requests are dropped, then the
+    /// session is deleted).
+    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
+        self.common.cancel = token;
+        self
+    }
+
+    /// Creates the job if needed, uploads `source`, starts the job if asked.
+    pub async fn upload(self, source: &UploadSource) -> Result<PrintResult, UploadError> {
+        let prefix = format!("/print/{}/{}/jobs", self.collection, self.parent_id);
+        let (job_id, document_id) = match self.job.clone() {
+            Some(ids) => ids,
+            None => {
+                let response = self
+                    .uploader
+                    .post_json(&prefix, &serde_json::json!({}))
+                    .await?;
+                let job: PrintJob = response.json().map_err(|error| {
+                    UploadError::Protocol(format!("the created job is not a printJob: {error}"))
+                })?;
+                let document = job.documents.first().ok_or_else(|| {
+                    UploadError::Protocol("the created job has no document".into())
+                })?;
+                (job.id.clone(), document.id.clone())
+            }
+        };
+        let name = self
+            .document_name
+            .clone()
+            .unwrap_or_else(|| "document".into());
+        let body = PrintUploadSessionRequest {
+            properties: PrintDocumentUploadProperties {
+                document_name: name,
+                content_type: self.content_type.clone(),
+                size: source.len(),
+            },
+        };
+        let response = self
+            .uploader
+            .post_json(
+                &format!("{prefix}/{job_id}/documents/{document_id}/createUploadSession"),
+                &body,
+            )
+            .await?;
+        let session: UploadSession = response.json().map_err(|error| {
+            UploadError::Protocol(format!(
+                "createUploadSession did not answer an uploadSession: {error}"
+            ))
+        })?;
+        let engine = self.common.engine(&self.uploader);
+        // The print upload URL is pre-authenticated: never send the token to it.
+        let engine = Engine {
+            token: None,
+            ..engine
+        };
+        let outcome = engine
+            .upload(
+                &session.upload_url,
+                source,
+                &session.next_expected_ranges,
+                FinalReply::PrintDocument,
+            )
+            .await?;
+        let document = match outcome {
+            UploadOutcome::PrintDocument(document) => document,
+            other => {
+                return Err(UploadError::Protocol(format!(
+                    "the final print reply carries no printDocument: {other:?}"
+                )));
+            }
+        };
+        if self.start {
+            self.uploader
+                .post_json(&format!("{prefix}/{job_id}/start"), &serde_json::json!({}))
+                .await?;
+        }
+        Ok(PrintResult {
+            job_id,
+            document,
+            started: self.start,
+        })
+    }
+}
+
+/// A To Do attachment upload (build with [`Uploader::todo_attachment`]).
+#[derive(Debug, Clone)]
+pub struct TodoUpload {
+    uploader: Uploader,
+    user: Option<String>,
+    list_id: String,
+    task_id: String,
+    name: Option<String>,
+    content_type: Option<String>,
+    common: Common,
+}
+
+impl TodoUpload {
+    fn new(uploader: Uploader, user: Option<String>, list_id: String, task_id: String) -> Self {
+        TodoUpload {
+            uploader,
+            user,
+            list_id,
+            task_id,
+            name: None,
+            content_type: None,
+            common: Common::new(EndpointProfile::todo()),
+        }
+    }
+
+    /// The attachment's name (default `attachment`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The attachment's media type.
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Overrides the endpoint profile.
+    pub fn profile(mut self, profile: EndpointProfile) -> Self {
+        self.common.profile = profile;
+        self
+    }
+
+    /// Reports progress to `callback`.
+    pub fn on_progress(mut self, callback: ProgressFn) -> Self {
+        self.common.progress = ProgressSink(Some(callback));
+        self
+    }
+
+    /// Cancels the upload when `token` is cancelled.
+    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
+        self.common.cancel = token;
+        self
+    }
+
+    /// Creates the session and uploads `source`; returns the attachment's URL.
+    pub async fn upload(self, source: &UploadSource) -> Result<String, UploadError> {
+        let limit = graph_upload_models::TODO_MAX_ATTACHMENT_SIZE;
+        if source.len() > limit {
+            return Err(UploadError::TooLarge {
+                message: format!(
+                    "{} bytes is over To Do's {limit}-byte attachment limit",
+                    source.len()
+                ),
+                graph: None,
+            });
+        }
+        let owner = match &self.user {
+            Some(user) => format!("/users/{user}"),
+            None => "/me".to_string(),
+        };
+        let path = format!(
+            "{owner}/todo/lists/{}/tasks/{}/attachments/createUploadSession",
+            self.list_id, self.task_id
+        );
+        let body = AttachmentUploadSessionRequest {
+            attachment_info: AttachmentInfo {
+                attachment_type: AttachmentType::File,
+                name: self.name.clone().unwrap_or_else(|| "attachment".into()),
+                size: source.len(),
+                content_type: self.content_type.clone(),
+            },
+        };
+        let response = self.uploader.post_json(&path, &body).await?;
+        let session: UploadSession = response.json().map_err(|error| {
+            UploadError::Protocol(format!(
+                "createUploadSession did not answer an uploadSession: {error}"
+            ))
+        })?;
+        let engine = self.common.engine(&self.uploader);
+        match engine
+            .upload(
+                &session.upload_url,
+                source,
+                &session.next_expected_ranges,
+                FinalReply::Location,
+            )
+            .await?
+        {
+            UploadOutcome::Attachment { location } => Ok(location),
+            other => Err(UploadError::Protocol(format!(
+                "the final To Do reply has no Location: {other:?}"
+            ))),
+        }
+    }
+}
+
+/// An upload to a session created elsewhere.
+#[derive(Debug, Clone)]
+pub struct SessionUpload {
+    engine: Engine,
+    session: UploadSession,
+}
+
+impl SessionUpload {
+    /// Reports progress to `callback`.
+    pub fn on_progress(mut self, callback: ProgressFn) -> Self {
+        self.engine.progress = ProgressSink(Some(callback));
+        self
+    }
+
+    /// Cancels the upload when `token` is cancelled.
+    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
+        self.engine.cancel = token;
+        self
+    }
+
+    /// Uploads `source`; the token is sent to the upload URL only if the profile says so.
+    pub async fn upload(self, source: &UploadSource) -> Result<UploadOutcome, UploadError> {
+        self.engine
+            .upload(
+                &self.session.upload_url,
+                source,
+                &self.session.next_expected_ranges,
+                FinalReply::Any,
+            )
+            .await
+    }
+}

@@ -1,0 +1,480 @@
+//! The upload loop: send the missing ranges in chunks (in parallel where the endpoint allows),
+//! trust the server's `nextExpectedRanges` over local bookkeeping, ask for the session's
+//! status whenever a chunk may or may not have landed, retry what can be retried, and stop on
+//! the server's confirmation.
+
+use crate::error::UploadError;
+use crate::profile::EndpointProfile;
+use crate::progress::{ProgressEvent, ProgressSink};
+use crate::retry::{Backoff, RetryPolicy, Timer, retry_after};
+use crate::source::UploadSource;
+use graph_upload_models::{GraphErrorBody, PrintDocument, UploadSessionStatus};
+use graph_upload_ranges::{ChunkSize, ContentRange, RangeSet};
+use graph_upload_transport::{
+    HeaderValue, Request, Response, StatusCode, Transport, TransportError, header,
+};
+use std::ops::Range;
+use std::sync::Arc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// What the service answered when the last byte arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UploadOutcome {
+    /// Print: the printDocument from the `201` body.
+    PrintDocument(PrintDocument),
+    /// To Do: the new attachment's URL from the `Location` header.
+    Attachment {
+        /// `Location` of the attachment.
+        location: String,
+    },
+    /// Another endpoint's completion: the status and body as sent.
+    Other {
+        /// Final status.
+        status: u16,
+        /// Final body.
+        body: String,
+    },
+}
+
+/// Everything the loop needs, shared by the builders.
+#[derive(Debug, Clone)]
+pub(crate) struct Engine {
+    pub transport: Arc<dyn Transport>,
+    pub token: Option<String>,
+    pub profile: EndpointProfile,
+    pub retry: RetryPolicy,
+    pub timer: Arc<dyn Timer>,
+    pub progress: ProgressSink,
+    pub cancel: CancellationToken,
+}
+
+/// How the session is finished: what kind of final reply to expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FinalReply {
+    PrintDocument,
+    Location,
+    Any,
+}
+
+impl Engine {
+    fn emit(&self, event: ProgressEvent) {
+        self.progress.emit(event);
+    }
+
+    fn authorize(&self, request: Request) -> Result<Request, UploadError> {
+        match &self.token {
+            Some(token) => request
+                .header_str(header::AUTHORIZATION, &format!("Bearer {token}"))
+                .map_err(|error| UploadError::BadInput {
+                    message: format!("the token cannot be sent in a header: {error}"),
+                    graph: None,
+                }),
+            None => Ok(request),
+        }
+    }
+
+    /// Sends the bytes of `source` to an existing session until the service confirms them.
+    pub(crate) async fn upload(
+        &self,
+        upload_url: &str,
+        source: &UploadSource,
+        next_expected_ranges: &[String],
+        reply: FinalReply,
+    ) -> Result<UploadOutcome, UploadError> {
+        let size = source.len();
+        let chunk =
+            ChunkSize::new(self.profile.quantum, self.profile.max_chunk).map_err(|error| {
+                UploadError::BadInput {
+                    message: format!("chunk size: {error}"),
+                    graph: None,
+                }
+            })?;
+        let put_url = format!("{upload_url}{}", self.profile.put_suffix);
+        let mut backoff = Backoff::new(self.retry.clone(), seed(upload_url));
+        let mut missing = missing_from(next_expected_ranges, size)?;
+        self.emit(ProgressEvent::SessionReady {
+            upload_url: upload_url.to_owned(),
+            total: size,
+            acknowledged: size - missing.total_len(),
+        });
+        if size == 0 {
+            return self
+                .upload_empty(upload_url, &put_url, reply, &mut backoff)
+                .await;
+        }
+        let parallel = self.profile.parallel.max(1);
+        let mut in_flight = RangeSet::new();
+        let mut tasks: JoinSet<(Range<u64>, Result<Response, TransportError>)> = JoinSet::new();
+        loop {
+            while tasks.len() < parallel {
+                let available = missing.difference(&in_flight);
+                let Some(span) = chunk.plan(&available).next() else {
+                    break;
+                };
+                let request = self.put_request(&put_url, source, &span, size)?;
+                in_flight.insert(span.clone());
+                self.emit(ProgressEvent::ChunkStarted(span.clone()));
+                let transport = Arc::clone(&self.transport);
+                tasks.spawn(async move { (span, transport.send(request).await) });
+            }
+            if tasks.is_empty() {
+                // Nothing missing by the server's account, yet no confirmation: ask again.
+                let status = self.status(upload_url, &mut backoff).await?;
+                match status.next_expected_ranges {
+                    Some(ranges) if !ranges.is_empty() => {
+                        missing = missing_from(&ranges, size)?;
+                        if missing.is_empty() {
+                            return Err(UploadError::Protocol(format!(
+                                "the service expects {ranges:?} of a {size}-byte file but never confirmed the upload"
+                            )));
+                        }
+                        continue;
+                    }
+                    _ => {
+                        return Err(UploadError::Protocol(
+                            "the service has every byte but never confirmed the upload".into(),
+                        ));
+                    }
+                }
+            }
+            let joined = tokio::select! {
+                joined = tasks.join_next() => joined,
+                () = self.cancel.cancelled() => {
+                    tasks.abort_all();
+                    self.delete_session(upload_url).await;
+                    return Err(UploadError::Cancelled);
+                }
+            };
+            let Some(joined) = joined else { continue };
+            let (span, result) = joined.map_err(|error| {
+                UploadError::Protocol(format!("an upload task failed: {error}"))
+            })?;
+            in_flight.subtract(span.clone());
+            match result {
+                Ok(response) => {
+                    match self.classify(&response, reply)? {
+                        Reply::Done(outcome) => {
+                            tasks.abort_all();
+                            self.emit(ProgressEvent::Completed { total: size });
+                            return Ok(outcome);
+                        }
+                        Reply::Progress(ranges) => {
+                            missing = missing_from(&ranges, size)?;
+                            backoff.reset();
+                            self.emit(ProgressEvent::ChunkAcknowledged {
+                                span,
+                                acknowledged: size - missing.total_len(),
+                                total: size,
+                            });
+                        }
+                        Reply::Resync => {
+                            // 416: part of it was already there, or out of order. Ask.
+                            missing = self.resync(upload_url, size, &mut backoff).await?;
+                        }
+                        Reply::Retry(reason, wait) => {
+                            self.wait_or_fail(&mut backoff, wait, reason, &response)
+                                .await?;
+                        }
+                    }
+                }
+                Err(error) => {
+                    let sent = error.may_have_been_sent();
+                    let reason = error.to_string();
+                    match backoff.next_delay(self.timer.now(), None) {
+                        Some(delay) => {
+                            self.emit(ProgressEvent::Retrying {
+                                attempt: backoff.attempts(),
+                                delay,
+                                reason,
+                            });
+                            self.timer.sleep(delay).await;
+                        }
+                        None => {
+                            tasks.abort_all();
+                            return Err(UploadError::Transport(error));
+                        }
+                    }
+                    if sent {
+                        missing = self.resync(upload_url, size, &mut backoff).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    fn put_request(
+        &self,
+        put_url: &str,
+        source: &UploadSource,
+        span: &Range<u64>,
+        size: u64,
+    ) -> Result<Request, UploadError> {
+        let range = ContentRange::from_range(span.clone(), size).map_err(|error| {
+            UploadError::Protocol(format!("cannot describe chunk {span:?}: {error}"))
+        })?;
+        let request = Request::put(put_url)
+            .map_err(|error| bad_url(put_url, &error))?
+            .header_str(header::CONTENT_RANGE, &range.to_string())
+            .map_err(UploadError::Transport)?
+            .body(source.body(span)?);
+        self.decorate_put(request)
+    }
+
+    fn decorate_put(&self, mut request: Request) -> Result<Request, UploadError> {
+        if let Some(content_type) = self.profile.put_content_type {
+            request = request.header(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        if self.profile.auth_on_upload_url {
+            request = self.authorize(request)?;
+        }
+        Ok(request)
+    }
+
+    /// A 0-byte file: one PUT with an empty body and `Content-Range: bytes */0`.
+    async fn upload_empty(
+        &self,
+        upload_url: &str,
+        put_url: &str,
+        reply: FinalReply,
+        backoff: &mut Backoff,
+    ) -> Result<UploadOutcome, UploadError> {
+        loop {
+            let request = Request::put(put_url)
+                .map_err(|error| bad_url(put_url, &error))?
+                .header_str(header::CONTENT_RANGE, &ContentRange::empty(0).to_string())
+                .map_err(UploadError::Transport)?;
+            let request = self.decorate_put(request)?;
+            match self.transport.send(request).await {
+                Ok(response) => match self.classify(&response, reply)? {
+                    Reply::Done(outcome) => {
+                        self.emit(ProgressEvent::Completed { total: 0 });
+                        return Ok(outcome);
+                    }
+                    Reply::Retry(reason, wait) => {
+                        self.wait_or_fail(backoff, wait, reason, &response).await?;
+                    }
+                    Reply::Progress(_) | Reply::Resync => {
+                        // The service wants something of an empty file: ask what, once.
+                        let status = self.status(upload_url, backoff).await?;
+                        if status.next_expected_ranges.is_none() {
+                            return Err(UploadError::Protocol(
+                                "the service did not confirm the empty upload".into(),
+                            ));
+                        }
+                        self.wait_or_fail(
+                            backoff,
+                            None,
+                            "empty upload not confirmed".into(),
+                            &response,
+                        )
+                        .await?;
+                    }
+                },
+                Err(error) => match backoff.next_delay(self.timer.now(), None) {
+                    Some(delay) => self.timer.sleep(delay).await,
+                    None => return Err(UploadError::Transport(error)),
+                },
+            }
+        }
+    }
+
+    /// Reads a reply to a PUT.
+    fn classify(&self, response: &Response, reply: FinalReply) -> Result<Reply, UploadError> {
+        let status = response.status();
+        match status.as_u16() {
+            201 => Ok(Reply::Done(outcome(response, reply)?)),
+            200 | 202 => {
+                let parsed: UploadSessionStatus = if response.body().is_empty() {
+                    UploadSessionStatus::default()
+                } else {
+                    response.json().map_err(|error| {
+                        UploadError::Protocol(format!(
+                            "a {status} reply is not an upload status: {error}"
+                        ))
+                    })?
+                };
+                match parsed.next_expected_ranges {
+                    Some(ranges) => Ok(Reply::Progress(ranges)),
+                    None => Ok(Reply::Done(outcome(response, reply)?)),
+                }
+            }
+            416 => Ok(Reply::Resync),
+            404 => Err(UploadError::SessionGone),
+            408 | 429 | 500..=599 => Ok(Reply::Retry(
+                format!("HTTP {status}"),
+                retry_after(response.headers()),
+            )),
+            _ => Err(fatal(response)),
+        }
+    }
+
+    async fn wait_or_fail(
+        &self,
+        backoff: &mut Backoff,
+        wait: Option<std::time::Duration>,
+        reason: String,
+        response: &Response,
+    ) -> Result<(), UploadError> {
+        match backoff.next_delay(self.timer.now(), wait) {
+            Some(delay) => {
+                self.emit(ProgressEvent::Retrying {
+                    attempt: backoff.attempts(),
+                    delay,
+                    reason,
+                });
+                self.timer.sleep(delay).await;
+                Ok(())
+            }
+            None => Err(UploadError::Server {
+                status: response.status().as_u16(),
+                graph: response.graph_error().map(Box::new),
+            }),
+        }
+    }
+
+    /// `GET {uploadUrl}` (with retries): what the server has, as missing ranges.
+    async fn resync(
+        &self,
+        upload_url: &str,
+        size: u64,
+        backoff: &mut Backoff,
+    ) -> Result<RangeSet, UploadError> {
+        let status = self.status(upload_url, backoff).await?;
+        let ranges = status.next_expected_ranges.unwrap_or_default();
+        let missing = missing_from(&ranges, size)?;
+        self.emit(ProgressEvent::Resumed {
+            acknowledged: size - missing.total_len(),
+        });
+        Ok(missing)
+    }
+
+    /// `GET {uploadUrl}` with retries.
+    pub(crate) async fn status(
+        &self,
+        upload_url: &str,
+        backoff: &mut Backoff,
+    ) -> Result<UploadSessionStatus, UploadError> {
+        loop {
+            let mut request =
+                Request::get(upload_url).map_err(|error| bad_url(upload_url, &error))?;
+            if self.profile.auth_on_upload_url {
+                request = self.authorize(request)?;
+            }
+            match self.transport.send(request).await {
+                Ok(response) if response.status() == StatusCode::OK => {
+                    return response.json().map_err(|error| {
+                        UploadError::Protocol(format!(
+                            "the session status is not valid JSON: {error}"
+                        ))
+                    });
+                }
+                Ok(response) => match response.status().as_u16() {
+                    404 => return Err(UploadError::SessionGone),
+                    408 | 429 | 500..=599 => {
+                        let wait = retry_after(response.headers());
+                        self.wait_or_fail(
+                            backoff,
+                            wait,
+                            format!("status HTTP {}", response.status()),
+                            &response,
+                        )
+                        .await?;
+                    }
+                    _ => return Err(fatal(&response)),
+                },
+                Err(error) => match backoff.next_delay(self.timer.now(), None) {
+                    Some(delay) => self.timer.sleep(delay).await,
+                    None => return Err(UploadError::Transport(error)),
+                },
+            }
+        }
+    }
+
+    /// `DELETE {uploadUrl}`, best effort (cancellation).
+    pub(crate) async fn delete_session(&self, upload_url: &str) {
+        let Ok(mut request) = Request::delete(upload_url) else {
+            return;
+        };
+        if self.profile.auth_on_upload_url {
+            match self.authorize(request) {
+                Ok(authorized) => request = authorized,
+                Err(_) => return,
+            }
+        }
+        if let Err(error) = self.transport.send(request).await {
+            tracing::warn!(%error, "could not delete the cancelled upload session");
+        }
+    }
+}
+
+/// How a reply moves the upload on.
+enum Reply {
+    Done(UploadOutcome),
+    Progress(Vec<String>),
+    Resync,
+    Retry(String, Option<std::time::Duration>),
+}
+
+fn outcome(response: &Response, reply: FinalReply) -> Result<UploadOutcome, UploadError> {
+    let location = response.header_str("location").map(str::to_owned);
+    match (reply, location) {
+        (FinalReply::Location, Some(location)) => Ok(UploadOutcome::Attachment { location }),
+        (FinalReply::PrintDocument, _) if !response.body().is_empty() => response
+            .json::<PrintDocument>()
+            .map(UploadOutcome::PrintDocument)
+            .map_err(|error| {
+                UploadError::Protocol(format!("the final reply is not a printDocument: {error}"))
+            }),
+        (FinalReply::Any, Some(location)) => Ok(UploadOutcome::Attachment { location }),
+        _ => Ok(UploadOutcome::Other {
+            status: response.status().as_u16(),
+            body: String::from_utf8_lossy(response.body()).into_owned(),
+        }),
+    }
+}
+
+/// A refusal that retrying cannot fix (400, 401, 403, 413 and other 4xx).
+pub(crate) fn fatal(response: &Response) -> UploadError {
+    let status = response.status().as_u16();
+    let graph: Option<Box<GraphErrorBody>> = response.graph_error().map(Box::new);
+    match status {
+        400 => UploadError::BadInput {
+            message: graph.as_ref().map_or_else(
+                || "the service refused the request".to_string(),
+                ToString::to_string,
+            ),
+            graph,
+        },
+        401 | 403 => UploadError::Auth { status, graph },
+        404 => UploadError::SessionGone,
+        413 => UploadError::TooLarge {
+            message: "a chunk is over the service's per-request limit; lower the chunk size".into(),
+            graph,
+        },
+        _ => UploadError::Server { status, graph },
+    }
+}
+
+fn missing_from(ranges: &[String], size: u64) -> Result<RangeSet, UploadError> {
+    RangeSet::from_expected(ranges, size).map_err(|error| {
+        UploadError::Protocol(format!(
+            "nextExpectedRanges {ranges:?} do not fit a {size}-byte file: {error}"
+        ))
+    })
+}
+
+fn bad_url(url: &str, error: &TransportError) -> UploadError {
+    UploadError::BadInput {
+        message: format!("{url:?} is not a usable URL: {error}"),
+        graph: None,
+    }
+}
+
+/// A jitter seed that differs between sessions.
+fn seed(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
+    })
+}

@@ -1,0 +1,86 @@
+//! One error type for every way an upload can fail, with messages that say what to do.
+
+use graph_upload_models::GraphErrorBody;
+use graph_upload_transport::TransportError;
+
+/// Why an upload failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UploadError {
+    /// The caller's input cannot be uploaded (bad size, unreadable file, bad URL); nothing was
+    /// sent, or the server refused the request as malformed (`400`).
+    #[error("bad input: {message}")]
+    BadInput {
+        /// What is wrong.
+        message: String,
+        /// Graph's error body, when the server refused the request.
+        graph: Option<Box<GraphErrorBody>>,
+    },
+    /// The token is missing, wrong or lacks permission (`401`/`403`): get a new token.
+    #[error("not authorized (HTTP {status}): {}; check the token and its permissions", graph_message(.graph))]
+    Auth {
+        /// `401` or `403`.
+        status: u16,
+        /// Graph's error body.
+        graph: Option<Box<GraphErrorBody>>,
+    },
+    /// The upload session is gone (expired, deleted or unknown: `404`): create a new session
+    /// and upload again.
+    #[error(
+        "the upload session no longer exists (expired, deleted or unknown); start a new upload"
+    )]
+    SessionGone,
+    /// The file or a fragment is over the service's limit (`413`, or a size the endpoint
+    /// refuses before anything is sent).
+    #[error("too large: {message}")]
+    TooLarge {
+        /// Which limit.
+        message: String,
+        /// Graph's error body, when the server refused it.
+        graph: Option<Box<GraphErrorBody>>,
+    },
+    /// The service answered with an error that retries could not get past.
+    #[error("the service answered HTTP {status}: {}", graph_message(.graph))]
+    Server {
+        /// The last status.
+        status: u16,
+        /// Graph's error body, when there was one.
+        graph: Option<Box<GraphErrorBody>>,
+    },
+    /// The network failed and retries could not get past it.
+    #[error("transport failure after retries: {0}")]
+    Transport(#[from] TransportError),
+    /// The server broke the protocol (a reply that cannot be understood).
+    #[error("unexpected reply from the service: {0}")]
+    Protocol(String),
+    /// The upload was cancelled; its session was deleted.
+    #[error("the upload was cancelled")]
+    Cancelled,
+    /// Reading the file failed.
+    #[error("reading the file failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn graph_message(graph: &Option<Box<GraphErrorBody>>) -> String {
+    graph
+        .as_ref()
+        .map_or_else(|| "no error body".to_string(), ToString::to_string)
+}
+
+impl UploadError {
+    /// Whether starting the whole upload again (new session) could help.
+    pub fn is_session_gone(&self) -> bool {
+        matches!(self, UploadError::SessionGone)
+    }
+
+    /// Graph's error body, when the service sent one.
+    pub fn graph_error(&self) -> Option<&GraphErrorBody> {
+        match self {
+            UploadError::BadInput { graph, .. }
+            | UploadError::Auth { graph, .. }
+            | UploadError::TooLarge { graph, .. }
+            | UploadError::Server { graph, .. } => graph.as_deref(),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! What an upload reports while it runs.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An event of a running upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProgressEvent {
+    /// A session exists; `acknowledged` bytes of `total` are already on the server (resume).
+    SessionReady {
+        /// The upload URL.
+        upload_url: String,
+        /// File size.
+        total: u64,
+        /// Bytes the server already has.
+        acknowledged: u64,
+    },
+    /// A chunk is being sent.
+    ChunkStarted(Range<u64>),
+    /// The server accepted a chunk; `acknowledged` bytes of `total` are now stored.
+    ChunkAcknowledged {
+        /// The chunk.
+        span: Range<u64>,
+        /// Bytes the server has.
+        acknowledged: u64,
+        /// File size.
+        total: u64,
+    },
+    /// A request failed and will be retried after `delay`.
+    Retrying {
+        /// Attempt number (1 for the first retry).
+        attempt: u32,
+        /// Wait before the retry.
+        delay: Duration,
+        /// Why.
+        reason: String,
+    },
+    /// The client asked the server what it has (after a `416`, a timeout or a dropped
+    /// connection) and will send only the missing ranges.
+    Resumed {
+        /// Bytes the server has.
+        acknowledged: u64,
+    },
+    /// The server confirmed the whole file.
+    Completed {
+        /// File size.
+        total: u64,
+    },
+}
+
+/// A progress callback. It runs on the upload's task: keep it short.
+pub type ProgressFn = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+/// Where events go: an optional callback, printable for `Debug`.
+#[derive(Clone, Default)]
+pub(crate) struct ProgressSink(pub(crate) Option<ProgressFn>);
+
+impl ProgressSink {
+    /// Sends `event` to the callback, if any.
+    pub(crate) fn emit(&self, event: ProgressEvent) {
+        if let Some(callback) = &self.0 {
+            callback(event);
+        }
+    }
+}
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ProgressSink(callback)"
+        } else {
+            "ProgressSink(none)"
+        })
+    }
+}
