@@ -180,6 +180,35 @@ impl Common {
     }
 }
 
+/// The setters both flow builders share (they keep them in a `common: Common` field).
+macro_rules! common_setters {
+    ($builder:ty) => {
+        impl $builder {
+            /// Overrides the endpoint profile (chunk size, parallelism...).
+            pub fn profile(mut self, profile: EndpointProfile) -> Self {
+                self.common.profile = profile;
+                self
+            }
+
+            /// Reports progress to `callback`.
+            pub fn on_progress(mut self, callback: ProgressFn) -> Self {
+                self.common.progress = ProgressSink(Some(callback));
+                self
+            }
+
+            /// Cancels the upload when `token` is cancelled (in-flight requests are dropped,
+            /// then the session is deleted).
+            pub fn cancel_on(mut self, token: CancellationToken) -> Self {
+                self.common.cancel = token;
+                self
+            }
+        }
+    };
+}
+
+common_setters!(PrintUpload);
+common_setters!(TodoUpload);
+
 /// The result of a print upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintResult {
@@ -240,25 +269,6 @@ impl PrintUpload {
     /// Whether to start the job after the upload (default true).
     pub fn start_job(mut self, start: bool) -> Self {
         self.start = start;
-        self
-    }
-
-    /// Overrides the endpoint profile (chunk size, parallelism...).
-    pub fn profile(mut self, profile: EndpointProfile) -> Self {
-        self.common.profile = profile;
-        self
-    }
-
-    /// Reports progress to `callback`.
-    pub fn on_progress(mut self, callback: ProgressFn) -> Self {
-        self.common.progress = ProgressSink(Some(callback));
-        self
-    }
-
-    /// Cancels the upload when `token` is cancelled (in-flight requests are dropped, then the
-    /// session is deleted).
-    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
-        self.common.cancel = token;
         self
     }
 
@@ -373,24 +383,6 @@ impl TodoUpload {
     /// The attachment's media type.
     pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
         self.content_type = Some(content_type.into());
-        self
-    }
-
-    /// Overrides the endpoint profile.
-    pub fn profile(mut self, profile: EndpointProfile) -> Self {
-        self.common.profile = profile;
-        self
-    }
-
-    /// Reports progress to `callback`.
-    pub fn on_progress(mut self, callback: ProgressFn) -> Self {
-        self.common.progress = ProgressSink(Some(callback));
-        self
-    }
-
-    /// Cancels the upload when `token` is cancelled.
-    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
-        self.common.cancel = token;
         self
     }
 

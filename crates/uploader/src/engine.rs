@@ -181,20 +181,9 @@ impl Engine {
                 }
                 Err(error) => {
                     let sent = error.may_have_been_sent();
-                    let reason = error.to_string();
-                    match backoff.next_delay(self.timer.now(), None) {
-                        Some(delay) => {
-                            self.emit(ProgressEvent::Retrying {
-                                attempt: backoff.attempts(),
-                                delay,
-                                reason,
-                            });
-                            self.timer.sleep(delay).await;
-                        }
-                        None => {
-                            tasks.abort_all();
-                            return Err(UploadError::Transport(error));
-                        }
+                    if !self.pause(&mut backoff, None, error.to_string()).await {
+                        tasks.abort_all();
+                        return Err(UploadError::Transport(error));
                     }
                     if sent {
                         missing = self.resync(upload_url, size, &mut backoff).await?;
@@ -272,10 +261,11 @@ impl Engine {
                         .await?;
                     }
                 },
-                Err(error) => match backoff.next_delay(self.timer.now(), None) {
-                    Some(delay) => self.timer.sleep(delay).await,
-                    None => return Err(UploadError::Transport(error)),
-                },
+                Err(error) => {
+                    if !self.pause(backoff, None, error.to_string()).await {
+                        return Err(UploadError::Transport(error));
+                    }
+                }
             }
         }
     }
@@ -317,6 +307,23 @@ impl Engine {
         reason: String,
         response: &Response,
     ) -> Result<(), UploadError> {
+        if self.pause(backoff, wait, reason).await {
+            Ok(())
+        } else {
+            Err(UploadError::Server {
+                status: response.status().as_u16(),
+                graph: response.graph_error().map(Box::new),
+            })
+        }
+    }
+
+    /// Waits before a retry (reporting it); `false` when the retry budget is spent.
+    async fn pause(
+        &self,
+        backoff: &mut Backoff,
+        wait: Option<std::time::Duration>,
+        reason: String,
+    ) -> bool {
         match backoff.next_delay(self.timer.now(), wait) {
             Some(delay) => {
                 self.emit(ProgressEvent::Retrying {
@@ -325,12 +332,9 @@ impl Engine {
                     reason,
                 });
                 self.timer.sleep(delay).await;
-                Ok(())
+                true
             }
-            None => Err(UploadError::Server {
-                status: response.status().as_u16(),
-                graph: response.graph_error().map(Box::new),
-            }),
+            None => false,
         }
     }
 
@@ -384,10 +388,11 @@ impl Engine {
                     }
                     _ => return Err(fatal(&response)),
                 },
-                Err(error) => match backoff.next_delay(self.timer.now(), None) {
-                    Some(delay) => self.timer.sleep(delay).await,
-                    None => return Err(UploadError::Transport(error)),
-                },
+                Err(error) => {
+                    if !self.pause(backoff, None, error.to_string()).await {
+                        return Err(UploadError::Transport(error));
+                    }
+                }
             }
         }
     }
