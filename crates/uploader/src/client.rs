@@ -3,6 +3,7 @@
 
 use crate::engine::{Engine, FinalReply, UploadOutcome, fatal};
 use crate::error::UploadError;
+use crate::journal::{Fingerprint, Journal, JournalEntry};
 use crate::profile::EndpointProfile;
 use crate::progress::{ProgressFn, ProgressSink};
 use crate::retry::{RetryPolicy, Timer, TokioTimer};
@@ -12,6 +13,7 @@ use graph_upload_models::{
     PrintDocumentUploadProperties, PrintJob, PrintUploadSessionRequest, UploadSession,
 };
 use graph_upload_transport::{Request, Response, Transport, header};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -109,6 +111,7 @@ impl Uploader {
             timer: Arc::clone(&self.timer),
             progress: ProgressSink::default(),
             cancel: CancellationToken::new(),
+            delete_on_cancel: true,
         }
     }
 
@@ -161,6 +164,7 @@ struct Common {
     profile: EndpointProfile,
     progress: ProgressSink,
     cancel: CancellationToken,
+    journal: Option<PathBuf>,
 }
 
 impl Common {
@@ -169,6 +173,7 @@ impl Common {
             profile,
             progress: ProgressSink::default(),
             cancel: CancellationToken::new(),
+            journal: None,
         }
     }
 
@@ -176,7 +181,94 @@ impl Common {
         let mut engine = uploader.engine(self.profile.clone());
         engine.progress = self.progress.clone();
         engine.cancel = self.cancel.clone();
+        // A journal keeps the session for a later run: cancelling must not delete it.
+        engine.delete_on_cancel = self.journal.is_none();
         engine
+    }
+
+    /// Opens the journal (if any) and finds a saved session of this file for `destination`
+    /// that the service still has. A stale entry is cleared.
+    async fn resume(
+        &self,
+        engine: &Engine,
+        source: &UploadSource,
+        destination: &str,
+    ) -> Result<Resume, UploadError> {
+        let Some(path) = &self.journal else {
+            return Ok(Resume::default());
+        };
+        let file = source.path().ok_or_else(|| UploadError::BadInput {
+            message: "a journal needs a file source (UploadSource::from_path)".into(),
+            graph: None,
+        })?;
+        let journal = Journal::open(path)?;
+        let fingerprint = Fingerprint::of(file)?;
+        let saved = match journal.load() {
+            Ok(saved) => saved,
+            Err(error) => {
+                tracing::warn!(%error, "ignoring an unreadable journal");
+                None
+            }
+        };
+        if let Some(entry) = saved {
+            if entry.fingerprint == fingerprint && entry.destination == destination {
+                match engine.session_status(&entry.upload_url).await {
+                    Ok(status) => {
+                        if let Some(ranges) = status.next_expected_ranges {
+                            return Ok(Resume {
+                                session: Some((entry.clone(), ranges)),
+                                journal: Some((journal, fingerprint)),
+                            });
+                        }
+                    }
+                    Err(UploadError::SessionGone) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            journal.clear()?;
+        }
+        Ok(Resume {
+            session: None,
+            journal: Some((journal, fingerprint)),
+        })
+    }
+}
+
+/// A journal and, when one can be resumed, the saved session with its missing ranges.
+#[derive(Debug, Default)]
+struct Resume {
+    session: Option<(JournalEntry, Vec<String>)>,
+    journal: Option<(Journal, Fingerprint)>,
+}
+
+impl Resume {
+    fn save(
+        &self,
+        destination: &str,
+        upload_url: &str,
+        ids: Vec<String>,
+    ) -> Result<(), UploadError> {
+        if let Some((journal, fingerprint)) = &self.journal {
+            journal.save(&JournalEntry {
+                version: 1,
+                fingerprint: fingerprint.clone(),
+                destination: destination.to_owned(),
+                upload_url: upload_url.to_owned(),
+                ids,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The upload is over (confirmed, or its session is gone): forget it. Other failures keep
+    /// the journal so that the next run resumes.
+    fn finish<T>(&self, result: &Result<T, UploadError>) -> Result<(), UploadError> {
+        if let Some((journal, _)) = &self.journal
+            && matches!(result, Ok(_) | Err(UploadError::SessionGone))
+        {
+            journal.clear()?;
+        }
+        Ok(())
     }
 }
 
@@ -197,9 +289,17 @@ macro_rules! common_setters {
             }
 
             /// Cancels the upload when `token` is cancelled (in-flight requests are dropped,
-            /// then the session is deleted).
+            /// then the session is deleted, unless a journal keeps it for a later run).
             pub fn cancel_on(mut self, token: CancellationToken) -> Self {
                 self.common.cancel = token;
+                self
+            }
+
+            /// Remembers the session in a journal file, so that a later run (after a crash or
+            /// a kill) with the same file continues it while it has not expired. The journal
+            /// is locked against a second process and removed once the upload is confirmed.
+            pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
+                self.common.journal = Some(path.into());
                 self
             }
         }
@@ -275,59 +375,37 @@ impl PrintUpload {
     /// Creates the job if needed, uploads `source`, starts the job if asked.
     pub async fn upload(self, source: &UploadSource) -> Result<PrintResult, UploadError> {
         let prefix = format!("/print/{}/{}/jobs", self.collection, self.parent_id);
-        let (job_id, document_id) = match self.job.clone() {
-            Some(ids) => ids,
-            None => {
-                let response = self
-                    .uploader
-                    .post_json(&prefix, &serde_json::json!({}))
-                    .await?;
-                let job: PrintJob = response.json().map_err(|error| {
-                    UploadError::Protocol(format!("the created job is not a printJob: {error}"))
-                })?;
-                let document = job.documents.first().ok_or_else(|| {
-                    UploadError::Protocol("the created job has no document".into())
-                })?;
-                (job.id.clone(), document.id.clone())
-            }
-        };
-        let name = self
-            .document_name
-            .clone()
-            .unwrap_or_else(|| "document".into());
-        let body = PrintUploadSessionRequest {
-            properties: PrintDocumentUploadProperties {
-                document_name: name,
-                content_type: self.content_type.clone(),
-                size: source.len(),
-            },
-        };
-        let response = self
-            .uploader
-            .post_json(
-                &format!("{prefix}/{job_id}/documents/{document_id}/createUploadSession"),
-                &body,
-            )
-            .await?;
-        let session: UploadSession = response.json().map_err(|error| {
-            UploadError::Protocol(format!(
-                "createUploadSession did not answer an uploadSession: {error}"
-            ))
-        })?;
-        let engine = self.common.engine(&self.uploader);
+        let destination = format!("print/{}/{}", self.collection, self.parent_id);
         // The print upload URL is pre-authenticated: never send the token to it.
         let engine = Engine {
             token: None,
-            ..engine
+            ..self.common.engine(&self.uploader)
         };
-        let outcome = engine
-            .upload(
-                &session.upload_url,
-                source,
-                &session.next_expected_ranges,
-                FinalReply::PrintDocument,
-            )
-            .await?;
+        let resume = self.common.resume(&engine, source, &destination).await?;
+        let (job_id, upload_url, ranges) = match &resume.session {
+            Some((entry, ranges)) if entry.ids.len() == 2 => (
+                entry.ids[0].clone(),
+                entry.upload_url.clone(),
+                ranges.clone(),
+            ),
+            _ => {
+                let (job_id, document_id) = self.job_and_document(&prefix).await?;
+                let session = self
+                    .create_session(&prefix, &job_id, &document_id, source)
+                    .await?;
+                resume.save(
+                    &destination,
+                    &session.upload_url,
+                    vec![job_id.clone(), document_id],
+                )?;
+                (job_id, session.upload_url, session.next_expected_ranges)
+            }
+        };
+        let result = engine
+            .upload(&upload_url, source, &ranges, FinalReply::PrintDocument)
+            .await;
+        resume.finish(&result)?;
+        let outcome = result?;
         let document = match outcome {
             UploadOutcome::PrintDocument(document) => document,
             other => {
@@ -347,6 +425,58 @@ impl PrintUpload {
             started: self.start,
         })
     }
+}
+
+impl PrintUpload {
+    /// The job and document to fill: the given ones, or a new job's.
+    async fn job_and_document(&self, prefix: &str) -> Result<(String, String), UploadError> {
+        if let Some(ids) = self.job.clone() {
+            return Ok(ids);
+        }
+        let response = self
+            .uploader
+            .post_json(prefix, &serde_json::json!({}))
+            .await?;
+        let job: PrintJob = response.json().map_err(|error| {
+            UploadError::Protocol(format!("the created job is not a printJob: {error}"))
+        })?;
+        let document = job
+            .documents
+            .first()
+            .ok_or_else(|| UploadError::Protocol("the created job has no document".into()))?;
+        Ok((job.id.clone(), document.id.clone()))
+    }
+
+    async fn create_session(
+        &self,
+        prefix: &str,
+        job_id: &str,
+        document_id: &str,
+        source: &UploadSource,
+    ) -> Result<UploadSession, UploadError> {
+        let body = PrintUploadSessionRequest {
+            properties: PrintDocumentUploadProperties {
+                document_name: self
+                    .document_name
+                    .clone()
+                    .unwrap_or_else(|| "document".into()),
+                content_type: self.content_type.clone(),
+                size: source.len(),
+            },
+        };
+        let path = format!("{prefix}/{job_id}/documents/{document_id}/createUploadSession");
+        let response = self.uploader.post_json(&path, &body).await?;
+        session_of(&response)
+    }
+}
+
+/// Reads the `uploadSession` a `createUploadSession` answered.
+fn session_of(response: &Response) -> Result<UploadSession, UploadError> {
+    response.json().map_err(|error| {
+        UploadError::Protocol(format!(
+            "createUploadSession did not answer an uploadSession: {error}"
+        ))
+    })
 }
 
 /// A To Do attachment upload (build with [`Uploader::todo_attachment`]).
@@ -414,22 +544,23 @@ impl TodoUpload {
                 content_type: self.content_type.clone(),
             },
         };
-        let response = self.uploader.post_json(&path, &body).await?;
-        let session: UploadSession = response.json().map_err(|error| {
-            UploadError::Protocol(format!(
-                "createUploadSession did not answer an uploadSession: {error}"
-            ))
-        })?;
+        let destination = format!("todo{owner}/{}/{}", self.list_id, self.task_id);
         let engine = self.common.engine(&self.uploader);
-        match engine
-            .upload(
-                &session.upload_url,
-                source,
-                &session.next_expected_ranges,
-                FinalReply::Location,
-            )
-            .await?
-        {
+        let resume = self.common.resume(&engine, source, &destination).await?;
+        let (upload_url, ranges) = match &resume.session {
+            Some((entry, ranges)) => (entry.upload_url.clone(), ranges.clone()),
+            None => {
+                let response = self.uploader.post_json(&path, &body).await?;
+                let session = session_of(&response)?;
+                resume.save(&destination, &session.upload_url, Vec::new())?;
+                (session.upload_url, session.next_expected_ranges)
+            }
+        };
+        let result = engine
+            .upload(&upload_url, source, &ranges, FinalReply::Location)
+            .await;
+        resume.finish(&result)?;
+        match result? {
             UploadOutcome::Attachment { location } => Ok(location),
             other => Err(UploadError::Protocol(format!(
                 "the final To Do reply has no Location: {other:?}"

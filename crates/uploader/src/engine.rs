@@ -48,6 +48,8 @@ pub(crate) struct Engine {
     pub timer: Arc<dyn Timer>,
     pub progress: ProgressSink,
     pub cancel: CancellationToken,
+    /// Whether cancelling deletes the session (not when a journal keeps it for later).
+    pub delete_on_cancel: bool,
 }
 
 /// How the session is finished: what kind of final reply to expect.
@@ -143,7 +145,9 @@ impl Engine {
                 joined = tasks.join_next() => joined,
                 () = self.cancel.cancelled() => {
                     tasks.abort_all();
-                    self.delete_session(upload_url).await;
+                    if self.delete_on_cancel {
+                        self.delete_session(upload_url).await;
+                    }
                     return Err(UploadError::Cancelled);
                 }
             };
@@ -352,6 +356,15 @@ impl Engine {
             acknowledged: size - missing.total_len(),
         });
         Ok(missing)
+    }
+
+    /// `GET {uploadUrl}` with a fresh retry budget.
+    pub(crate) async fn session_status(
+        &self,
+        upload_url: &str,
+    ) -> Result<UploadSessionStatus, UploadError> {
+        let mut backoff = Backoff::new(self.retry.clone(), seed(upload_url));
+        self.status(upload_url, &mut backoff).await
     }
 
     /// `GET {uploadUrl}` with retries.

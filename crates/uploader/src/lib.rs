@@ -30,6 +30,7 @@
 mod client;
 mod engine;
 mod error;
+mod journal;
 mod profile;
 mod progress;
 mod retry;
@@ -41,6 +42,7 @@ pub use error::UploadError;
 pub use graph_upload_models as models;
 pub use graph_upload_ranges as ranges;
 pub use graph_upload_transport as transport;
+pub use journal::{Fingerprint, Journal, JournalEntry};
 pub use profile::EndpointProfile;
 pub use progress::{ProgressEvent, ProgressFn};
 pub use retry::{InstantTimer, RetryPolicy, Timer, TokioTimer};

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use graph_upload_transport::{Body, FileSlice};
 use std::fs::File;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The bytes of an upload. Each chunk is a cheap view: a file slice reread from disk by
@@ -13,6 +13,7 @@ use std::sync::Arc;
 pub struct UploadSource {
     inner: Inner,
     len: u64,
+    path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +42,7 @@ impl UploadSource {
         Ok(UploadSource {
             len: metadata.len(),
             inner: Inner::File(Arc::new(file)),
+            path: Some(path.to_path_buf()),
         })
     }
 
@@ -50,12 +52,18 @@ impl UploadSource {
         UploadSource {
             len: bytes.len() as u64,
             inner: Inner::Bytes(bytes),
+            path: None,
         }
     }
 
     /// Size in bytes.
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    /// The file's path, for sources read from disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// Whether there are no bytes.
