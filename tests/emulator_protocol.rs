@@ -1065,3 +1065,46 @@ async fn the_sweeper_removes_expired_sessions_from_disk() {
     assert!(is_todo(&todo.upload_url));
     emu.stop().await;
 }
+
+/// A client that vanishes mid-fragment (its connection dropped, the server's handler dropped
+/// with it) must not leave its range reserved: the same range is accepted again right away.
+#[tokio::test]
+async fn a_fragment_abandoned_mid_body_does_not_block_its_range() {
+    use tokio::io::AsyncWriteExt;
+    let emu = Emulator::start().await;
+    let size = 64 * 1024u64;
+    let data = emulator::test_data(size as usize, 9);
+    let (target, session) = emu.new_print_upload(size).await;
+    let at = session.upload_url.find("/uploadSessions/").unwrap();
+    let path = session.upload_url[at..].to_owned();
+    let mut stream = tokio::net::TcpStream::connect(emu.address()).await.unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {}\r\nContent-Range: bytes 0-{}/{size}\r\nContent-Length: {size}\r\n\r\n",
+        emu.address(),
+        size - 1
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&data[..1000]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(stream);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let reply = emu.put_fragment(&session.upload_url, 0, &data, size).await;
+        if reply.status == 201 {
+            break;
+        }
+        assert_eq!(
+            reply.status,
+            416,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the abandoned fragment's range stayed reserved"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(emu.print_value(&target).await == data);
+    emu.stop().await;
+}

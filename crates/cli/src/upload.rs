@@ -39,6 +39,10 @@ pub struct CommonArgs {
     /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Remember the session in this file: a run that was killed or interrupted (Ctrl-C) is
+    /// continued by running the same command again, while the session has not expired.
+    #[arg(long)]
+    journal: Option<PathBuf>,
 }
 
 /// `upload` subcommands.
@@ -151,10 +155,14 @@ fn file_name(file: &Path) -> String {
         .map_or_else(|| "document".into(), |n| n.to_string_lossy().into_owned())
 }
 
-fn describe(error: UploadError) -> String {
-    match error {
-        UploadError::Cancelled => "cancelled: the upload session was deleted".into(),
-        other => other.to_string(),
+fn describe(error: UploadError, journal: Option<&Path>) -> String {
+    match (error, journal) {
+        (UploadError::Cancelled, None) => "cancelled: the upload session was deleted".into(),
+        (UploadError::Cancelled, Some(journal)) => format!(
+            "interrupted: {} keeps the session; run the same command again to resume",
+            journal.display()
+        ),
+        (other, _) => other.to_string(),
     }
 }
 
@@ -183,10 +191,16 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
     if let (Some(job), Some(document)) = (&args.job, &args.document) {
         builder = builder.job(job, document);
     }
+    if let Some(journal) = &args.common.journal {
+        builder = builder.journal(journal);
+    }
     if let Some(progress) = reporter("print", args.common.quiet) {
         builder = builder.on_progress(progress);
     }
-    let result = builder.upload(&source).await.map_err(describe)?;
+    let result = builder
+        .upload(&source)
+        .await
+        .map_err(|error| describe(error, args.common.journal.as_deref()))?;
     serde_json::to_string_pretty(&result.document).map_err(|error| error.to_string())
 }
 
@@ -212,10 +226,16 @@ async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String
     if let Some(content_type) = &args.content_type {
         builder = builder.content_type(content_type.clone());
     }
+    if let Some(journal) = &args.common.journal {
+        builder = builder.journal(journal);
+    }
     if let Some(progress) = reporter("todo", args.common.quiet) {
         builder = builder.on_progress(progress);
     }
-    let location = builder.upload(&source).await.map_err(describe)?;
+    let location = builder
+        .upload(&source)
+        .await
+        .map_err(|error| describe(error, args.common.journal.as_deref()))?;
     Ok(attachment_json(&*transport, &location, &args.common.token).await)
 }
 

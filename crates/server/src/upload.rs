@@ -162,14 +162,38 @@ pub async fn put_fragment(
         }
         in_flight.reserved.insert(span.clone());
     }
+    // If the client goes away, the server drops this future mid-write: the guard still
+    // releases the range, so that the client's next attempt is not refused forever.
+    let mut reservation = Reservation {
+        lock: Arc::clone(&lock),
+        span: Some(span.clone()),
+    };
 
     let written = write_bytes(&state, &session, &span, body).await;
     // Release the reservation and record the bytes in one critical section, so that no other
     // request can slip in and overwrite bytes that are stored but not yet recorded.
     let mut in_flight = lock.lock().await;
     in_flight.reserved.subtract(span.clone());
+    reservation.span = None;
     written?;
     record_and_answer(&state, session_id, Some(span)).await
+}
+
+/// A range reserved by a request still streaming its bytes; released when dropped early.
+struct Reservation {
+    lock: Arc<tokio::sync::Mutex<crate::state::InFlight>>,
+    span: Option<Range<u64>>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(span) = self.span.take() {
+            let lock = Arc::clone(&self.lock);
+            tokio::spawn(async move {
+                lock.lock().await.reserved.subtract(span);
+            });
+        }
+    }
 }
 
 async fn write_bytes(
@@ -483,6 +507,25 @@ mod tests {
             assert_eq!(error.status.as_u16(), *status, "{pairs:?}: {error}");
             assert_eq!(error.inner_code, *inner, "{pairs:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_reservation_dropped_mid_request_releases_its_range() {
+        let lock = Arc::new(tokio::sync::Mutex::new(crate::state::InFlight::default()));
+        lock.lock().await.reserved.insert(10..20);
+        let reservation = Reservation {
+            lock: Arc::clone(&lock),
+            span: Some(10..20),
+        };
+        // What happens when the server drops a handler whose client went away.
+        drop(reservation);
+        for _ in 0..100 {
+            if lock.lock().await.reserved.is_empty() {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the range stayed reserved after its request was dropped");
     }
 
     #[test]

@@ -174,7 +174,19 @@ impl Engine {
                             });
                         }
                         Reply::Resync => {
-                            // 416: part of it was already there, or out of order. Ask.
+                            // 416: part of it was already there, or out of order, or still
+                            // being received from an earlier connection. Ask, within the retry
+                            // budget so that a server that keeps refusing cannot spin us.
+                            if !self
+                                .pause(&mut backoff, None, format!("HTTP 416 for {span:?}"))
+                                .await
+                            {
+                                tasks.abort_all();
+                                return Err(UploadError::Server {
+                                    status: response.status().as_u16(),
+                                    graph: response.graph_error().map(Box::new),
+                                });
+                            }
                             missing = self.resync(upload_url, size, &mut backoff).await?;
                         }
                         Reply::Retry(reason, wait) => {

@@ -1,0 +1,231 @@
+//! Transport layers for the end-to-end tests. They wrap a real backend (reqwest or hyper) and
+//! change nothing on the wire:
+//!
+//! - [`Recorder`] logs every request the uploader sends (method, URL, `Content-Range`, body
+//!   length, whether it carried the token, the answer), so that a test can count the bytes
+//!   sent; it can also hold every request after the N-th answered `PUT` at a gate, so that a
+//!   test can stop the server or "kill" the client at a known point of the upload.
+//! - [`SwapFirstTwoAnswers`] makes the answers to the first two `PUT`s reach the uploader in
+//!   the opposite order from the one in which the server produced them (what two parallel
+//!   connections can do on any network).
+
+#![allow(dead_code)]
+
+use graph_upload_ranges::ContentRange;
+use graph_upload_transport::{Method, Request, Response, Transport, TransportError, header};
+use std::future::Future;
+use std::ops::Range;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// What `#[async_trait]` turns `Transport::send` into.
+type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<Response, TransportError>> + Send + 'a>>;
+
+/// One request as it was sent, and how it ended.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// The method.
+    pub method: Method,
+    /// The URL, exactly as sent.
+    pub url: String,
+    /// The `Content-Range` header, if any.
+    pub content_range: Option<String>,
+    /// The bytes the `Content-Range` names (`None` for `bytes */N` or no header).
+    pub span: Option<Range<u64>>,
+    /// Length of the body sent.
+    pub body_len: u64,
+    /// Whether `Authorization` was sent.
+    pub authorized: bool,
+    /// The status, or the transport error.
+    pub outcome: Result<u16, String>,
+}
+
+impl Sent {
+    /// The status, panicking on a transport error.
+    pub fn status(&self) -> u16 {
+        match &self.outcome {
+            Ok(status) => *status,
+            Err(error) => panic!("{} {} failed: {error}", self.method, self.url),
+        }
+    }
+}
+
+/// Logs every request and can hold requests at a gate.
+#[derive(Debug)]
+pub struct Recorder {
+    inner: Arc<dyn Transport>,
+    log: Mutex<Vec<Sent>>,
+    puts_answered: AtomicUsize,
+    hold_after: AtomicUsize,
+    holding: Notify,
+    release: watch::Sender<bool>,
+}
+
+impl Recorder {
+    /// A recorder in front of `inner`, holding nothing.
+    pub fn new(inner: Arc<dyn Transport>) -> Arc<Self> {
+        Arc::new(Recorder {
+            inner,
+            log: Mutex::new(Vec::new()),
+            puts_answered: AtomicUsize::new(0),
+            hold_after: AtomicUsize::new(usize::MAX),
+            holding: Notify::new(),
+            release: watch::channel(false).0,
+        })
+    }
+
+    /// From now on, once `puts` `PUT`s have been answered, every request that starts waits at
+    /// the gate until [`release`](Self::release) (requests already under way are not held).
+    pub fn hold_after_puts(&self, puts: usize) {
+        self.hold_after.store(puts, Ordering::SeqCst);
+    }
+
+    /// Waits until a request is held at the gate.
+    pub async fn wait_until_holding(&self) {
+        self.holding.notified().await;
+    }
+
+    /// Opens the gate: held requests go on (to whatever is now listening).
+    pub fn release(&self) {
+        self.release.send_replace(true);
+    }
+
+    /// Every request sent so far, in the order they ended.
+    pub fn log(&self) -> Vec<Sent> {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    /// The `PUT`s sent so far.
+    pub fn puts(&self) -> Vec<Sent> {
+        self.log()
+            .into_iter()
+            .filter(|sent| sent.method == Method::PUT)
+            .collect()
+    }
+
+    /// Bytes of every `PUT` body sent so far.
+    pub fn put_bytes(&self) -> u64 {
+        self.puts().iter().map(|sent| sent.body_len).sum()
+    }
+
+    /// The spans of the `PUT`s sent so far, sorted by offset.
+    pub fn put_spans(&self) -> Vec<Range<u64>> {
+        let mut spans: Vec<Range<u64>> = self
+            .puts()
+            .into_iter()
+            .map(|sent| {
+                sent.span
+                    .unwrap_or_else(|| panic!("a PUT without a byte range: {sent:?}"))
+            })
+            .collect();
+        spans.sort_by_key(|span| (span.start, span.end));
+        spans
+    }
+
+    async fn send_recorded(&self, request: Request) -> Result<Response, TransportError> {
+        if self.puts_answered.load(Ordering::SeqCst) >= self.hold_after.load(Ordering::SeqCst) {
+            self.holding.notify_one();
+            let mut open = self.release.subscribe();
+            let _ = open.wait_for(|open| *open).await;
+        }
+        let method = request.method().clone();
+        let url = request.uri().to_string();
+        let content_range = request
+            .headers()
+            .get(header::CONTENT_RANGE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let span = content_range
+            .as_deref()
+            .and_then(|text| text.parse::<ContentRange>().ok())
+            .and_then(|range| range.span());
+        let body_len = request.body_ref().len();
+        let authorized = request.headers().contains_key(header::AUTHORIZATION);
+        let result = self.inner.send(request).await;
+        if method == Method::PUT && result.is_ok() {
+            self.puts_answered.fetch_add(1, Ordering::SeqCst);
+        }
+        self.log.lock().expect("log lock").push(Sent {
+            method,
+            url,
+            content_range,
+            span,
+            body_len,
+            authorized,
+            outcome: result
+                .as_ref()
+                .map(|response| response.status().as_u16())
+                .map_err(ToString::to_string),
+        });
+        result
+    }
+}
+
+impl Transport for Recorder {
+    fn send<'life0, 'async_trait>(&'life0 self, request: Request) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(self.send_recorded(request))
+    }
+}
+
+/// Delivers the answer to the second `PUT` before the answer to the first, although the server
+/// answered the first one first: the second `PUT` is only sent once the first is answered, and
+/// that answer is held back until the second's has been handed to the uploader (plus a short
+/// pause, so that the uploader surely reads them in that order).
+#[derive(Debug)]
+pub struct SwapFirstTwoAnswers {
+    inner: Arc<dyn Transport>,
+    puts: AtomicUsize,
+    first_answered: Notify,
+    second_delivered: Notify,
+}
+
+impl SwapFirstTwoAnswers {
+    /// In front of `inner`.
+    pub fn new(inner: Arc<dyn Transport>) -> Arc<Self> {
+        Arc::new(SwapFirstTwoAnswers {
+            inner,
+            puts: AtomicUsize::new(0),
+            first_answered: Notify::new(),
+            second_delivered: Notify::new(),
+        })
+    }
+
+    async fn send_swapped(&self, request: Request) -> Result<Response, TransportError> {
+        if request.method() != Method::PUT {
+            return self.inner.send(request).await;
+        }
+        match self.puts.fetch_add(1, Ordering::SeqCst) {
+            0 => {
+                let answer = self.inner.send(request).await;
+                self.first_answered.notify_one();
+                self.second_delivered.notified().await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                answer
+            }
+            1 => {
+                self.first_answered.notified().await;
+                let answer = self.inner.send(request).await;
+                self.second_delivered.notify_one();
+                answer
+            }
+            _ => self.inner.send(request).await,
+        }
+    }
+}
+
+impl Transport for SwapFirstTwoAnswers {
+    fn send<'life0, 'async_trait>(&'life0 self, request: Request) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(self.send_swapped(request))
+    }
+}
