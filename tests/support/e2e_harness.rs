@@ -213,7 +213,10 @@ impl Graph {
     /// Creates a job on the fixture share: `(job id, document id)`.
     pub async fn create_print_job(&self) -> (String, String) {
         let reply = self
-            .post_json(&format!("/print/shares/{SHARE_ID}/jobs"), &serde_json::json!({}))
+            .post_json(
+                &format!("/print/shares/{SHARE_ID}/jobs"),
+                &serde_json::json!({}),
+            )
             .await;
         assert_eq!(reply.status, 201, "create the job: {}", reply.text());
         let job = reply.json();
@@ -247,7 +250,9 @@ impl Graph {
     pub async fn create_todo_session(&self, name: &str, size: u64) -> UploadSession {
         let reply = self
             .post_json(
-                &format!("/me/todo/lists/{LIST_ID}/tasks/{TASK_ID}/attachments/createUploadSession"),
+                &format!(
+                    "/me/todo/lists/{LIST_ID}/tasks/{TASK_ID}/attachments/createUploadSession"
+                ),
                 &serde_json::json!({"attachmentInfo": {
                     "attachmentType": "file", "name": name, "size": size}}),
             )
@@ -277,7 +282,13 @@ impl Graph {
 
     /// One fragment by hand: `bytes` at `start` of a `total`-byte file, to the print upload
     /// URL as given (no token) or to a To Do `{uploadUrl}/content` (with the token).
-    pub async fn put_fragment(&self, upload_url: &str, start: u64, bytes: &[u8], total: u64) -> Reply {
+    pub async fn put_fragment(
+        &self,
+        upload_url: &str,
+        start: u64,
+        bytes: &[u8],
+        total: u64,
+    ) -> Reply {
         let range = format!("bytes {start}-{}/{total}", start + bytes.len() as u64 - 1);
         let request = if is_todo(upload_url) {
             self.client
@@ -307,7 +318,9 @@ impl Graph {
     /// The fixture task's attachments.
     pub async fn todo_attachments(&self) -> Vec<serde_json::Value> {
         let list = self
-            .get_json(&format!("/me/todo/lists/{LIST_ID}/tasks/{TASK_ID}/attachments"))
+            .get_json(&format!(
+                "/me/todo/lists/{LIST_ID}/tasks/{TASK_ID}/attachments"
+            ))
             .await;
         list["value"].as_array().expect("value array").clone()
     }
@@ -375,7 +388,8 @@ impl TestFile {
             std::fs::File::create(&file.path).expect("create the test file"),
         );
         for index in 0..len.div_ceil(BLOCK) {
-            out.write_all(&file.block(index)).expect("write the test file");
+            out.write_all(&file.block(index))
+                .expect("write the test file");
         }
         out.into_inner()
             .expect("flush the test file")
@@ -455,7 +469,10 @@ impl Events {
     }
 
     /// A callback that records, then calls `also` with the event.
-    pub fn callback_and(&self, also: impl Fn(&ProgressEvent) + Send + Sync + 'static) -> ProgressFn {
+    pub fn callback_and(
+        &self,
+        also: impl Fn(&ProgressEvent) + Send + Sync + 'static,
+    ) -> ProgressFn {
         let events = Arc::clone(&self.0);
         Arc::new(move |event| {
             also(&event);

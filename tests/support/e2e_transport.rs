@@ -118,6 +118,7 @@ impl Recorder {
             .into_iter()
             .map(|sent| {
                 sent.span
+                    .clone()
                     .unwrap_or_else(|| panic!("a PUT without a byte range: {sent:?}"))
             })
             .collect();

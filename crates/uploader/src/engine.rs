@@ -115,7 +115,7 @@ impl Engine {
                 let Some(span) = chunk.plan(&available).next() else {
                     break;
                 };
-                let request = self.put_request(&put_url, source, &span, size)?;
+                let request = self.put_request(&put_url, source, &span, size).await?;
                 in_flight.insert(span.clone());
                 self.emit(ProgressEvent::ChunkStarted(span.clone()));
                 let transport = Arc::clone(&self.transport);
@@ -209,7 +209,7 @@ impl Engine {
         }
     }
 
-    fn put_request(
+    async fn put_request(
         &self,
         put_url: &str,
         source: &UploadSource,
@@ -223,7 +223,7 @@ impl Engine {
             .map_err(|error| bad_url(put_url, &error))?
             .header_str(header::CONTENT_RANGE, &range.to_string())
             .map_err(UploadError::Transport)?
-            .body(source.body(span)?);
+            .body(source.body(span).await?);
         self.decorate_put(request)
     }
 

@@ -46,5 +46,5 @@ pub use journal::{Fingerprint, Journal, JournalEntry};
 pub use profile::EndpointProfile;
 pub use progress::{ProgressEvent, ProgressFn};
 pub use retry::{InstantTimer, RetryPolicy, Timer, TokioTimer};
-pub use source::UploadSource;
+pub use source::{SeekableReader, UploadSource};
 pub use tokio_util::sync::CancellationToken;

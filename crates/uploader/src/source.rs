@@ -1,4 +1,5 @@
-//! What is uploaded: a file read by offset (never loaded whole), or bytes in memory.
+//! What is uploaded: a file read by offset (never loaded whole), bytes in memory, or any
+//! `AsyncRead + AsyncSeek`.
 
 use bytes::Bytes;
 use graph_upload_transport::{Body, FileSlice};
@@ -6,6 +7,7 @@ use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
 
 /// The bytes of an upload. Each chunk is a cheap view: a file slice reread from disk by
 /// offset, or a slice of shared bytes; a retry replays the same view.
@@ -16,11 +18,27 @@ pub struct UploadSource {
     path: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Inner {
     File(Arc<File>),
     Bytes(Bytes),
+    Reader(Arc<tokio::sync::Mutex<Box<dyn SeekableReader>>>),
 }
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inner::File(file) => f.debug_tuple("File").field(file).finish(),
+            Inner::Bytes(bytes) => f.debug_tuple("Bytes").field(&bytes.len()).finish(),
+            Inner::Reader(_) => f.write_str("Reader"),
+        }
+    }
+}
+
+/// A reader the uploader can seek in: any `AsyncRead + AsyncSeek`.
+pub trait SeekableReader: AsyncRead + AsyncSeek + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncSeek + Send + Unpin> SeekableReader for T {}
 
 impl UploadSource {
     /// A file on disk; its size is read now and must not change during the upload.
@@ -56,6 +74,16 @@ impl UploadSource {
         }
     }
 
+    /// Any seekable async reader of `len` bytes. Each chunk is read into memory when it is
+    /// sent (one chunk per request in flight) and kept for its retries; reads are serialised.
+    pub fn from_reader(reader: impl SeekableReader + 'static, len: u64) -> Self {
+        UploadSource {
+            len,
+            inner: Inner::Reader(Arc::new(tokio::sync::Mutex::new(Box::new(reader)))),
+            path: None,
+        }
+    }
+
     /// Size in bytes.
     pub fn len(&self) -> u64 {
         self.len
@@ -72,7 +100,7 @@ impl UploadSource {
     }
 
     /// The body of one chunk; nothing past the end is ever read.
-    pub(crate) fn body(&self, span: &Range<u64>) -> std::io::Result<Body> {
+    pub(crate) async fn body(&self, span: &Range<u64>) -> std::io::Result<Body> {
         if span.end > self.len || span.start > span.end {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -89,6 +117,50 @@ impl UploadSource {
                 // In bounds: checked above, and `len` is the length of `bytes`.
                 Body::from(bytes.slice(span.start as usize..span.end as usize))
             }
+            Inner::Reader(reader) => {
+                let mut reader = reader.lock().await;
+                reader.seek(std::io::SeekFrom::Start(span.start)).await?;
+                let mut buffer = vec![0u8; (span.end - span.start) as usize];
+                reader.read_exact(&mut buffer).await.map_err(|error| {
+                    std::io::Error::new(
+                        error.kind(),
+                        format!("reading bytes {span:?} of the source failed (is it shorter than {} bytes?): {error}", self.len),
+                    )
+                })?;
+                Body::from(buffer)
+            }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes_of(body: Body) -> Vec<u8> {
+        match body {
+            Body::Bytes(bytes) => bytes.to_vec(),
+            other => panic!("expected in-memory bytes, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn reader_chunks_are_read_at_their_offsets() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let source = UploadSource::from_reader(std::io::Cursor::new(data.clone()), 10_000);
+        assert_eq!(
+            bytes_of(source.body(&(5000..6000)).await.unwrap()),
+            data[5000..6000]
+        );
+        assert_eq!(bytes_of(source.body(&(0..10)).await.unwrap()), data[..10]);
+    }
+
+    #[tokio::test]
+    async fn nothing_past_the_end_is_read() {
+        let source = UploadSource::from_bytes(vec![1u8; 10]);
+        assert!(source.body(&(5..11)).await.is_err());
+        let short = UploadSource::from_reader(std::io::Cursor::new(vec![1u8; 10]), 20);
+        let error = short.body(&(0..20)).await.unwrap_err();
+        assert!(error.to_string().contains("shorter"), "{error}");
     }
 }
