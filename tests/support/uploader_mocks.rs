@@ -269,7 +269,9 @@ impl FakeSession {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SessionState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -277,7 +279,10 @@ fn regex_escape(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
             let special = ".+*?()|[]{}^$\\".contains(c);
-            special.then_some('\\').into_iter().chain(std::iter::once(c))
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
         })
         .collect()
 }
@@ -466,7 +471,9 @@ impl Respond for Scripted {
     fn respond(&self, _request: &Request) -> ResponseTemplate {
         let mut replies = self.replies.lock().unwrap_or_else(|p| p.into_inner());
         if replies.len() > 1 {
-            replies.pop_front().unwrap_or_else(|| ResponseTemplate::new(500))
+            replies
+                .pop_front()
+                .unwrap_or_else(|| ResponseTemplate::new(500))
         } else {
             replies
                 .front()
@@ -655,7 +662,9 @@ pub struct DropProxy {
 impl DropProxy {
     /// Starts a proxy to `upstream` that applies `drops` to the PUTs by ordinal (1-based).
     pub async fn start(upstream: SocketAddr, drops: HashMap<usize, DropMode>) -> DropProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
         let log = Arc::new(Mutex::new(Vec::new()));
         let puts = Arc::new(AtomicUsize::new(0));

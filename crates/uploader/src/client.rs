@@ -132,6 +132,18 @@ impl Uploader {
         let response = self.send_with_retries(request).await?;
         if response.status().is_success() {
             Ok(response)
+        } else if response.status().as_u16() == 404 {
+            // Before a session exists, a 404 names a wrong id, not a gone session.
+            let graph = response.graph_error().map(Box::new);
+            Err(UploadError::BadInput {
+                message: format!(
+                    "{url} was not found: check the printer, share, job, document, list or task id ({})",
+                    graph
+                        .as_ref()
+                        .map_or_else(|| "no error body".to_string(), |g| g.to_string())
+                ),
+                graph,
+            })
         } else {
             Err(fatal(&response))
         }
@@ -174,6 +186,15 @@ impl Common {
             progress: ProgressSink::default(),
             cancel: CancellationToken::new(),
             journal: None,
+        }
+    }
+
+    /// A token cancelled before the upload starts: nothing is created, nothing is sent.
+    fn check_not_cancelled(&self) -> Result<(), UploadError> {
+        if self.cancel.is_cancelled() {
+            Err(UploadError::Cancelled)
+        } else {
+            Ok(())
         }
     }
 
@@ -374,6 +395,7 @@ impl PrintUpload {
 
     /// Creates the job if needed, uploads `source`, starts the job if asked.
     pub async fn upload(self, source: &UploadSource) -> Result<PrintResult, UploadError> {
+        self.common.check_not_cancelled()?;
         let prefix = format!("/print/{}/{}/jobs", self.collection, self.parent_id);
         let destination = format!("print/{}/{}", self.collection, self.parent_id);
         // The print upload URL is pre-authenticated: never send the token to it.
@@ -459,7 +481,7 @@ impl PrintUpload {
                 document_name: self
                     .document_name
                     .clone()
-                    .unwrap_or_else(|| "document".into()),
+                    .unwrap_or_else(|| default_name(source, "document")),
                 content_type: self.content_type.clone(),
                 size: source.len(),
             },
@@ -468,6 +490,14 @@ impl PrintUpload {
         let response = self.uploader.post_json(&path, &body).await?;
         session_of(&response)
     }
+}
+
+/// The file's name for a source read from disk, else `fallback`.
+fn default_name(source: &UploadSource, fallback: &str) -> String {
+    source.path().and_then(|path| path.file_name()).map_or_else(
+        || fallback.to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 /// Reads the `uploadSession` a `createUploadSession` answered.
@@ -504,7 +534,7 @@ impl TodoUpload {
         }
     }
 
-    /// The attachment's name (default `attachment`).
+    /// The attachment's name (default: the file name, or `attachment`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -518,6 +548,7 @@ impl TodoUpload {
 
     /// Creates the session and uploads `source`; returns the attachment's URL.
     pub async fn upload(self, source: &UploadSource) -> Result<String, UploadError> {
+        self.common.check_not_cancelled()?;
         let limit = graph_upload_models::TODO_MAX_ATTACHMENT_SIZE;
         if source.len() > limit {
             return Err(UploadError::TooLarge {
@@ -539,7 +570,10 @@ impl TodoUpload {
         let body = AttachmentUploadSessionRequest {
             attachment_info: AttachmentInfo {
                 attachment_type: AttachmentType::File,
-                name: self.name.clone().unwrap_or_else(|| "attachment".into()),
+                name: self
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| default_name(source, "attachment")),
                 size: source.len(),
                 content_type: self.content_type.clone(),
             },

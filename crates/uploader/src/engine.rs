@@ -111,6 +111,10 @@ impl Engine {
         let mut tasks: JoinSet<(Range<u64>, Result<Response, TransportError>)> = JoinSet::new();
         loop {
             while tasks.len() < parallel {
+                if self.cancel.is_cancelled() {
+                    tasks.abort_all();
+                    return Err(self.cancelled(upload_url).await);
+                }
                 let available = missing.difference(&in_flight);
                 let Some(span) = chunk.plan(&available).next() else {
                     break;
@@ -145,10 +149,7 @@ impl Engine {
                 joined = tasks.join_next() => joined,
                 () = self.cancel.cancelled() => {
                     tasks.abort_all();
-                    if self.delete_on_cancel {
-                        self.delete_session(upload_url).await;
-                    }
-                    return Err(UploadError::Cancelled);
+                    return Err(self.cancelled(upload_url).await);
                 }
             };
             let Some(joined) = joined else { continue };
@@ -158,14 +159,32 @@ impl Engine {
             in_flight.subtract(span.clone());
             match result {
                 Ok(response) => {
-                    match self.classify(&response, reply)? {
+                    let classified = match self.classify(&response, reply) {
+                        Err(UploadError::SessionGone) if !tasks.is_empty() => {
+                            // Another PUT may carry the confirmation that ended the session.
+                            return self.confirmation_among(&mut tasks, reply, size).await;
+                        }
+                        other => other?,
+                    };
+                    match classified {
                         Reply::Done(outcome) => {
                             tasks.abort_all();
                             self.emit(ProgressEvent::Completed { total: size });
                             return Ok(outcome);
                         }
                         Reply::Progress(ranges) => {
-                            missing = missing_from(&ranges, size)?;
+                            let reported = missing_from(&ranges, size)?;
+                            missing = if tasks.is_empty() {
+                                // The newest word of the server: it wins, even when it says
+                                // that bytes it had acknowledged are missing again.
+                                reported
+                            } else {
+                                // Replies to parallel PUTs arrive in any order: an older one
+                                // must not undo newer acknowledgements. It may only shrink
+                                // what is missing; lost ranges are found by the status read
+                                // once nothing is in flight.
+                                missing.difference(&missing.difference(&reported))
+                            };
                             backoff.reset();
                             self.emit(ProgressEvent::ChunkAcknowledged {
                                 span,
@@ -178,8 +197,13 @@ impl Engine {
                             // being received from an earlier connection. Ask, within the retry
                             // budget so that a server that keeps refusing cannot spin us.
                             if !self
-                                .pause(&mut backoff, None, format!("HTTP 416 for {span:?}"))
-                                .await
+                                .pause(
+                                    upload_url,
+                                    &mut backoff,
+                                    None,
+                                    format!("HTTP 416 for {span:?}"),
+                                )
+                                .await?
                             {
                                 tasks.abort_all();
                                 return Err(UploadError::Server {
@@ -190,14 +214,17 @@ impl Engine {
                             missing = self.resync(upload_url, size, &mut backoff).await?;
                         }
                         Reply::Retry(reason, wait) => {
-                            self.wait_or_fail(&mut backoff, wait, reason, &response)
+                            self.wait_or_fail(upload_url, &mut backoff, wait, reason, &response)
                                 .await?;
                         }
                     }
                 }
                 Err(error) => {
                     let sent = error.may_have_been_sent();
-                    if !self.pause(&mut backoff, None, error.to_string()).await {
+                    if !self
+                        .pause(upload_url, &mut backoff, None, error.to_string())
+                        .await?
+                    {
                         tasks.abort_all();
                         return Err(UploadError::Transport(error));
                     }
@@ -251,14 +278,15 @@ impl Engine {
                 .header_str(header::CONTENT_RANGE, &ContentRange::empty(0).to_string())
                 .map_err(UploadError::Transport)?;
             let request = self.decorate_put(request)?;
-            match self.transport.send(request).await {
+            match self.send_or_cancel(upload_url, request).await? {
                 Ok(response) => match self.classify(&response, reply)? {
                     Reply::Done(outcome) => {
                         self.emit(ProgressEvent::Completed { total: 0 });
                         return Ok(outcome);
                     }
                     Reply::Retry(reason, wait) => {
-                        self.wait_or_fail(backoff, wait, reason, &response).await?;
+                        self.wait_or_fail(upload_url, backoff, wait, reason, &response)
+                            .await?;
                     }
                     Reply::Progress(_) | Reply::Resync => {
                         // The service wants something of an empty file: ask what, once.
@@ -269,6 +297,7 @@ impl Engine {
                             ));
                         }
                         self.wait_or_fail(
+                            upload_url,
                             backoff,
                             None,
                             "empty upload not confirmed".into(),
@@ -278,7 +307,10 @@ impl Engine {
                     }
                 },
                 Err(error) => {
-                    if !self.pause(backoff, None, error.to_string()).await {
+                    if !self
+                        .pause(upload_url, backoff, None, error.to_string())
+                        .await?
+                    {
                         return Err(UploadError::Transport(error));
                     }
                 }
@@ -318,12 +350,13 @@ impl Engine {
 
     async fn wait_or_fail(
         &self,
+        upload_url: &str,
         backoff: &mut Backoff,
         wait: Option<std::time::Duration>,
         reason: String,
         response: &Response,
     ) -> Result<(), UploadError> {
-        if self.pause(backoff, wait, reason).await {
+        if self.pause(upload_url, backoff, wait, reason).await? {
             Ok(())
         } else {
             Err(UploadError::Server {
@@ -333,25 +366,68 @@ impl Engine {
         }
     }
 
-    /// Waits before a retry (reporting it); `false` when the retry budget is spent.
+    /// Waits before a retry (reporting it): `Ok(false)` when the retry budget is spent, and
+    /// `Cancelled` at once when the upload is cancelled during the wait.
     async fn pause(
         &self,
+        upload_url: &str,
         backoff: &mut Backoff,
         wait: Option<std::time::Duration>,
         reason: String,
-    ) -> bool {
-        match backoff.next_delay(self.timer.now(), wait) {
-            Some(delay) => {
-                self.emit(ProgressEvent::Retrying {
-                    attempt: backoff.attempts(),
-                    delay,
-                    reason,
-                });
-                self.timer.sleep(delay).await;
-                true
-            }
-            None => false,
+    ) -> Result<bool, UploadError> {
+        let Some(delay) = backoff.next_delay(self.timer.now(), wait) else {
+            return Ok(false);
+        };
+        self.emit(ProgressEvent::Retrying {
+            attempt: backoff.attempts(),
+            delay,
+            reason,
+        });
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(self.cancelled(upload_url).await),
+            () = self.timer.sleep(delay) => Ok(true),
         }
+    }
+
+    /// Sends a request unless the upload is cancelled first.
+    async fn send_or_cancel(
+        &self,
+        upload_url: &str,
+        request: Request,
+    ) -> Result<Result<Response, TransportError>, UploadError> {
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(self.cancelled(upload_url).await),
+            result = self.transport.send(request) => Ok(result),
+        }
+    }
+
+    /// The upload was cancelled: delete its session (unless a journal keeps it).
+    async fn cancelled(&self, upload_url: &str) -> UploadError {
+        if self.delete_on_cancel {
+            self.delete_session(upload_url).await;
+        }
+        UploadError::Cancelled
+    }
+
+    /// A PUT answered `404` while others were in flight: one of them may carry the `201`
+    /// that ended the session. Waits for them; `SessionGone` only if none confirms.
+    async fn confirmation_among(
+        &self,
+        tasks: &mut JoinSet<(Range<u64>, Result<Response, TransportError>)>,
+        reply: FinalReply,
+        size: u64,
+    ) -> Result<UploadOutcome, UploadError> {
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((_, Ok(response))) = joined
+                && let Ok(Reply::Done(outcome)) = self.classify(&response, reply)
+            {
+                self.emit(ProgressEvent::Completed { total: size });
+                return Ok(outcome);
+            }
+        }
+        Err(UploadError::SessionGone)
     }
 
     /// `GET {uploadUrl}` (with retries): what the server has, as missing ranges.
@@ -391,7 +467,7 @@ impl Engine {
             if self.profile.auth_on_upload_url {
                 request = self.authorize(request)?;
             }
-            match self.transport.send(request).await {
+            match self.send_or_cancel(upload_url, request).await? {
                 Ok(response) if response.status() == StatusCode::OK => {
                     return response.json().map_err(|error| {
                         UploadError::Protocol(format!(
@@ -404,6 +480,7 @@ impl Engine {
                     408 | 429 | 500..=599 => {
                         let wait = retry_after(response.headers());
                         self.wait_or_fail(
+                            upload_url,
                             backoff,
                             wait,
                             format!("status HTTP {}", response.status()),
@@ -414,7 +491,10 @@ impl Engine {
                     _ => return Err(fatal(&response)),
                 },
                 Err(error) => {
-                    if !self.pause(backoff, None, error.to_string()).await {
+                    if !self
+                        .pause(upload_url, backoff, None, error.to_string())
+                        .await?
+                    {
                         return Err(UploadError::Transport(error));
                     }
                 }
@@ -451,12 +531,16 @@ fn outcome(response: &Response, reply: FinalReply) -> Result<UploadOutcome, Uplo
     let location = response.header_str("location").map(str::to_owned);
     match (reply, location) {
         (FinalReply::Location, Some(location)) => Ok(UploadOutcome::Attachment { location }),
-        (FinalReply::PrintDocument, _) if !response.body().is_empty() => response
-            .json::<PrintDocument>()
-            .map(UploadOutcome::PrintDocument)
-            .map_err(|error| {
-                UploadError::Protocol(format!("the final reply is not a printDocument: {error}"))
-            }),
+        (FinalReply::PrintDocument, _) => match response.json::<PrintDocument>() {
+            Ok(document) if !document.id.is_empty() => Ok(UploadOutcome::PrintDocument(document)),
+            Ok(_) => Err(UploadError::Protocol(format!(
+                "the upload ended with HTTP {} but the reply carries no printDocument id",
+                response.status()
+            ))),
+            Err(error) => Err(UploadError::Protocol(format!(
+                "the final reply is not a printDocument: {error}"
+            ))),
+        },
         (FinalReply::Any, Some(location)) => Ok(UploadOutcome::Attachment { location }),
         _ => Ok(UploadOutcome::Other {
             status: response.status().as_u16(),
