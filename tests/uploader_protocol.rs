@@ -516,7 +516,7 @@ async fn print_parallel_chunks_reassemble_to_the_file(transport: Arc<dyn Transpo
         .expect("the parallel upload succeeds");
 
     assert!(
-        matches!(&outcome, UploadOutcome::Other { status: 201, .. }),
+        matches!(&outcome, UploadOutcome::PrintDocument(_)),
         "{outcome:?}"
     );
     let requests = requests(&server).await;
@@ -566,7 +566,7 @@ async fn a_stale_parallel_reply_does_not_resend_acknowledged_chunks(transport: A
 
     let requests = requests(&server).await;
     assert!(
-        matches!(&outcome, Ok(UploadOutcome::Other { status: 201, .. })),
+        matches!(&outcome, Ok(UploadOutcome::PrintDocument(_))),
         "{outcome:?}; requests: {:?}",
         transcript(&requests)
     );
@@ -904,7 +904,7 @@ async fn k_quanta_plus_one_from_disk_ends_with_a_one_byte_chunk(transport: Arc<d
         .expect("the upload from disk succeeds");
 
     assert!(
-        matches!(&outcome, UploadOutcome::Other { status: 201, body } if body.contains("doc-1")),
+        matches!(&outcome, UploadOutcome::PrintDocument(document) if document.id == "doc-1"),
         "{outcome:?}"
     );
     let requests = requests(&server).await;
@@ -1736,7 +1736,7 @@ async fn dropped_connection(transport: Arc<dyn Transport>, mode: DropMode) {
         .expect("the upload survives the dropped connection");
 
     assert!(
-        matches!(&outcome, UploadOutcome::Other { status: 201, .. }),
+        matches!(&outcome, UploadOutcome::PrintDocument(_)),
         "{outcome:?}"
     );
     let requests = requests(&server).await;

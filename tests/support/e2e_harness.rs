@@ -533,29 +533,4 @@ impl Events {
             })
             .collect()
     }
-
-    /// How many `Resumed` events there were.
-    pub fn resumed(&self) -> usize {
-        self.all()
-            .iter()
-            .filter(|event| matches!(event, ProgressEvent::Resumed { .. }))
-            .count()
-    }
-
-    /// The most chunks started and not yet acknowledged at any point.
-    pub fn max_in_flight(&self) -> usize {
-        let mut in_flight = 0usize;
-        let mut most = 0;
-        for event in self.all() {
-            match event {
-                ProgressEvent::ChunkStarted(_) => {
-                    in_flight += 1;
-                    most = most.max(in_flight);
-                }
-                ProgressEvent::ChunkAcknowledged { .. } => in_flight = in_flight.saturating_sub(1),
-                _ => {}
-            }
-        }
-        most
-    }
 }

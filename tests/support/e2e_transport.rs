@@ -8,6 +8,8 @@
 //! - [`SwapFirstTwoAnswers`] makes the answers to the first two `PUT`s reach the uploader in
 //!   the opposite order from the one in which the server produced them (what two parallel
 //!   connections can do on any network).
+//! - [`ReplayFirstAfterCompletion`] makes the uploader read a `404` for a chunk while the `201`
+//!   that completed the upload is still on its way.
 
 #![allow(dead_code)]
 
@@ -39,16 +41,19 @@ pub struct Sent {
     pub body_len: u64,
     /// Whether `Authorization` was sent.
     pub authorized: bool,
-    /// The status, or the transport error.
-    pub outcome: Result<u16, String>,
+    /// The status, or the transport error; `None` if the uploader dropped the request before
+    /// its answer was read (it aborts the requests still in flight once the upload is
+    /// complete, fails or is cancelled).
+    pub outcome: Option<Result<u16, String>>,
 }
 
 impl Sent {
-    /// The status, panicking on a transport error.
-    pub fn status(&self) -> u16 {
+    /// The status (`None`: dropped before the answer), panicking on a transport error.
+    pub fn status(&self) -> Option<u16> {
         match &self.outcome {
-            Ok(status) => *status,
-            Err(error) => panic!("{} {} failed: {error}", self.method, self.url),
+            Some(Ok(status)) => Some(*status),
+            Some(Err(error)) => panic!("{} {} failed: {error}", self.method, self.url),
+            None => None,
         }
     }
 }
@@ -59,6 +64,8 @@ pub struct Recorder {
     inner: Arc<dyn Transport>,
     log: Mutex<Vec<Sent>>,
     puts_answered: AtomicUsize,
+    puts_in_flight: AtomicUsize,
+    most_puts_in_flight: AtomicUsize,
     hold_after: AtomicUsize,
     holding: Notify,
     release: watch::Sender<bool>,
@@ -71,6 +78,8 @@ impl Recorder {
             inner,
             log: Mutex::new(Vec::new()),
             puts_answered: AtomicUsize::new(0),
+            puts_in_flight: AtomicUsize::new(0),
+            most_puts_in_flight: AtomicUsize::new(0),
             hold_after: AtomicUsize::new(usize::MAX),
             holding: Notify::new(),
             release: watch::channel(false).0,
@@ -93,7 +102,7 @@ impl Recorder {
         self.release.send_replace(true);
     }
 
-    /// Every request sent so far, in the order they ended.
+    /// Every request sent so far, in the order they started.
     pub fn log(&self) -> Vec<Sent> {
         self.log.lock().expect("log lock").clone()
     }
@@ -104,6 +113,11 @@ impl Recorder {
             .into_iter()
             .filter(|sent| sent.method == Method::PUT)
             .collect()
+    }
+
+    /// The most `PUT`s that were under way at the same time.
+    pub fn most_puts_in_flight(&self) -> usize {
+        self.most_puts_in_flight.load(Ordering::SeqCst)
     }
 
     /// Bytes of every `PUT` body sent so far.
@@ -145,22 +159,37 @@ impl Recorder {
             .and_then(|range| range.span());
         let body_len = request.body_ref().len();
         let authorized = request.headers().contains_key(header::AUTHORIZATION);
-        let result = self.inner.send(request).await;
-        if method == Method::PUT && result.is_ok() {
-            self.puts_answered.fetch_add(1, Ordering::SeqCst);
+        let index = {
+            let mut log = self.log.lock().expect("log lock");
+            log.push(Sent {
+                method: method.clone(),
+                url,
+                content_range,
+                span,
+                body_len,
+                authorized,
+                outcome: None,
+            });
+            log.len() - 1
+        };
+        let is_put = method == Method::PUT;
+        if is_put {
+            let now = self.puts_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_puts_in_flight.fetch_max(now, Ordering::SeqCst);
         }
-        self.log.lock().expect("log lock").push(Sent {
-            method,
-            url,
-            content_range,
-            span,
-            body_len,
-            authorized,
-            outcome: result
+        let result = self.inner.send(request).await;
+        if is_put {
+            self.puts_in_flight.fetch_sub(1, Ordering::SeqCst);
+            if result.is_ok() {
+                self.puts_answered.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        self.log.lock().expect("log lock")[index].outcome = Some(
+            result
                 .as_ref()
                 .map(|response| response.status().as_u16())
                 .map_err(ToString::to_string),
-        });
+        );
         result
     }
 }
@@ -175,16 +204,20 @@ impl Transport for Recorder {
     }
 }
 
+/// How long a held answer waits for an event that may never come.
+const PATIENCE: Duration = Duration::from_secs(10);
+
 /// Delivers the answer to the second `PUT` before the answer to the first, although the server
-/// answered the first one first: the second `PUT` is only sent once the first is answered, and
-/// that answer is held back until the second's has been handed to the uploader (plus a short
-/// pause, so that the uploader surely reads them in that order).
+/// answered the first one first. The second `PUT` is only sent once the first is answered,
+/// and the first answer is held back until a third `PUT` starts. With two chunks in flight at
+/// most, the third `PUT` starts only once the uploader has read the second answer, so it then
+/// reads the first (older) answer, which still lists the second chunk as missing.
 #[derive(Debug)]
 pub struct SwapFirstTwoAnswers {
     inner: Arc<dyn Transport>,
     puts: AtomicUsize,
     first_answered: Notify,
-    second_delivered: Notify,
+    third_started: Notify,
 }
 
 impl SwapFirstTwoAnswers {
@@ -194,7 +227,7 @@ impl SwapFirstTwoAnswers {
             inner,
             puts: AtomicUsize::new(0),
             first_answered: Notify::new(),
-            second_delivered: Notify::new(),
+            third_started: Notify::new(),
         })
     }
 
@@ -206,15 +239,17 @@ impl SwapFirstTwoAnswers {
             0 => {
                 let answer = self.inner.send(request).await;
                 self.first_answered.notify_one();
-                self.second_delivered.notified().await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Not forever: if no third PUT comes, the answer goes late rather than never.
+                let _ = tokio::time::timeout(PATIENCE, self.third_started.notified()).await;
                 answer
             }
             1 => {
                 self.first_answered.notified().await;
-                let answer = self.inner.send(request).await;
-                self.second_delivered.notify_one();
-                answer
+                self.inner.send(request).await
+            }
+            2 => {
+                self.third_started.notify_one();
+                self.inner.send(request).await
             }
             _ => self.inner.send(request).await,
         }
@@ -228,5 +263,72 @@ impl Transport for SwapFirstTwoAnswers {
         Self: 'async_trait,
     {
         Box::pin(self.send_swapped(request))
+    }
+}
+
+/// Makes the uploader read a `404` for a chunk while the `201` of the `PUT` that completed
+/// the upload is still on its way. The first `PUT` is sent and stored (`202`), but its answer
+/// is held; once the third `PUT` has completed the upload (`201`, held too), the first request
+/// is sent again, as a proxy that replays a request would, and its `404` (the session is gone:
+/// it is complete) is what the uploader reads for the first chunk; the `201` follows a moment
+/// later. With two chunks in flight at most and three chunks in all, the third `PUT` is the
+/// last one.
+#[derive(Debug)]
+pub struct ReplayFirstAfterCompletion {
+    inner: Arc<dyn Transport>,
+    puts: AtomicUsize,
+    third_answered: Notify,
+    first_replayed: Notify,
+}
+
+impl ReplayFirstAfterCompletion {
+    /// In front of `inner`.
+    pub fn new(inner: Arc<dyn Transport>) -> Arc<Self> {
+        Arc::new(ReplayFirstAfterCompletion {
+            inner,
+            puts: AtomicUsize::new(0),
+            third_answered: Notify::new(),
+            first_replayed: Notify::new(),
+        })
+    }
+
+    async fn send_replayed(&self, request: Request) -> Result<Response, TransportError> {
+        if request.method() != Method::PUT {
+            return self.inner.send(request).await;
+        }
+        match self.puts.fetch_add(1, Ordering::SeqCst) {
+            0 => {
+                let again = request.clone();
+                let stored = self.inner.send(request).await;
+                if tokio::time::timeout(PATIENCE, self.third_answered.notified())
+                    .await
+                    .is_err()
+                {
+                    return stored;
+                }
+                let answer = self.inner.send(again).await;
+                self.first_replayed.notify_one();
+                answer
+            }
+            2 => {
+                let answer = self.inner.send(request).await;
+                self.third_answered.notify_one();
+                let _ = tokio::time::timeout(PATIENCE, self.first_replayed.notified()).await;
+                // Let the uploader read the 404 first.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                answer
+            }
+            _ => self.inner.send(request).await,
+        }
+    }
+}
+
+impl Transport for ReplayFirstAfterCompletion {
+    fn send<'life0, 'async_trait>(&'life0 self, request: Request) -> SendFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(self.send_replayed(request))
     }
 }

@@ -542,6 +542,14 @@ fn outcome(response: &Response, reply: FinalReply) -> Result<UploadOutcome, Uplo
             ))),
         },
         (FinalReply::Any, Some(location)) => Ok(UploadOutcome::Attachment { location }),
+        (FinalReply::Any, None) => match response.json::<PrintDocument>() {
+            // A session created elsewhere: recognise a printDocument by its id.
+            Ok(document) if !document.id.is_empty() => Ok(UploadOutcome::PrintDocument(document)),
+            _ => Ok(UploadOutcome::Other {
+                status: response.status().as_u16(),
+                body: String::from_utf8_lossy(response.body()).into_owned(),
+            }),
+        },
         _ => Ok(UploadOutcome::Other {
             status: response.status().as_u16(),
             body: String::from_utf8_lossy(response.body()).into_owned(),
