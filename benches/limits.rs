@@ -1,0 +1,402 @@
+//! `bench-limits`: how close the uploader gets to what the machine allows, in one run.
+//!
+//! ```sh
+//! cargo run --release -p graph-upload-benches --bin bench-limits            # 1 GiB
+//! cargo run --release -p graph-upload-benches --bin bench-limits -- --size-mib 256 --rounds 3
+//! ```
+//!
+//! It starts the emulator in-process on a free port (temporary data directory), writes a test
+//! file, then runs each variant in a child process of itself (so that each one's peak RSS is
+//! its own) and prints one table:
+//!
+//! - `raw`: the limit. The same 10 MiB chunks PUT by a minimal hyper loop (4 connections, no
+//!   protocol logic, each chunk read into memory), to the same emulator.
+//! - `disk`: the emulator's storage alone: the same bytes written with `pwrite` and an fsync
+//!   per chunk, as the emulator does.
+//! - `uploader-reqwest`, `uploader-hyper`: the uploader, 10 MiB chunks, 4 in parallel.
+//!
+//! Then a server load run: 64 concurrent sessions of 16 MiB each (4 MiB PUTs), reporting total
+//! throughput, p50/p99 PUT latency and errors.
+
+#![forbid(unsafe_code)]
+
+use bytes::Bytes;
+use graph_upload::transport::{
+    HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
+};
+use graph_upload::{EndpointProfile, UploadSource, Uploader};
+use graph_upload_server::{ServerConfig, fixtures};
+use http_body_util::{BodyExt, Full};
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const MIB: u64 = 1024 * 1024;
+const CHUNK: u64 = 10 * MIB;
+const PARALLEL: usize = 4;
+const TOKEN: &str = "bench";
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() -> Result<(), Failure> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    if let Some(at) = args.iter().position(|a| a == "--child") {
+        // A variant, in its own process: print "MiB/s peak-RSS-KiB".
+        let variant = args.get(at + 1).ok_or("--child needs a variant")?;
+        let base = args.get(at + 2).ok_or("--child needs the base URL")?;
+        let file = args.get(at + 3).ok_or("--child needs the file")?;
+        let seconds = runtime.block_on(run_variant(variant, base, Path::new(file)))?;
+        let size = std::fs::metadata(file)?.len();
+        println!("{} {}", size as f64 / MIB as f64 / seconds, peak_rss_kib());
+        return Ok(());
+    }
+    let size_mib: u64 = match args.iter().position(|a| a == "--size-mib") {
+        Some(at) => args
+            .get(at + 1)
+            .ok_or("--size-mib needs a number")?
+            .parse()?,
+        None => 1024,
+    };
+    let rounds: usize = match args.iter().position(|a| a == "--rounds") {
+        Some(at) => args.get(at + 1).ok_or("--rounds needs a number")?.parse()?,
+        None => 5,
+    };
+    runtime.block_on(parent(size_mib, rounds.max(1)))
+}
+
+async fn parent(size_mib: u64, rounds: usize) -> Result<(), Failure> {
+    let work = tempfile::tempdir()?;
+    let server = graph_upload_server::spawn(
+        ServerConfig::new(work.path().join("data"), TOKEN),
+        "127.0.0.1:0",
+    )
+    .await?;
+    let base = server.base_url();
+    let file = work.path().join("payload.bin");
+    write_payload(&file, size_mib * MIB)?;
+    println!(
+        "{size_mib} MiB, {} MiB chunks, {PARALLEL} in parallel, emulator at {base}, {} cores",
+        CHUNK / MIB,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    // Variants interleaved round after round, so that the machine's drift (page cache, fsync
+    // latency of a shared disk) spreads over all of them; the median of each is reported.
+    let variants = ["raw", "disk", "uploader-reqwest", "uploader-hyper"];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let mut peaks = vec![0u64; variants.len()];
+    for _ in 0..rounds {
+        for (index, variant) in variants.iter().enumerate() {
+            let exe = std::env::current_exe()?;
+            let target = if *variant == "disk" {
+                work.path().join("data").to_string_lossy().into_owned()
+            } else {
+                base.clone()
+            };
+            let output = Command::new(exe)
+                .args(["--child", variant, &target, &file.to_string_lossy()])
+                .output()?;
+            if !output.status.success() {
+                return Err(format!(
+                    "{variant} failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+                .into());
+            }
+            let text = String::from_utf8_lossy(&output.stdout);
+            let mut words = text.split_whitespace();
+            samples[index].push(words.next().ok_or("no throughput")?.parse()?);
+            let rss: u64 = words.next().ok_or("no rss")?.parse()?;
+            peaks[index] = peaks[index].max(rss);
+        }
+    }
+    let rows: Vec<(&str, f64, u64, f64, f64)> = variants
+        .iter()
+        .zip(samples.iter_mut())
+        .zip(&peaks)
+        .map(|((variant, runs), peak)| {
+            runs.sort_by(f64::total_cmp);
+            let median = runs[runs.len() / 2];
+            (*variant, median, *peak, runs[0], runs[runs.len() - 1])
+        })
+        .collect();
+    let limit = rows.first().map_or(1.0, |r| r.1);
+    println!(
+        "\n| variant | MiB/s (median of {rounds}) | min..max | ratio to raw | peak RSS (MiB) |\n|---|---|---|---|---|"
+    );
+    for (variant, median, rss, min, max) in &rows {
+        println!(
+            "| {variant} | {median:.0} | {min:.0}..{max:.0} | {:.2} | {:.1} |",
+            median / limit,
+            *rss as f64 / 1024.0
+        );
+    }
+    load_run(&base).await?;
+    server.shutdown().await?;
+    Ok(())
+}
+
+fn write_payload(path: &Path, size: u64) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut block = vec![0u8; MIB as usize];
+    for _ in 0..size / MIB {
+        for word in block.chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            word.copy_from_slice(&state.to_le_bytes()[..word.len()]);
+        }
+        out.write_all(&block)?;
+    }
+    out.flush()
+}
+
+/// Peak resident set of this process (`VmHWM`), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn run_variant(variant: &str, target: &str, file: &Path) -> Result<f64, Failure> {
+    match variant {
+        "raw" => raw_upload(target, file).await,
+        "disk" => disk_write(Path::new(target), file),
+        "uploader-reqwest" => {
+            uploader_upload(
+                target,
+                file,
+                Arc::new(ReqwestTransport::new(TransportConfig::default())?),
+            )
+            .await
+        }
+        "uploader-hyper" => {
+            uploader_upload(
+                target,
+                file,
+                Arc::new(HyperTransport::new(TransportConfig::default())?),
+            )
+            .await
+        }
+        other => Err(format!("unknown variant {other}").into()),
+    }
+}
+
+/// Creates a print job and session with plain requests; returns the upload URL.
+async fn new_session(base: &str, size: u64) -> Result<String, Failure> {
+    let transport = HyperTransport::new(TransportConfig::default())?;
+    let bearer = format!("Bearer {TOKEN}");
+    let jobs = format!("{base}/v1.0/print/shares/{}/jobs", fixtures::SHARE_ID);
+    let job = transport
+        .send(
+            Request::post(&jobs)?
+                .json(&serde_json::json!({}))?
+                .header_str(header::AUTHORIZATION, &bearer)?,
+        )
+        .await?;
+    let job: serde_json::Value = job.json()?;
+    let job_id = job["id"].as_str().ok_or("no job id")?;
+    let document_id = job["documents"][0]["id"].as_str().ok_or("no document id")?;
+    let body = serde_json::json!({"properties": {"documentName": "bench.bin", "contentType": "application/pdf", "size": size}});
+    let session = transport
+        .send(
+            Request::post(&format!(
+                "{jobs}/{job_id}/documents/{document_id}/createUploadSession"
+            ))?
+            .json(&body)?
+            .header_str(header::AUTHORIZATION, &bearer)?,
+        )
+        .await?;
+    let session: serde_json::Value = session.json()?;
+    Ok(session["uploadUrl"]
+        .as_str()
+        .ok_or("no uploadUrl")?
+        .to_owned())
+}
+
+/// The limit: chunks PUT over `PARALLEL` raw hyper connections, nothing else.
+async fn raw_upload(base: &str, file: &Path) -> Result<f64, Failure> {
+    let size = std::fs::metadata(file)?.len();
+    let url = new_session(base, size).await?;
+    let uri: hyper::Uri = url.parse()?;
+    let authority = uri.authority().ok_or("no authority")?.to_string();
+    let path = uri.path_and_query().ok_or("no path")?.to_string();
+    let file = Arc::new(std::fs::File::open(file)?);
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..PARALLEL {
+        let (authority, path, file, next) = (
+            authority.clone(),
+            path.clone(),
+            Arc::clone(&file),
+            Arc::clone(&next),
+        );
+        workers.spawn(async move {
+            let stream = tokio::net::TcpStream::connect(&authority).await?;
+            stream.set_nodelay(true)?;
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+            tokio::spawn(connection);
+            loop {
+                let start = next.fetch_add(CHUNK, std::sync::atomic::Ordering::SeqCst);
+                if start >= size {
+                    return Ok::<(), Failure>(());
+                }
+                let end = (start + CHUNK).min(size);
+                let file = Arc::clone(&file);
+                let chunk = tokio::task::spawn_blocking(move || -> std::io::Result<Bytes> {
+                    use std::os::unix::fs::FileExt;
+                    let mut buffer = vec![0u8; (end - start) as usize];
+                    file.read_exact_at(&mut buffer, start)?;
+                    Ok(Bytes::from(buffer))
+                })
+                .await??;
+                let request = hyper::Request::put(path.as_str())
+                    .header("host", authority.as_str())
+                    .header("content-range", format!("bytes {start}-{}/{size}", end - 1))
+                    .header("content-length", end - start)
+                    .body(Full::new(chunk))?;
+                let response = sender.send_request(request).await?;
+                let status = response.status();
+                response.into_body().collect().await?;
+                if !status.is_success() {
+                    return Err(format!("raw PUT answered {status}").into());
+                }
+            }
+        });
+    }
+    while let Some(result) = workers.join_next().await {
+        result??;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// The emulator's storage alone: pwrite each chunk and fsync it, sequentially.
+fn disk_write(data_dir: &Path, file: &Path) -> Result<f64, Failure> {
+    use std::os::unix::fs::FileExt;
+    let source = std::fs::File::open(file)?;
+    let size = source.metadata()?.len();
+    let target_path = data_dir.join("disk-bench.tmp");
+    let target = std::fs::File::create(&target_path)?;
+    target.set_len(size)?;
+    let mut buffer = vec![0u8; CHUNK as usize];
+    let started = Instant::now();
+    let mut offset = 0;
+    while offset < size {
+        let n = (size - offset).min(CHUNK) as usize;
+        source.read_exact_at(&mut buffer[..n], offset)?;
+        target.write_all_at(&buffer[..n], offset)?;
+        target.sync_data()?;
+        offset += n as u64;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    std::fs::remove_file(&target_path)?;
+    Ok(seconds)
+}
+
+async fn uploader_upload(
+    base: &str,
+    file: &Path,
+    transport: Arc<dyn Transport>,
+) -> Result<f64, Failure> {
+    let source = UploadSource::from_path(file)?;
+    let uploader = Uploader::new(format!("{base}/v1.0"), TOKEN, transport);
+    let started = Instant::now();
+    uploader
+        .print_to_share(fixtures::SHARE_ID)
+        .start_job(false)
+        .profile(
+            EndpointProfile::print()
+                .with_max_chunk(CHUNK)
+                .with_parallel(PARALLEL),
+        )
+        .upload(&source)
+        .await?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// 64 concurrent sessions of 16 MiB each, 4 MiB PUTs, straight through the transport.
+async fn load_run(base: &str) -> Result<(), Failure> {
+    const SESSIONS: usize = 64;
+    const SIZE: u64 = 16 * MIB;
+    const PUT: u64 = 4 * MIB;
+    let transport: Arc<dyn Transport> = Arc::new(HyperTransport::new(
+        TransportConfig::default().pool_max_idle_per_host(SESSIONS),
+    )?);
+    let payload = Bytes::from(vec![7u8; PUT as usize]);
+    let mut urls = Vec::new();
+    for _ in 0..SESSIONS {
+        urls.push(new_session(base, SIZE).await?);
+    }
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for url in urls {
+        let (transport, payload) = (Arc::clone(&transport), payload.clone());
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u32;
+            for start in (0..SIZE).step_by(PUT as usize) {
+                let request = Request::put(&url)
+                    .and_then(|r| {
+                        r.header_str(
+                            header::CONTENT_RANGE,
+                            &format!("bytes {start}-{}/{SIZE}", start + PUT - 1),
+                        )
+                    })
+                    .map(|r| r.body(payload.clone()));
+                let Ok(request) = request else {
+                    errors += 1;
+                    continue;
+                };
+                let sent = Instant::now();
+                match transport.send(request).await {
+                    Ok(response) if response.status().is_success() => {
+                        latencies.push(sent.elapsed())
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        });
+    }
+    let mut latencies: Vec<Duration> = Vec::new();
+    let mut errors = 0;
+    while let Some(result) = tasks.join_next().await {
+        let (mut l, e) = result?;
+        latencies.append(&mut l);
+        errors += e;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "\nserver load: {SESSIONS} sessions x {} MiB in {} MiB PUTs: {:.0} MiB/s total, PUT latency p50 {:.1} ms, p99 {:.1} ms, {errors} errors",
+        SIZE / MIB,
+        PUT / MIB,
+        (SESSIONS as u64 * SIZE) as f64 / MIB as f64 / seconds,
+        pick(0.5).as_secs_f64() * 1000.0,
+        pick(0.99).as_secs_f64() * 1000.0
+    );
+    if errors > 0 {
+        return Err(format!("{errors} PUTs failed in the load run").into());
+    }
+    Ok(())
+}
