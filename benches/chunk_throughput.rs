@@ -10,30 +10,14 @@
 //! that cost. Each iteration is a complete upload: job, session, every PUT, confirmation.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use graph_upload::transport::{HyperTransport, ReqwestTransport, Transport, TransportConfig};
 use graph_upload::{EndpointProfile, UploadSource, Uploader};
 use graph_upload_server::{ServerConfig, fixtures};
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
 const MIB: u64 = 1024 * 1024;
 const PRINT_SIZE: u64 = 32 * MIB;
 const TODO_SIZE: u64 = 20 * MIB;
-
-fn transports() -> Vec<(&'static str, Arc<dyn Transport>)> {
-    let config = TransportConfig::default();
-    vec![
-        (
-            "reqwest",
-            Arc::new(ReqwestTransport::new(config.clone()).unwrap_or_else(|e| panic!("{e}"))),
-        ),
-        (
-            "hyper",
-            Arc::new(HyperTransport::new(config).unwrap_or_else(|e| panic!("{e}"))),
-        ),
-    ]
-}
 
 fn test_file(dir: &std::path::Path, name: &str, size: u64) -> UploadSource {
     let path = dir.join(name);
@@ -82,7 +66,7 @@ fn uploads(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Bytes(PRINT_SIZE));
     for (chunk, parallel) in print_cases() {
-        for (name, transport) in transports() {
+        for (name, transport) in graph_upload_benches::both_transports() {
             let uploader = Uploader::new(&base, "bench", transport);
             let id = BenchmarkId::new(name, format!("{}KiB_x{parallel}", chunk / 1024));
             group.bench_function(id, |b| {
@@ -108,7 +92,7 @@ fn uploads(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Bytes(TODO_SIZE));
-    for (name, transport) in transports() {
+    for (name, transport) in graph_upload_benches::both_transports() {
         let uploader = Uploader::new(&base, "bench", transport);
         group.bench_function(BenchmarkId::new(name, "4096KiB_x1"), |b| {
             b.to_async(&runtime).iter(|| async {

@@ -9,27 +9,11 @@
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use graph_upload_benches::sink_server;
-use graph_upload_transport::{
-    Body, FileSlice, HyperTransport, Request, ReqwestTransport, Transport, TransportConfig,
-};
+use graph_upload_transport::{Body, FileSlice, Request};
 use std::io::Write;
 use std::sync::Arc;
 
 const MIB: usize = 1024 * 1024;
-
-fn backends() -> Vec<(&'static str, Arc<dyn Transport>)> {
-    let config = TransportConfig::default();
-    vec![
-        (
-            "reqwest",
-            Arc::new(ReqwestTransport::new(config.clone()).unwrap_or_else(|e| panic!("{e}"))),
-        ),
-        (
-            "hyper",
-            Arc::new(HyperTransport::new(config).unwrap_or_else(|e| panic!("{e}"))),
-        ),
-    ]
-}
 
 fn put(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -53,7 +37,7 @@ fn put(c: &mut Criterion) {
         let bytes = Bytes::from(data[..size].to_vec());
         let slice =
             FileSlice::new(Arc::clone(&file), 7, size as u64).unwrap_or_else(|e| panic!("{e}"));
-        for (name, transport) in backends() {
+        for (name, transport) in graph_upload_benches::both_transports() {
             for (kind, body) in [
                 ("bytes", Body::from(bytes.clone())),
                 ("file", Body::from(slice.clone())),

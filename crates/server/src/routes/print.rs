@@ -195,10 +195,16 @@ async fn load_job(
         .await
 }
 
-fn document_of(job: &JobRecord, params: &Params) -> Result<(), ApiError> {
+/// The job whose document the path names, or `404` when the document is not that job's.
+async fn load_document(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    params: &Params,
+) -> Result<JobRecord, ApiError> {
+    let job = load_job(state, uri, params).await?;
     let id = param(params, "document")?;
     if job.document.id == id {
-        Ok(())
+        Ok(job)
     } else {
         Err(ApiError::not_found(format!(
             "no document {id:?} in job {:?}",
@@ -230,8 +236,7 @@ pub(crate) async fn get_document(
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
-    let job = load_job(&state, &uri, &params).await?;
-    document_of(&job, &params)?;
+    let job = load_document(&state, &uri, &params).await?;
     Ok(Json(job.document.to_graph()).into_response())
 }
 
@@ -240,8 +245,7 @@ pub(crate) async fn document_value(
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
-    let job = load_job(&state, &uri, &params).await?;
-    document_of(&job, &params)?;
+    let job = load_document(&state, &uri, &params).await?;
     let Some(blob) = job.document.blob.as_deref() else {
         return Err(ApiError::not_found(
             "the document has no content yet: its upload has not completed",
