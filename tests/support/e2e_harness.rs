@@ -8,7 +8,7 @@
 
 #![allow(dead_code)]
 
-use graph_upload::models::{UploadSession, UploadSessionStatus};
+use graph_upload::models::UploadSession;
 use graph_upload::transport::{
     HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
 };
@@ -62,45 +62,10 @@ fn http_client() -> reqwest::Client {
         .expect("reqwest client")
 }
 
-/// A whole answer to a hand-made request.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    /// HTTP status.
-    pub status: u16,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    async fn read(response: reqwest::Response) -> Self {
-        let status = response.status().as_u16();
-        let body = response.bytes().await.expect("read the body").to_vec();
-        Reply { status, body }
-    }
-
-    /// The body as text (for messages).
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The body as JSON.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.text()))
-    }
-
-    /// The body as an `uploadSession`.
-    pub fn upload_session(&self) -> UploadSession {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|error| panic!("not an uploadSession ({error}): {}", self.text()))
-    }
-
-    /// The body as an upload status.
-    pub fn session_status(&self) -> UploadSessionStatus {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|error| panic!("not an upload status ({error}): {}", self.text()))
-    }
-}
+/// A whole answer (shared with the emulator harness).
+#[path = "reply.rs"]
+mod reply;
+pub use reply::Reply;
 
 /// The emulator, its data directory and a directory of test files, all in one temporary
 /// directory.
@@ -195,7 +160,7 @@ impl Graph {
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let reply = self.get(path).await;
         assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
-        reply.json()
+        reply.value()
     }
 
     /// `POST {base}/v1.0{path}` with the token and a JSON body.
@@ -219,7 +184,7 @@ impl Graph {
             )
             .await;
         assert_eq!(reply.status, 201, "create the job: {}", reply.text());
-        let job = reply.json();
+        let job = reply.value();
         (
             job["id"].as_str().expect("job id").to_owned(),
             job["documents"][0]["id"]
