@@ -533,19 +533,9 @@ pub fn todo_task_path() -> String {
     format!("/me/todo/lists/{LIST_ID}/tasks/{TASK_ID}")
 }
 
-/// Whether an upload URL is a To Do one (`.../attachmentSessions/{id}`).
-pub fn is_todo(url: &str) -> bool {
-    url.contains("/attachmentSessions/")
-}
-
-/// The same path and query on another server: `http://old/x?y` -> `{base}/x?y`.
-pub fn rebase(url: &str, base: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let path_start = url[after_scheme..]
-        .find('/')
-        .map_or(url.len(), |i| after_scheme + i);
-    format!("{base}{}", &url[path_start..])
-}
+#[path = "urls.rs"]
+mod urls;
+pub use urls::{is_todo, rebase};
 
 /// The id at the end of a URL path (`.../attachments/{id}`, `.../uploadSessions/{id}?...`).
 pub fn last_segment(url: &str) -> String {
