@@ -28,7 +28,7 @@ use graph_upload::{EndpointProfile, UploadSource, Uploader};
 use graph_upload_server::{ServerConfig, fixtures};
 use http_body_util::{BodyExt, Full};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,98 +46,228 @@ fn main() -> Result<(), Failure> {
         .enable_all()
         .build()?;
     if let Some(at) = args.iter().position(|a| a == "--child") {
-        // A variant, in its own process: print "MiB/s peak-RSS-KiB".
+        // A variant, in its own process: print "seconds cpu-seconds peak-RSS-KiB".
         let variant = args.get(at + 1).ok_or("--child needs a variant")?;
-        let base = args.get(at + 2).ok_or("--child needs the base URL")?;
+        let target = args.get(at + 2).ok_or("--child needs its target")?;
         let file = args.get(at + 3).ok_or("--child needs the file")?;
-        let seconds = runtime.block_on(run_variant(variant, base, Path::new(file)))?;
-        let size = std::fs::metadata(file)?.len();
-        println!("{} {}", size as f64 / MIB as f64 / seconds, peak_rss_kib());
+        let seconds = runtime.block_on(run_variant(variant, target, Path::new(file)))?;
+        println!("{seconds} {} {}", cpu_seconds(), peak_rss_kib());
         return Ok(());
     }
-    let size_mib: u64 = match args.iter().position(|a| a == "--size-mib") {
-        Some(at) => args
-            .get(at + 1)
-            .ok_or("--size-mib needs a number")?
-            .parse()?,
-        None => 1024,
-    };
-    let rounds: usize = match args.iter().position(|a| a == "--rounds") {
-        Some(at) => args.get(at + 1).ok_or("--rounds needs a number")?.parse()?,
-        None => 5,
-    };
-    runtime.block_on(parent(size_mib, rounds.max(1)))
+    let options = Options::parse(&args)?;
+    runtime.block_on(parent(options))
 }
 
-async fn parent(size_mib: u64, rounds: usize) -> Result<(), Failure> {
-    let work = tempfile::tempdir()?;
-    let server = graph_upload_server::spawn(
-        ServerConfig::new(work.path().join("data"), TOKEN),
-        "127.0.0.1:0",
-    )
-    .await?;
-    let base = server.base_url();
-    let file = work.path().join("payload.bin");
-    write_payload(&file, size_mib * MIB)?;
-    println!(
-        "{size_mib} MiB, {} MiB chunks, {PARALLEL} in parallel, emulator at {base}, {} cores",
-        CHUNK / MIB,
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
-    // Variants interleaved round after round, so that the machine's drift (page cache, fsync
-    // latency of a shared disk) spreads over all of them; the median of each is reported.
-    let variants = ["raw", "disk", "uploader-reqwest", "uploader-hyper"];
-    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
-    let mut peaks = vec![0u64; variants.len()];
-    for _ in 0..rounds {
-        for (index, variant) in variants.iter().enumerate() {
-            let exe = std::env::current_exe()?;
-            let target = if *variant == "disk" {
-                work.path().join("data").to_string_lossy().into_owned()
-            } else {
-                base.clone()
-            };
-            let output = Command::new(exe)
-                .args(["--child", variant, &target, &file.to_string_lossy()])
-                .output()?;
-            if !output.status.success() {
-                return Err(format!(
-                    "{variant} failed: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                )
-                .into());
+/// The command line of the parent process.
+struct Options {
+    size_mib: u64,
+    rounds: usize,
+    data_root: Option<PathBuf>,
+    rss_sweep: bool,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Self, Failure> {
+        let value = |name: &str| -> Result<Option<&String>, Failure> {
+            match args.iter().position(|a| a == name) {
+                Some(at) => Ok(Some(
+                    args.get(at + 1)
+                        .ok_or_else(|| format!("{name} needs a value"))?,
+                )),
+                None => Ok(None),
             }
-            let text = String::from_utf8_lossy(&output.stdout);
-            let mut words = text.split_whitespace();
-            samples[index].push(words.next().ok_or("no throughput")?.parse()?);
-            let rss: u64 = words.next().ok_or("no rss")?.parse()?;
-            peaks[index] = peaks[index].max(rss);
+        };
+        Ok(Options {
+            size_mib: value("--size-mib")?.map_or(Ok(1024), |v| v.parse())?,
+            rounds: value("--rounds")?.map_or(Ok(7), |v| v.parse())?.max(1),
+            data_root: value("--data-dir")?.map(PathBuf::from),
+            rss_sweep: args.iter().any(|a| a == "--rss-sweep"),
+        })
+    }
+}
+
+/// What one run of one variant measured.
+#[derive(Clone, Copy)]
+struct Sample {
+    mib_per_s: f64,
+    /// CPU time of the client process (user + system, every thread), seconds per GiB sent.
+    client_cpu: f64,
+    /// CPU time the emulator spent meanwhile (the parent's CPU delta), seconds per GiB.
+    server_cpu: f64,
+    peak_rss_kib: u64,
+}
+
+const VARIANTS: [&str; 4] = ["raw", "disk", "uploader-reqwest", "uploader-hyper"];
+
+async fn parent(options: Options) -> Result<(), Failure> {
+    let work = tempfile::tempdir()?;
+    let data_root = match &options.data_root {
+        Some(root) => tempfile::tempdir_in(root)?,
+        None => tempfile::tempdir_in(work.path())?,
+    };
+    let file = work.path().join("payload.bin");
+    write_payload(&file, options.size_mib * MIB)?;
+    println!(
+        "{} MiB, {} MiB chunks, {PARALLEL} in parallel, emulator data in {}, {} cores, {} rounds",
+        options.size_mib,
+        CHUNK / MIB,
+        data_root.path().display(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        options.rounds
+    );
+    // Variants interleaved round after round, the order rotating, so that the machine's drift
+    // (page cache, fsync latency of a shared disk, the other tenant of the second core) spreads
+    // over all of them; ratios are taken within a round. Every run gets a fresh emulator on an
+    // empty data directory, and dirty pages are flushed between runs, so that no run pays for
+    // the writes of the one before.
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); VARIANTS.len()];
+    let mut run = 0;
+    for round in 0..options.rounds {
+        for step in 0..VARIANTS.len() {
+            let index = (round + step) % VARIANTS.len();
+            run += 1;
+            let dir = data_root.path().join(format!("run-{run}"));
+            samples[index].push(measure(VARIANTS[index], &dir, &file).await?);
         }
     }
-    let rows: Vec<(&str, f64, u64, f64, f64)> = variants
-        .iter()
-        .zip(samples.iter_mut())
-        .zip(&peaks)
-        .map(|((variant, runs), peak)| {
-            runs.sort_by(f64::total_cmp);
-            let median = runs[runs.len() / 2];
-            (*variant, median, *peak, runs[0], runs[runs.len() - 1])
-        })
-        .collect();
-    let limit = rows.first().map_or(1.0, |r| r.1);
-    println!(
-        "\n| variant | MiB/s (median of {rounds}) | min..max | ratio to raw | peak RSS (MiB) |\n|---|---|---|---|---|"
-    );
-    for (variant, median, rss, min, max) in &rows {
-        println!(
-            "| {variant} | {median:.0} | {min:.0}..{max:.0} | {:.2} | {:.1} |",
-            median / limit,
-            *rss as f64 / 1024.0
-        );
+    print_table(&samples);
+    if options.rss_sweep {
+        rss_sweep(work.path(), data_root.path()).await?;
     }
-    load_run(&base).await?;
+    let dir = data_root.path().join("load");
+    let server = graph_upload_server::spawn(ServerConfig::new(&dir, TOKEN), "127.0.0.1:0").await?;
+    load_run(&server.base_url()).await?;
     server.shutdown().await?;
     Ok(())
+}
+
+/// One run of `variant` in a child process, against a fresh emulator whose data lives in `dir`
+/// (for `disk`, the directory it writes in). The directory is removed afterwards.
+async fn measure(variant: &str, dir: &Path, file: &Path) -> Result<Sample, Failure> {
+    flush_dirty_pages();
+    let server = if variant == "disk" {
+        std::fs::create_dir_all(dir)?;
+        None
+    } else {
+        Some(graph_upload_server::spawn(ServerConfig::new(dir, TOKEN), "127.0.0.1:0").await?)
+    };
+    let target = match &server {
+        Some(server) => server.base_url(),
+        None => dir.to_string_lossy().into_owned(),
+    };
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args(["--child", variant, &target]).arg(file);
+    let server_cpu_before = cpu_seconds();
+    // The child is awaited on the blocking pool so that the emulator keeps every worker.
+    let output = tokio::task::spawn_blocking(move || command.output()).await??;
+    let server_cpu = cpu_seconds() - server_cpu_before;
+    if let Some(server) = server {
+        server.shutdown().await?;
+    }
+    std::fs::remove_dir_all(dir)?;
+    if !output.status.success() {
+        return Err(format!(
+            "{variant} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut words = text.split_whitespace();
+    let mut next = |what: &str| {
+        words
+            .next()
+            .ok_or_else(|| format!("{variant} printed no {what}"))
+    };
+    let seconds: f64 = next("time")?.parse()?;
+    let client_cpu: f64 = next("cpu time")?.parse()?;
+    let peak_rss_kib: u64 = next("rss")?.parse()?;
+    let mib = std::fs::metadata(file)?.len() as f64 / MIB as f64;
+    Ok(Sample {
+        mib_per_s: mib / seconds,
+        client_cpu: client_cpu * 1024.0 / mib,
+        server_cpu: server_cpu * 1024.0 / mib,
+        peak_rss_kib,
+    })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        })
+}
+
+/// One row per variant: throughput, its ratio to `raw` within each round, CPU per GiB on each
+/// side, and peak RSS.
+fn print_table(samples: &[Vec<Sample>]) {
+    let raw = &samples[0];
+    println!(
+        "\n| variant | MiB/s, median (min..max) | ratio to raw, median of rounds (min..max) | client CPU s/GiB | emulator CPU s/GiB | client peak RSS MiB |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (variant, runs) in VARIANTS.iter().zip(samples) {
+        let speeds: Vec<f64> = runs.iter().map(|s| s.mib_per_s).collect();
+        let ratios: Vec<f64> = runs
+            .iter()
+            .zip(raw)
+            .map(|(s, r)| s.mib_per_s / r.mib_per_s)
+            .collect();
+        let (lo, hi) = min_max(&speeds);
+        let (rlo, rhi) = min_max(&ratios);
+        let client: Vec<f64> = runs.iter().map(|s| s.client_cpu).collect();
+        let server: Vec<f64> = runs.iter().map(|s| s.server_cpu).collect();
+        let rss = runs.iter().map(|s| s.peak_rss_kib).max().unwrap_or(0);
+        println!(
+            "| {variant} | {:.0} ({lo:.0}..{hi:.0}) | {:.2} ({rlo:.2}..{rhi:.2}) | {:.2} | {} | {:.1} |",
+            median(speeds.clone()),
+            median(ratios.clone()),
+            median(client),
+            if *variant == "disk" {
+                "n/a".to_owned()
+            } else {
+                format!("{:.2}", median(server))
+            },
+            rss as f64 / 1024.0
+        );
+    }
+}
+
+/// Peak client RSS of both uploaders for files from 64 MiB to 2 GiB: it must stay flat.
+async fn rss_sweep(work: &Path, data_root: &Path) -> Result<(), Failure> {
+    println!(
+        "\n| file | uploader-reqwest peak RSS MiB (MiB/s) | uploader-hyper peak RSS MiB (MiB/s) |"
+    );
+    println!("|---|---|---|");
+    for size_mib in [64u64, 256, 1024, 2048] {
+        let file = work.join(format!("sweep-{size_mib}.bin"));
+        write_payload(&file, size_mib * MIB)?;
+        let mut cells = Vec::new();
+        for variant in ["uploader-reqwest", "uploader-hyper"] {
+            let dir = data_root.join(format!("sweep-{size_mib}-{variant}"));
+            let sample = measure(variant, &dir, &file).await?;
+            cells.push(format!(
+                "{:.1} ({:.0})",
+                sample.peak_rss_kib as f64 / 1024.0,
+                sample.mib_per_s
+            ));
+        }
+        std::fs::remove_file(&file)?;
+        println!("| {size_mib} MiB | {} | {} |", cells[0], cells[1]);
+    }
+    Ok(())
+}
+
+/// Writes dirty pages back (the payload, the last run's data) so that the next run starts with
+/// a quiet disk. Best effort: a missing `sync` only makes the figures noisier.
+fn flush_dirty_pages() {
+    let _ = Command::new("sync").status();
 }
 
 fn write_payload(path: &Path, size: u64) -> std::io::Result<()> {
@@ -156,18 +286,44 @@ fn write_payload(path: &Path, size: u64) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Peak resident set of this process (`VmHWM`), in KiB.
-fn peak_rss_kib() -> u64 {
+/// A field of `/proc/self/status`, such as `VmHWM` (in KiB).
+fn proc_status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|line| line.starts_with("VmHWM:"))
+                .find(|line| line.starts_with(field))
                 .and_then(|line| line.split_whitespace().nth(1))
                 .and_then(|kib| kib.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Peak resident set of this process (`VmHWM`), in KiB.
+fn peak_rss_kib() -> u64 {
+    proc_status_kib("VmHWM:")
+}
+
+/// User + system CPU time of this process so far, every thread, in seconds (from
+/// `/proc/self/stat`, in clock ticks of 1/100 s, the value Linux uses on every common
+/// architecture).
+fn cpu_seconds() -> f64 {
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // The command name may hold spaces; the fields after it are plain numbers.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line; the state (field 3) is index 0 here.
+    let ticks = |at: usize| {
+        fields
+            .get(at)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / TICKS_PER_SECOND
 }
 
 async fn run_variant(variant: &str, target: &str, file: &Path) -> Result<f64, Failure> {

@@ -2,7 +2,7 @@
 //! at each fragment's offset and fsynced before the fragment is acknowledged.
 
 use axum::body::Body;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -105,8 +105,11 @@ impl Blobs {
 }
 
 /// Streams `body` into `file` at `offset`, expecting exactly `expected` bytes, holding at most
-/// [`WRITE_BUFFER`] bytes in memory, then fsyncs the data. Returns only once the bytes are
+/// about [`WRITE_BUFFER`] bytes in memory, then fsyncs the data. Returns only once the bytes are
 /// durable.
+///
+/// The body's frames are kept as they arrived (no copy into a buffer of our own) and each batch
+/// goes to the disk in one vectored write: the copy it saves was a tenth of the emulator's CPU.
 pub async fn write_fragment(
     file: Arc<File>,
     offset: u64,
@@ -114,7 +117,7 @@ pub async fn write_fragment(
     body: Body,
 ) -> Result<(), WriteError> {
     let mut body = body;
-    let mut buffer = BytesMut::with_capacity(WRITE_BUFFER.min(expected as usize));
+    let mut batch = Batch::default();
     let mut written = 0u64;
     let mut received = 0u64;
     loop {
@@ -132,14 +135,14 @@ pub async fn write_fragment(
             if received > expected {
                 return Err(WriteError::Long);
             }
-            buffer.extend_from_slice(&chunk);
+            batch.push(chunk);
         }
-        if buffer.len() >= WRITE_BUFFER || (done && !buffer.is_empty()) {
-            let block = buffer.split().freeze();
+        if batch.is_full() || (done && batch.len > 0) {
+            let (blocks, len) = batch.take();
             let at = offset + written;
-            written += block.len() as u64;
+            written += len as u64;
             let file = Arc::clone(&file);
-            tokio::task::spawn_blocking(move || write_all_at(&file, &block, at))
+            tokio::task::spawn_blocking(move || write_blocks_at(&file, &blocks, at))
                 .await
                 .map_err(|error| WriteError::Disk(io::Error::other(error)))?
                 .map_err(WriteError::Disk)?;
@@ -155,6 +158,97 @@ pub async fn write_fragment(
         .await
         .map_err(|error| WriteError::Disk(io::Error::other(error)))?
         .map_err(WriteError::Disk)
+}
+
+/// Frames of a body waiting to be written, in order. Large frames are kept as they are; small
+/// ones (a client trickling bytes) are copied together, so that a batch never has more than
+/// [`Batch::MAX_BLOCKS`] pieces and each piece keeps little else alive.
+#[derive(Default)]
+struct Batch {
+    blocks: Vec<Bytes>,
+    tail: BytesMut,
+    len: usize,
+}
+
+impl Batch {
+    /// Frames shorter than this are copied into the tail rather than kept.
+    const COPY_BELOW: usize = 16 * 1024;
+    /// Far below any platform's `IOV_MAX`.
+    const MAX_BLOCKS: usize = 64;
+
+    fn push(&mut self, block: Bytes) {
+        self.len += block.len();
+        if block.len() < Self::COPY_BELOW {
+            self.tail.extend_from_slice(&block);
+        } else {
+            self.seal_tail();
+            self.blocks.push(block);
+        }
+    }
+
+    fn seal_tail(&mut self) {
+        if !self.tail.is_empty() {
+            self.blocks.push(self.tail.split().freeze());
+        }
+    }
+
+    /// Whether the batch should be written now.
+    fn is_full(&self) -> bool {
+        self.len >= WRITE_BUFFER || self.blocks.len() + 1 >= Self::MAX_BLOCKS
+    }
+
+    /// The pieces to write, in order, leaving the batch empty.
+    fn take(&mut self) -> (Vec<Bytes>, usize) {
+        self.seal_tail();
+        let len = std::mem::take(&mut self.len);
+        (std::mem::take(&mut self.blocks), len)
+    }
+}
+
+/// Writes `blocks` back to back from `offset`: one `pwritev` per call where the platform has
+/// it, resumed after short writes.
+#[cfg(unix)]
+fn write_blocks_at(file: &File, blocks: &[Bytes], offset: u64) -> io::Result<()> {
+    use std::io::IoSlice;
+    let mut blocks = blocks;
+    let mut skip = 0; // bytes of blocks[0] already written
+    let mut offset = offset;
+    while let Some(first) = blocks.first() {
+        let slices: Vec<IoSlice<'_>> = std::iter::once(IoSlice::new(&first[skip..]))
+            .chain(blocks[1..].iter().map(|b| IoSlice::new(b)))
+            .collect();
+        let n = match rustix::io::pwritev(file, &slices, offset) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "disk write returned 0",
+                ));
+            }
+            Ok(n) => n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(error) => return Err(error.into()),
+        };
+        offset += n as u64;
+        let mut advance = skip + n;
+        while let Some(first) = blocks.first() {
+            if advance < first.len() {
+                break;
+            }
+            advance -= first.len();
+            blocks = &blocks[1..];
+        }
+        skip = advance;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_blocks_at(file: &File, blocks: &[Bytes], mut offset: u64) -> io::Result<()> {
+    for block in blocks {
+        write_all_at(file, block, offset)?;
+        offset += block.len() as u64;
+    }
+    Ok(())
 }
 
 /// Writes all of `bytes` at `offset` (positional: concurrent writers never share a cursor).
@@ -263,5 +357,77 @@ mod tests {
             write_fragment(file, 0, 2, Body::from("abc")).await,
             Err(WriteError::Long)
         ));
+    }
+
+    /// A body that yields exactly the given frames, as a client's packets would.
+    struct Frames(std::collections::VecDeque<Bytes>);
+
+    impl http_body::Body for Frames {
+        type Data = Bytes;
+        type Error = io::Error;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
+            std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+        }
+    }
+
+    /// A body of frames of the given sizes, and all its bytes.
+    fn framed_body(sizes: &[usize]) -> (Body, Vec<u8>) {
+        let mut all = Vec::new();
+        let mut frames = std::collections::VecDeque::new();
+        for (n, size) in sizes.iter().enumerate() {
+            let frame: Vec<u8> = (0..*size).map(|i| (i * 7 + n * 13) as u8).collect();
+            all.extend_from_slice(&frame);
+            frames.push_back(Bytes::from(frame));
+        }
+        (Body::new(Frames(frames)), all)
+    }
+
+    #[tokio::test]
+    async fn frames_of_every_size_land_in_order_without_gaps() {
+        // Tiny frames (copied together), large ones (kept), empty ones, and more pieces than
+        // one vectored write takes.
+        let mut sizes = vec![1usize; 300];
+        sizes.extend([0, 70_000, 3, 5, 200_000, 0, 16 * 1024, 16 * 1024 - 1]);
+        sizes.extend(std::iter::repeat_n(20_000, 100));
+        sizes.extend([1024 * 1024 + 17, 9]);
+        let (body, expected) = framed_body(&sizes);
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(dir.path().to_path_buf()).unwrap();
+        let id = Blobs::new_id();
+        let offset = 5;
+        blobs.create(&id, offset + expected.len() as u64).unwrap();
+        let file = blobs.open_for_write(&id).unwrap();
+        write_fragment(file, offset, expected.len() as u64, body)
+            .await
+            .unwrap();
+        let stored = std::fs::read(blobs.path(&id).unwrap()).unwrap();
+        assert_eq!(&stored[..offset as usize], &[0u8; 5]);
+        assert!(stored[offset as usize..] == expected[..], "bytes differ");
+    }
+
+    #[test]
+    fn a_batch_keeps_few_pieces_however_the_body_is_framed() {
+        let mut batch = Batch::default();
+        for _ in 0..10_000 {
+            batch.push(Bytes::from_static(b"x"));
+            assert!(batch.blocks.len() <= 1, "tiny frames are copied together");
+        }
+        batch.push(Bytes::from(vec![1u8; 20_000]));
+        batch.push(Bytes::from_static(b"yz"));
+        let (blocks, len) = batch.take();
+        assert_eq!(len, 10_000 + 20_000 + 2);
+        let lens: Vec<usize> = blocks.iter().map(Bytes::len).collect();
+        assert_eq!(lens, [10_000, 20_000, 2]);
+        let mut batch = Batch::default();
+        let mut pushed = 0;
+        while !batch.is_full() {
+            batch.push(Bytes::from(vec![0u8; 16 * 1024]));
+            pushed += 1;
+        }
+        assert!(pushed < Batch::MAX_BLOCKS, "full after {pushed} pieces");
     }
 }
