@@ -3,14 +3,24 @@
 //! ```sh
 //! cargo run --release -p graph-upload-benches --bin bench-limits            # 1 GiB
 //! cargo run --release -p graph-upload-benches --bin bench-limits -- --size-mib 256 --rounds 3
+//! cargo run --release -p graph-upload-benches --bin bench-limits -- --data-dir /dev/shm --rss-sweep
 //! ```
 //!
-//! It starts the emulator in-process on a free port (temporary data directory), writes a test
-//! file, then runs each variant in a child process of itself (so that each one's peak RSS is
-//! its own) and prints one table:
+//! Options: `--size-mib N` (default 1024), `--rounds N` (default 7), `--data-dir DIR` (where
+//! the emulator keeps its data; default a temporary directory beside the test file; a tmpfs
+//! such as `/dev/shm` takes the disk out of the figures), `--rss-sweep` (also upload 64 MiB to
+//! 2 GiB files and print each uploader's peak RSS).
+//!
+//! It writes a test file, then for every run starts a fresh emulator in-process on a free port
+//! with an empty data directory, runs one variant in a child process of itself (so that each
+//! one's peak RSS and CPU time are its own), and stops the emulator. Variants are interleaved
+//! round after round in a rotating order, and each ratio to `raw` is taken within its round.
+//! It prints one table: throughput, ratio to `raw`, CPU seconds per GiB for the client and for
+//! the emulator, and client peak RSS.
 //!
 //! - `raw`: the limit. The same 10 MiB chunks PUT by a minimal hyper loop (4 connections, no
-//!   protocol logic, each chunk read into memory), to the same emulator.
+//!   protocol logic) to the same emulator, from a copy of the file read into memory before the
+//!   clock starts (so its RSS is the file's size).
 //! - `disk`: the emulator's storage alone: the same bytes written with `pwrite` and an fsync
 //!   per chunk, as the emulator does.
 //! - `uploader-reqwest`, `uploader-hyper`: the uploader, 10 MiB chunks, 4 in parallel.
@@ -50,8 +60,8 @@ fn main() -> Result<(), Failure> {
         let variant = args.get(at + 1).ok_or("--child needs a variant")?;
         let target = args.get(at + 2).ok_or("--child needs its target")?;
         let file = args.get(at + 3).ok_or("--child needs the file")?;
-        let seconds = runtime.block_on(run_variant(variant, target, Path::new(file)))?;
-        println!("{seconds} {} {}", cpu_seconds(), peak_rss_kib());
+        let timed = runtime.block_on(run_variant(variant, target, Path::new(file)))?;
+        println!("{} {} {}", timed.seconds, timed.cpu_seconds, peak_rss_kib());
         return Ok(());
     }
     let options = Options::parse(&args)?;
@@ -326,7 +336,35 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / TICKS_PER_SECOND
 }
 
-async fn run_variant(variant: &str, target: &str, file: &Path) -> Result<f64, Failure> {
+/// Wall-clock and CPU time of the timed part of a variant (set-up excluded).
+struct Timed {
+    seconds: f64,
+    cpu_seconds: f64,
+}
+
+/// Starts both clocks at once.
+struct Stopwatch {
+    wall: Instant,
+    cpu: f64,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Stopwatch {
+            wall: Instant::now(),
+            cpu: cpu_seconds(),
+        }
+    }
+
+    fn stop(self) -> Timed {
+        Timed {
+            seconds: self.wall.elapsed().as_secs_f64(),
+            cpu_seconds: cpu_seconds() - self.cpu,
+        }
+    }
+}
+
+async fn run_variant(variant: &str, target: &str, file: &Path) -> Result<Timed, Failure> {
     match variant {
         "raw" => raw_upload(target, file).await,
         "disk" => disk_write(Path::new(target), file),
@@ -382,22 +420,24 @@ async fn new_session(base: &str, size: u64) -> Result<String, Failure> {
         .to_owned())
 }
 
-/// The limit: chunks PUT over `PARALLEL` raw hyper connections, nothing else.
-async fn raw_upload(base: &str, file: &Path) -> Result<f64, Failure> {
-    let size = std::fs::metadata(file)?.len();
+/// The limit: chunks PUT over `PARALLEL` raw hyper connections, nothing else. The whole file
+/// is read into memory before the clock starts, so that no file reading is timed either: an
+/// upper bound for any client that has to read the file.
+async fn raw_upload(base: &str, file: &Path) -> Result<Timed, Failure> {
+    let payload = Bytes::from(std::fs::read(file)?);
+    let size = payload.len() as u64;
     let url = new_session(base, size).await?;
     let uri: hyper::Uri = url.parse()?;
     let authority = uri.authority().ok_or("no authority")?.to_string();
     let path = uri.path_and_query().ok_or("no path")?.to_string();
-    let file = Arc::new(std::fs::File::open(file)?);
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..PARALLEL {
-        let (authority, path, file, next) = (
+        let (authority, path, payload, next) = (
             authority.clone(),
             path.clone(),
-            Arc::clone(&file),
+            payload.clone(),
             Arc::clone(&next),
         );
         workers.spawn(async move {
@@ -412,19 +452,11 @@ async fn raw_upload(base: &str, file: &Path) -> Result<f64, Failure> {
                     return Ok::<(), Failure>(());
                 }
                 let end = (start + CHUNK).min(size);
-                let file = Arc::clone(&file);
-                let chunk = tokio::task::spawn_blocking(move || -> std::io::Result<Bytes> {
-                    use std::os::unix::fs::FileExt;
-                    let mut buffer = vec![0u8; (end - start) as usize];
-                    file.read_exact_at(&mut buffer, start)?;
-                    Ok(Bytes::from(buffer))
-                })
-                .await??;
                 let request = hyper::Request::put(path.as_str())
                     .header("host", authority.as_str())
                     .header("content-range", format!("bytes {start}-{}/{size}", end - 1))
                     .header("content-length", end - start)
-                    .body(Full::new(chunk))?;
+                    .body(Full::new(payload.slice(start as usize..end as usize)))?;
                 let response = sender.send_request(request).await?;
                 let status = response.status();
                 response.into_body().collect().await?;
@@ -437,11 +469,11 @@ async fn raw_upload(base: &str, file: &Path) -> Result<f64, Failure> {
     while let Some(result) = workers.join_next().await {
         result??;
     }
-    Ok(started.elapsed().as_secs_f64())
+    Ok(started.stop())
 }
 
 /// The emulator's storage alone: pwrite each chunk and fsync it, sequentially.
-fn disk_write(data_dir: &Path, file: &Path) -> Result<f64, Failure> {
+fn disk_write(data_dir: &Path, file: &Path) -> Result<Timed, Failure> {
     use std::os::unix::fs::FileExt;
     let source = std::fs::File::open(file)?;
     let size = source.metadata()?.len();
@@ -449,7 +481,7 @@ fn disk_write(data_dir: &Path, file: &Path) -> Result<f64, Failure> {
     let target = std::fs::File::create(&target_path)?;
     target.set_len(size)?;
     let mut buffer = vec![0u8; CHUNK as usize];
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let mut offset = 0;
     while offset < size {
         let n = (size - offset).min(CHUNK) as usize;
@@ -458,19 +490,19 @@ fn disk_write(data_dir: &Path, file: &Path) -> Result<f64, Failure> {
         target.sync_data()?;
         offset += n as u64;
     }
-    let seconds = started.elapsed().as_secs_f64();
+    let timed = started.stop();
     std::fs::remove_file(&target_path)?;
-    Ok(seconds)
+    Ok(timed)
 }
 
 async fn uploader_upload(
     base: &str,
     file: &Path,
     transport: Arc<dyn Transport>,
-) -> Result<f64, Failure> {
+) -> Result<Timed, Failure> {
     let source = UploadSource::from_path(file)?;
     let uploader = Uploader::new(format!("{base}/v1.0"), TOKEN, transport);
-    let started = Instant::now();
+    let started = Stopwatch::start();
     uploader
         .print_to_share(fixtures::SHARE_ID)
         .start_job(false)
@@ -481,7 +513,7 @@ async fn uploader_upload(
         )
         .upload(&source)
         .await?;
-    Ok(started.elapsed().as_secs_f64())
+    Ok(started.stop())
 }
 
 /// 64 concurrent sessions of 16 MiB each, 4 MiB PUTs, straight through the transport.

@@ -203,12 +203,7 @@ impl http_body::Body for BodyStream {
                 end,
                 pending,
             } => {
-                let task = pending.get_or_insert_with(|| {
-                    let want = (*end - *next).min(FILE_READ_BLOCK as u64) as usize;
-                    let file = Arc::clone(file);
-                    let at = *next;
-                    tokio::task::spawn_blocking(move || read_block(&file, at, want))
-                });
+                let task = pending.get_or_insert_with(|| spawn_read(file, *next, *end));
                 let result = ready!(Pin::new(task).poll(cx));
                 *pending = None;
                 let block = match result {
@@ -246,42 +241,52 @@ impl http_body::Body for BodyStream {
 
 use std::future::Future as _;
 
+/// Starts reading the block of `file` that begins at `next` (at most [`FILE_READ_BLOCK`] bytes,
+/// never past `end`) on the blocking pool.
+fn spawn_read(file: &Arc<File>, next: u64, end: u64) -> JoinHandle<io::Result<Bytes>> {
+    let want = (end - next).min(FILE_READ_BLOCK as u64) as usize;
+    let file = Arc::clone(file);
+    tokio::task::spawn_blocking(move || read_block(&file, next, want))
+}
+
 /// Reads exactly `want` bytes at `offset`; a file that shrank is an error, never a short body.
 fn read_block(file: &File, offset: u64, want: usize) -> io::Result<Bytes> {
-    let mut buffer = vec![0u8; want];
-    let mut filled = 0;
-    while filled < want {
-        let n = read_at(file, &mut buffer[filled..], offset + filled as u64)?;
-        if n == 0 {
+    let mut buffer = Vec::with_capacity(want);
+    while buffer.len() < want {
+        let at = offset + buffer.len() as u64;
+        if read_at(file, &mut buffer, at)? == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
-                    "the file ended at byte {} while a chunk up to byte {} was being sent (was it truncated?)",
-                    offset + filled as u64,
+                    "the file ended at byte {at} while a chunk up to byte {} was being sent (was it truncated?)",
                     offset + want as u64
                 ),
             ));
         }
-        filled += n;
     }
     Ok(Bytes::from(buffer))
 }
 
+/// Reads at `offset` into the spare capacity of `buffer`, which grows by what was read. The
+/// memory is not zeroed first: zeroing each 1 MiB block cost 5% of the client's CPU.
 #[cfg(unix)]
-fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
-    use std::os::unix::fs::FileExt;
+fn read_at(file: &File, buffer: &mut Vec<u8>, offset: u64) -> io::Result<usize> {
     loop {
-        match file.read_at(buffer, offset) {
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
+        match rustix::io::pread(file, rustix::buffer::spare_capacity(buffer), offset) {
+            Err(rustix::io::Errno::INTR) => continue,
+            other => return other.map_err(io::Error::from),
         }
     }
 }
 
 #[cfg(windows)]
-fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+fn read_at(file: &File, buffer: &mut Vec<u8>, offset: u64) -> io::Result<usize> {
     use std::os::windows::fs::FileExt;
-    file.seek_read(buffer, offset)
+    let filled = buffer.len();
+    buffer.resize(buffer.capacity(), 0);
+    let n = file.seek_read(&mut buffer[filled..], offset);
+    buffer.truncate(filled + *n.as_ref().unwrap_or(&0));
+    n
 }
 
 #[cfg(test)]
