@@ -8,6 +8,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// At most this many bytes of a request body are held in memory before they are written.
 pub const WRITE_BUFFER: usize = 1024 * 1024;
@@ -115,6 +116,7 @@ pub async fn write_fragment(
     offset: u64,
     expected: u64,
     body: Body,
+    sync: &SyncGate,
 ) -> Result<(), WriteError> {
     let mut body = body;
     let mut batch = Batch::default();
@@ -154,10 +156,47 @@ pub async fn write_fragment(
     if received < expected {
         return Err(WriteError::Short { received });
     }
-    tokio::task::spawn_blocking(move || file.sync_data())
-        .await
-        .map_err(|error| WriteError::Disk(io::Error::other(error)))?
-        .map_err(WriteError::Disk)
+    sync.sync_after_write(&file).await.map_err(WriteError::Disk)
+}
+
+/// Coalesces the fsyncs of one file (group commit). Each fragment must be durable before it
+/// is acknowledged, but one `fdatasync` covers every write that finished before it started:
+/// a fragment whose bytes were covered by an fsync that began after its write waits for that
+/// one instead of starting its own. Parallel fragments of one upload share the flushes.
+#[derive(Debug, Default)]
+pub struct SyncGate {
+    /// Writes finished so far (each takes a ticket).
+    written: AtomicU64,
+    /// Held while an fsync runs; the highest ticket known durable.
+    durable: tokio::sync::Mutex<u64>,
+    /// fsyncs actually run, for tests and figures.
+    flushes: AtomicU64,
+}
+
+impl SyncGate {
+    /// Returns once every byte written to `file` before this call is durable.
+    pub async fn sync_after_write(&self, file: &Arc<File>) -> io::Result<()> {
+        let ticket = self.written.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut durable = self.durable.lock().await;
+        if *durable >= ticket {
+            return Ok(());
+        }
+        // Every write with a ticket up to here finished before this fsync starts.
+        let covering = self.written.load(Ordering::SeqCst);
+        let file = Arc::clone(file);
+        tokio::task::spawn_blocking(move || file.sync_data())
+            .await
+            .map_err(io::Error::other)??;
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        *durable = covering;
+        Ok(())
+    }
+
+    /// How many fsyncs ran.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(Ordering::Relaxed)
+    }
 }
 
 /// Frames of a body waiting to be written, in order. Large frames are kept as they are; small
@@ -344,17 +383,30 @@ mod tests {
         let id = Blobs::new_id();
         blobs.create(&id, 10).unwrap();
         let file = blobs.open_for_write(&id).unwrap();
-        write_fragment(Arc::clone(&file), 3, 4, Body::from("abcd"))
-            .await
-            .unwrap();
+        write_fragment(
+            Arc::clone(&file),
+            3,
+            4,
+            Body::from("abcd"),
+            &SyncGate::default(),
+        )
+        .await
+        .unwrap();
         let stored = std::fs::read(blobs.path(&id).unwrap()).unwrap();
         assert_eq!(stored, b"\0\0\0abcd\0\0\0");
         assert!(matches!(
-            write_fragment(Arc::clone(&file), 0, 4, Body::from("abc")).await,
+            write_fragment(
+                Arc::clone(&file),
+                0,
+                4,
+                Body::from("abc"),
+                &SyncGate::default()
+            )
+            .await,
             Err(WriteError::Short { received: 3 })
         ));
         assert!(matches!(
-            write_fragment(file, 0, 2, Body::from("abc")).await,
+            write_fragment(file, 0, 2, Body::from("abc"), &SyncGate::default()).await,
             Err(WriteError::Long)
         ));
     }
@@ -401,9 +453,15 @@ mod tests {
         let offset = 5;
         blobs.create(&id, offset + expected.len() as u64).unwrap();
         let file = blobs.open_for_write(&id).unwrap();
-        write_fragment(file, offset, expected.len() as u64, body)
-            .await
-            .unwrap();
+        write_fragment(
+            file,
+            offset,
+            expected.len() as u64,
+            body,
+            &SyncGate::default(),
+        )
+        .await
+        .unwrap();
         let stored = std::fs::read(blobs.path(&id).unwrap()).unwrap();
         assert_eq!(&stored[..offset as usize], &[0u8; 5]);
         assert!(stored[offset as usize..] == expected[..], "bytes differ");
@@ -429,5 +487,32 @@ mod tests {
             pushed += 1;
         }
         assert!(pushed < Batch::MAX_BLOCKS, "full after {pushed} pieces");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_waiting_on_one_fsync_share_the_next_and_later_writes_get_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = Arc::new(File::create(dir.path().join("blob")).unwrap());
+        let gate = Arc::new(SyncGate::default());
+        // An fsync is "running": five fragments finish their writes meanwhile.
+        let running = gate.durable.lock().await;
+        let mut waiting = Vec::new();
+        for _ in 0..5 {
+            let (gate, file) = (Arc::clone(&gate), Arc::clone(&file));
+            waiting.push(tokio::spawn(
+                async move { gate.sync_after_write(&file).await },
+            ));
+        }
+        while gate.written.load(Ordering::SeqCst) < 5 {
+            tokio::task::yield_now().await;
+        }
+        drop(running);
+        for task in waiting {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(gate.flushes(), 1, "one fsync covers the five writes");
+        // A write after that fsync started is not covered by it.
+        gate.sync_after_write(&file).await.unwrap();
+        assert_eq!(gate.flushes(), 2);
     }
 }

@@ -1,7 +1,7 @@
 //! What every handler shares: configuration, storage, the URL signer and per-session locks.
 
 use crate::auth::UploadSigner;
-use crate::blobs::Blobs;
+use crate::blobs::{Blobs, SyncGate};
 use crate::config::ServerConfig;
 use crate::errors::ApiError;
 use crate::store::Store;
@@ -50,6 +50,8 @@ impl AppState {
 pub struct InFlight {
     /// Spans reserved by requests still streaming their bytes.
     pub reserved: RangeSet,
+    /// Shares fsyncs of the session's file between its parallel fragments.
+    pub sync: Arc<SyncGate>,
 }
 
 /// The lock of each session, created on first use.

@@ -2,7 +2,7 @@
 //! durably, answer with what is still missing, and turn a complete upload into its document
 //! or attachment in one transaction.
 
-use crate::blobs::{WriteError, write_fragment};
+use crate::blobs::{SyncGate, WriteError, write_fragment};
 use crate::errors::ApiError;
 use crate::records::{AttachmentRecord, JobRecord, SessionRecord, SessionTarget, TaskRecord};
 use crate::state::AppState;
@@ -134,7 +134,7 @@ pub async fn put_fragment(
         let _guard = lock.lock().await;
         return record_and_answer(&state, session_id, None).await;
     };
-    {
+    let sync = {
         let mut in_flight = lock.lock().await;
         let session = load_session(&state, session_id).await?;
         let received = received_set(&session);
@@ -161,7 +161,8 @@ pub async fn put_fragment(
             }
         }
         in_flight.reserved.insert(span.clone());
-    }
+        Arc::clone(&in_flight.sync)
+    };
     // If the client goes away, the server drops this future mid-write: the guard still
     // releases the range, so that the client's next attempt is not refused forever.
     let mut reservation = Reservation {
@@ -169,7 +170,7 @@ pub async fn put_fragment(
         span: Some(span.clone()),
     };
 
-    let written = write_bytes(&state, &session, &span, body).await;
+    let written = write_bytes(&state, &session, &span, body, &sync).await;
     // Release the reservation and record the bytes in one critical section, so that no other
     // request can slip in and overwrite bytes that are stored but not yet recorded.
     let mut in_flight = lock.lock().await;
@@ -201,10 +202,11 @@ async fn write_bytes(
     session: &SessionRecord,
     span: &Range<u64>,
     body: Body,
+    sync: &SyncGate,
 ) -> Result<(), ApiError> {
     let file = state.blobs.open_for_write(&session.blob)?;
     let expected = span.end - span.start;
-    write_fragment(file, span.start, expected, body)
+    write_fragment(file, span.start, expected, body, sync)
         .await
         .map_err(|error| match error {
             WriteError::Short { received } => ApiError::length_mismatch(format!(
@@ -239,12 +241,7 @@ async fn record_and_answer(
         session.expires_ms = now_ms + state.config.session_ttl.as_millis() as u64;
         let stored = session.clone();
         state
-            .db(move |store| {
-                store.write(|tx| {
-                    tx.put(Table::Sessions, &stored.id, &stored)?;
-                    Ok::<_, ApiError>(())
-                })
-            })
+            .db(move |store| Ok(store.put_grouped(Table::Sessions, &stored.id, &stored)?))
             .await?;
         return Ok(progress_response(&session, &received));
     }
