@@ -9,7 +9,8 @@
 //! Options: `--size-mib N` (default 1024), `--rounds N` (default 7), `--data-dir DIR` (where
 //! the emulator keeps its data; default a temporary directory beside the test file; a tmpfs
 //! such as `/dev/shm` takes the disk out of the figures), `--rss-sweep` (also upload 64 MiB to
-//! 2 GiB files and print each uploader's peak RSS).
+//! 2 GiB files and print each uploader's peak RSS), `--variants raw,uploader-hyper` (a subset),
+//! `--no-load` (skip the load run, which otherwise runs once per round).
 //!
 //! It writes a test file, then for every run starts a fresh emulator in-process on a free port
 //! with an empty data directory, runs one variant in a child process of itself (so that each
@@ -25,8 +26,8 @@
 //!   per chunk, as the emulator does.
 //! - `uploader-reqwest`, `uploader-hyper`: the uploader, 10 MiB chunks, 4 in parallel.
 //!
-//! Then a server load run: 64 concurrent sessions of 16 MiB each (4 MiB PUTs), reporting total
-//! throughput, p50/p99 PUT latency and errors.
+//! Then the server load run, once per round: 64 concurrent sessions of 16 MiB each (4 MiB PUTs)
+//! on a fresh emulator, reporting total throughput, p50/p99 PUT latency and errors.
 
 #![forbid(unsafe_code)]
 
@@ -74,6 +75,9 @@ struct Options {
     rounds: usize,
     data_root: Option<PathBuf>,
     rss_sweep: bool,
+    /// Indexes into [`VARIANTS`] of the variants to run (all by default).
+    variants: Vec<usize>,
+    load: bool,
 }
 
 impl Options {
@@ -92,6 +96,20 @@ impl Options {
             rounds: value("--rounds")?.map_or(Ok(7), |v| v.parse())?.max(1),
             data_root: value("--data-dir")?.map(PathBuf::from),
             rss_sweep: args.iter().any(|a| a == "--rss-sweep"),
+            variants: match value("--variants")? {
+                None => (0..VARIANTS.len()).collect(),
+                Some(list) => {
+                    list.split(',')
+                        .filter(|name| !name.is_empty())
+                        .map(|name| {
+                            VARIANTS.iter().position(|v| *v == name).ok_or_else(|| {
+                                format!("unknown variant {name}; known: {VARIANTS:?}")
+                            })
+                        })
+                        .collect::<Result<_, _>>()?
+                }
+            },
+            load: !args.iter().any(|a| a == "--no-load"),
         })
     }
 }
@@ -131,23 +149,33 @@ async fn parent(options: Options) -> Result<(), Failure> {
     // empty data directory, and dirty pages are flushed between runs, so that no run pays for
     // the writes of the one before.
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); VARIANTS.len()];
+    let chosen = &options.variants;
     let mut run = 0;
     for round in 0..options.rounds {
-        for step in 0..VARIANTS.len() {
-            let index = (round + step) % VARIANTS.len();
+        for step in 0..chosen.len() {
+            let index = chosen[(round + step) % chosen.len()];
             run += 1;
             let dir = data_root.path().join(format!("run-{run}"));
             samples[index].push(measure(VARIANTS[index], &dir, &file).await?);
         }
     }
-    print_table(&samples);
+    if !chosen.is_empty() {
+        print_table(&samples);
+    }
     if options.rss_sweep {
         rss_sweep(work.path(), data_root.path()).await?;
     }
-    let dir = data_root.path().join("load");
-    let server = graph_upload_server::spawn(ServerConfig::new(&dir, TOKEN), "127.0.0.1:0").await?;
-    load_run(&server.base_url()).await?;
-    server.shutdown().await?;
+    if options.load {
+        for round in 0..options.rounds {
+            let dir = data_root.path().join(format!("load-{round}"));
+            flush_dirty_pages();
+            let server =
+                graph_upload_server::spawn(ServerConfig::new(&dir, TOKEN), "127.0.0.1:0").await?;
+            load_run(&server.base_url()).await?;
+            server.shutdown().await?;
+            std::fs::remove_dir_all(&dir)?;
+        }
+    }
     Ok(())
 }
 
@@ -223,6 +251,9 @@ fn print_table(samples: &[Vec<Sample>]) {
     );
     println!("|---|---|---|---|---|---|");
     for (variant, runs) in VARIANTS.iter().zip(samples) {
+        if runs.is_empty() {
+            continue;
+        }
         let speeds: Vec<f64> = runs.iter().map(|s| s.mib_per_s).collect();
         let ratios: Vec<f64> = runs
             .iter()
@@ -230,14 +261,18 @@ fn print_table(samples: &[Vec<Sample>]) {
             .map(|(s, r)| s.mib_per_s / r.mib_per_s)
             .collect();
         let (lo, hi) = min_max(&speeds);
-        let (rlo, rhi) = min_max(&ratios);
+        let ratio = if ratios.is_empty() {
+            "n/a (raw not run)".to_owned()
+        } else {
+            let (rlo, rhi) = min_max(&ratios);
+            format!("{:.2} ({rlo:.2}..{rhi:.2})", median(ratios))
+        };
         let client: Vec<f64> = runs.iter().map(|s| s.client_cpu).collect();
         let server: Vec<f64> = runs.iter().map(|s| s.server_cpu).collect();
         let rss = runs.iter().map(|s| s.peak_rss_kib).max().unwrap_or(0);
         println!(
-            "| {variant} | {:.0} ({lo:.0}..{hi:.0}) | {:.2} ({rlo:.2}..{rhi:.2}) | {:.2} | {} | {:.1} |",
-            median(speeds.clone()),
-            median(ratios.clone()),
+            "| {variant} | {:.0} ({lo:.0}..{hi:.0}) | {ratio} | {:.2} | {} | {:.1} |",
+            median(speeds),
             median(client),
             if *variant == "disk" {
                 "n/a".to_owned()
