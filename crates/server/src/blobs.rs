@@ -106,7 +106,7 @@ impl Blobs {
 }
 
 /// Streams `body` into `file` at `offset`, expecting exactly `expected` bytes, holding at most
-/// about [`WRITE_BUFFER`] bytes in memory, then fsyncs the data. Returns only once the bytes are
+/// [`WRITE_BUFFER`] bytes of it in memory, then fsyncs the data. Returns only once the bytes are
 /// durable.
 ///
 /// The body's frames are kept as they arrived (no copy into a buffer of our own) and each batch
@@ -131,32 +131,38 @@ pub async fn write_fragment(
             Some(Err(error)) => return Err(WriteError::Client(error.to_string())),
             None => None,
         };
-        let done = chunk.is_none();
-        if let Some(chunk) = chunk {
-            received += chunk.len() as u64;
-            if received > expected {
-                return Err(WriteError::Long);
+        let Some(chunk) = chunk else {
+            if batch.len > 0 {
+                write_batch(&file, &mut batch, offset + written).await?;
             }
-            batch.push(chunk);
-        }
-        if batch.is_full() || (done && batch.len > 0) {
-            let (blocks, len) = batch.take();
-            let at = offset + written;
-            written += len as u64;
-            let file = Arc::clone(&file);
-            tokio::task::spawn_blocking(move || write_blocks_at(&file, &blocks, at))
-                .await
-                .map_err(|error| WriteError::Disk(io::Error::other(error)))?
-                .map_err(WriteError::Disk)?;
-        }
-        if done {
             break;
+        };
+        received += chunk.len() as u64;
+        if received > expected {
+            return Err(WriteError::Long);
         }
+        // Written before it would grow past WRITE_BUFFER: the bound holds for every frame up
+        // to that size (hyper's frames are at most a few hundred KiB).
+        if !batch.has_room_for(chunk.len()) {
+            written += write_batch(&file, &mut batch, offset + written).await?;
+        }
+        batch.push(chunk);
     }
     if received < expected {
         return Err(WriteError::Short { received });
     }
     sync.sync_after_write(&file).await.map_err(WriteError::Disk)
+}
+
+/// Writes the batch at `at` and empties it; returns how many bytes it held.
+async fn write_batch(file: &Arc<File>, batch: &mut Batch, at: u64) -> Result<u64, WriteError> {
+    let (blocks, len) = batch.take();
+    let file = Arc::clone(file);
+    tokio::task::spawn_blocking(move || write_blocks_at(&file, &blocks, at))
+        .await
+        .map_err(|error| WriteError::Disk(io::Error::other(error)))?
+        .map_err(WriteError::Disk)?;
+    Ok(len as u64)
 }
 
 /// Coalesces the fsyncs of one file (group commit). Each fragment must be durable before it
@@ -231,9 +237,11 @@ impl Batch {
         }
     }
 
-    /// Whether the batch should be written now.
-    fn is_full(&self) -> bool {
-        self.len >= WRITE_BUFFER || self.blocks.len() + 1 >= Self::MAX_BLOCKS
+    /// Whether a frame of `len` bytes fits without passing [`WRITE_BUFFER`] or
+    /// [`Batch::MAX_BLOCKS`] (an empty batch takes any frame).
+    fn has_room_for(&self, len: usize) -> bool {
+        self.len == 0
+            || (self.len + len <= WRITE_BUFFER && self.blocks.len() + 2 <= Self::MAX_BLOCKS)
     }
 
     /// The pieces to write, in order, leaving the batch empty.
@@ -480,13 +488,25 @@ mod tests {
         assert_eq!(len, 10_000 + 20_000 + 2);
         let lens: Vec<usize> = blocks.iter().map(Bytes::len).collect();
         assert_eq!(lens, [10_000, 20_000, 2]);
+        // Pieces: never more than MAX_BLOCKS.
         let mut batch = Batch::default();
-        let mut pushed = 0;
-        while !batch.is_full() {
-            batch.push(Bytes::from(vec![0u8; 16 * 1024]));
-            pushed += 1;
+        let frame = Bytes::from(vec![0u8; 16 * 1024]);
+        while batch.has_room_for(frame.len()) {
+            batch.push(frame.clone());
         }
-        assert!(pushed < Batch::MAX_BLOCKS, "full after {pushed} pieces");
+        assert!(batch.blocks.len() < Batch::MAX_BLOCKS);
+        // Bytes: never past WRITE_BUFFER, whatever the frame sizes.
+        for size in [1usize, 100_000, 417_792, WRITE_BUFFER] {
+            let mut batch = Batch::default();
+            let frame = Bytes::from(vec![0u8; size]);
+            for _ in 0..50 {
+                if !batch.has_room_for(size) {
+                    batch.take();
+                }
+                batch.push(frame.clone());
+                assert!(batch.len <= WRITE_BUFFER, "{} bytes held", batch.len);
+            }
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
