@@ -180,15 +180,24 @@ async fn parent(options: Options) -> Result<(), Failure> {
         rss_sweep(work.path(), data_root.path()).await?;
     }
     if options.load {
+        let mut results = Vec::new();
         for round in 0..options.rounds {
             let dir = data_root.path().join(format!("load-{round}"));
             flush_dirty_pages();
             let server =
                 graph_upload_server::spawn(ServerConfig::new(&dir, TOKEN), "127.0.0.1:0").await?;
-            load_run(&server.base_url()).await?;
+            let result = load_run(&server.base_url()).await?;
             server.shutdown().await?;
             std::fs::remove_dir_all(&dir)?;
+            if options.verbose {
+                println!(
+                    "load round {round}: {:.0} MiB/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+                    result.mib_per_s, result.p50_ms, result.p99_ms, result.errors
+                );
+            }
+            results.push(result);
         }
+        print_load(&results)?;
     }
     Ok(())
 }
@@ -295,6 +304,28 @@ fn print_table(samples: &[Vec<Sample>]) {
             rss as f64 / 1024.0
         );
     }
+}
+
+/// The load runs in one line each for throughput and latency; any failed PUT fails the bench.
+fn print_load(results: &[LoadResult]) -> Result<(), Failure> {
+    let column = |pick: fn(&LoadResult) -> f64| {
+        let values: Vec<f64> = results.iter().map(pick).collect();
+        let (lo, hi) = min_max(&values);
+        format!("{:.0} ({lo:.0}..{hi:.0})", median(values))
+    };
+    let errors: u32 = results.iter().map(|r| r.errors).sum();
+    println!(
+        "\n| server load: 64 sessions x 16 MiB, 4 MiB PUTs, {} runs | median (min..max) |\n|---|---|",
+        results.len()
+    );
+    println!("| total MiB/s | {} |", column(|r| r.mib_per_s));
+    println!("| PUT latency p50, ms | {} |", column(|r| r.p50_ms));
+    println!("| PUT latency p99, ms | {} |", column(|r| r.p99_ms));
+    println!("| failed PUTs, all runs | {errors} |");
+    if errors > 0 {
+        return Err(format!("{errors} PUTs failed in the load runs").into());
+    }
+    Ok(())
 }
 
 /// Peak client RSS of both uploaders for files from 64 MiB to 2 GiB: it must stay flat.
@@ -624,7 +655,7 @@ async fn uploader_upload(
 }
 
 /// 64 concurrent sessions of 16 MiB each, 4 MiB PUTs, straight through the transport.
-async fn load_run(base: &str) -> Result<(), Failure> {
+async fn load_run(base: &str) -> Result<LoadResult, Failure> {
     const SESSIONS: usize = 64;
     const SIZE: u64 = 16 * MIB;
     const PUT: u64 = 4 * MIB;
@@ -682,16 +713,18 @@ async fn load_run(base: &str) -> Result<(), Failure> {
             .copied()
             .unwrap_or_default()
     };
-    println!(
-        "\nserver load: {SESSIONS} sessions x {} MiB in {} MiB PUTs: {:.0} MiB/s total, PUT latency p50 {:.1} ms, p99 {:.1} ms, {errors} errors",
-        SIZE / MIB,
-        PUT / MIB,
-        (SESSIONS as u64 * SIZE) as f64 / MIB as f64 / seconds,
-        pick(0.5).as_secs_f64() * 1000.0,
-        pick(0.99).as_secs_f64() * 1000.0
-    );
-    if errors > 0 {
-        return Err(format!("{errors} PUTs failed in the load run").into());
-    }
-    Ok(())
+    Ok(LoadResult {
+        mib_per_s: (SESSIONS as u64 * SIZE) as f64 / MIB as f64 / seconds,
+        p50_ms: pick(0.5).as_secs_f64() * 1000.0,
+        p99_ms: pick(0.99).as_secs_f64() * 1000.0,
+        errors,
+    })
+}
+
+/// What one load run measured.
+struct LoadResult {
+    mib_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u32,
 }
