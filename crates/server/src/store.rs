@@ -1,5 +1,6 @@
-//! Durable state in one redb database: every change is one ACID transaction, fsynced before it
-//! returns, so what was acknowledged survives `kill -9`.
+//! Durable state in one redb database: every change is in an ACID transaction, fsynced before
+//! it returns, so what was acknowledged survives `kill -9`. Progress records of concurrent
+//! uploads may share one transaction (group commit, [`Store::put_grouped`]).
 //!
 //! Values are JSON (the records of [`crate::records`]) keyed by id. Ids from request paths are
 //! only ever database keys: they never become file names.
@@ -7,7 +8,7 @@
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::VecDeque;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
@@ -83,6 +84,9 @@ pub struct Store {
     db: Database,
     group: Mutex<Group>,
     group_done: Condvar,
+    /// Makes the next grouped commit fail, to test what its callers see.
+    #[cfg(test)]
+    fail_next_commit: std::sync::atomic::AtomicBool,
 }
 
 /// Records waiting for the next grouped commit, and where the committing is.
@@ -96,8 +100,8 @@ struct Group {
     ended: u64,
     /// Whether a caller is committing a batch right now.
     committing: bool,
-    /// Recent batches that failed, with why (kept short: waiters read it as soon as woken).
-    failures: VecDeque<(u64, String)>,
+    /// Batches that failed: why, and how many of their callers have yet to read it.
+    failures: HashMap<u64, (String, usize)>,
     /// Batches committed and records they carried, for tests and figures.
     commits: u64,
     records: u64,
@@ -119,6 +123,8 @@ impl Store {
                 ..Group::default()
             }),
             group_done: Condvar::new(),
+            #[cfg(test)]
+            fail_next_commit: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -137,10 +143,15 @@ impl Store {
         let mine = group.collecting;
         loop {
             if group.ended >= mine {
-                return match group.failures.iter().find(|(batch, _)| *batch == mine) {
-                    Some((_, why)) => Err(StoreError(why.clone())),
-                    None => Ok(()),
+                let Some((why, unread)) = group.failures.get_mut(&mine) else {
+                    return Ok(());
                 };
+                let error = StoreError(why.clone());
+                *unread -= 1;
+                if *unread == 0 {
+                    group.failures.remove(&mine);
+                }
+                return Err(error);
             }
             if group.committing {
                 group = self
@@ -166,10 +177,7 @@ impl Store {
                     group.records += count;
                 }
                 Err(error) => {
-                    if group.failures.len() >= 64 {
-                        group.failures.pop_front();
-                    }
-                    group.failures.push_back((number, error.0));
+                    group.failures.insert(number, (error.0, count as usize));
                 }
             }
             self.group_done.notify_all();
@@ -178,6 +186,13 @@ impl Store {
 
     fn commit_batch(&self, batch: Vec<(Table, String, Vec<u8>)>) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(StoreError::db)?;
+        #[cfg(test)]
+        if self
+            .fail_next_commit
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(StoreError("injected commit failure".into()));
+        }
         for (table, id, bytes) in &batch {
             let mut handle = txn.open_table(table.definition()).map_err(StoreError::db)?;
             handle
@@ -387,11 +402,7 @@ mod tests {
         while store.lock_group().pending.len() < 8 {
             std::thread::yield_now();
         }
-        {
-            let mut group = store.lock_group();
-            group.committing = false;
-            group.ended = group.collecting - 1;
-        }
+        store.lock_group().committing = false;
         store.group_done.notify_all();
         for thread in threads {
             thread.join().unwrap().unwrap();
@@ -399,5 +410,37 @@ mod tests {
         assert_eq!(store.grouped_commits(), (1, 8), "one commit for the eight");
         let all: Vec<u32> = store.list(Table::Jobs).unwrap();
         assert_eq!(all, (0..8).collect::<Vec<u32>>());
+    }
+
+    #[test]
+    fn a_failed_group_commit_fails_every_record_in_it_and_writes_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::open(&dir.path().join("state.redb")).unwrap());
+        store
+            .fail_next_commit
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        store.lock_group().committing = true;
+        let threads: Vec<_> = (0..3)
+            .map(|n| {
+                let store = std::sync::Arc::clone(&store);
+                std::thread::spawn(move || store.put_grouped(Table::Jobs, &format!("j{n}"), &n))
+            })
+            .collect();
+        while store.lock_group().pending.len() < 3 {
+            std::thread::yield_now();
+        }
+        store.lock_group().committing = false;
+        store.group_done.notify_all();
+        for thread in threads {
+            let error = thread.join().unwrap().unwrap_err();
+            assert!(error.to_string().contains("injected"), "{error}");
+        }
+        assert!(store.list::<u32>(Table::Jobs).unwrap().is_empty());
+        assert!(
+            store.lock_group().failures.is_empty(),
+            "every caller read it"
+        );
+        store.put_grouped(Table::Jobs, "j9", &9u32).unwrap();
+        assert_eq!(store.list::<u32>(Table::Jobs).unwrap(), vec![9]);
     }
 }
