@@ -502,9 +502,7 @@ async fn new_session(base: &str, size: u64) -> Result<String, Failure> {
 /// The limit: chunks PUT over `PARALLEL` raw hyper connections, nothing else. Each connection
 /// reads its chunk from the file with one `pread` into a buffer of its own, reused from chunk
 /// to chunk (allocated and zeroed once): the file reading every client must do, with none of
-/// the protocol's logic and no allocation per chunk. (A first version read the whole file into
-/// memory before timing; on this VM touching a fresh GiB of memory made the emulator's own
-/// copies 2 to 3 times slower, so that "limit" ran at half the uploader's speed.)
+/// the protocol's logic and no allocation per chunk.
 async fn raw_upload(base: &str, file: &Path) -> Result<Timed, Failure> {
     let size = std::fs::metadata(file)?.len();
     let file = Arc::new(std::fs::File::open(file)?);
