@@ -387,25 +387,36 @@ mod tests {
         assert_eq!(all, vec![19; 16], "every last value is durable");
     }
 
-    #[test]
-    fn records_queued_behind_a_commit_go_together_in_the_next() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = std::sync::Arc::new(Store::open(&dir.path().join("state.redb")).unwrap());
-        // A commit is "running": eight records arrive meanwhile.
+    /// `count` grouped puts (`j0`, `j1`, ...) that arrive while a commit is "running", so that
+    /// they all queue for the next one; their results once it ends.
+    fn puts_queued_behind_a_commit(
+        store: &std::sync::Arc<Store>,
+        count: u32,
+    ) -> Vec<Result<(), StoreError>> {
         store.lock_group().committing = true;
-        let threads: Vec<_> = (0..8)
+        let threads: Vec<_> = (0..count)
             .map(|n| {
-                let store = std::sync::Arc::clone(&store);
+                let store = std::sync::Arc::clone(store);
                 std::thread::spawn(move || store.put_grouped(Table::Jobs, &format!("j{n}"), &n))
             })
             .collect();
-        while store.lock_group().pending.len() < 8 {
+        while store.lock_group().pending.len() < count as usize {
             std::thread::yield_now();
         }
         store.lock_group().committing = false;
         store.group_done.notify_all();
-        for thread in threads {
-            thread.join().unwrap().unwrap();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn records_queued_behind_a_commit_go_together_in_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::open(&dir.path().join("state.redb")).unwrap());
+        for result in puts_queued_behind_a_commit(&store, 8) {
+            result.unwrap();
         }
         assert_eq!(store.grouped_commits(), (1, 8), "one commit for the eight");
         let all: Vec<u32> = store.list(Table::Jobs).unwrap();
@@ -419,20 +430,8 @@ mod tests {
         store
             .fail_next_commit
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        store.lock_group().committing = true;
-        let threads: Vec<_> = (0..3)
-            .map(|n| {
-                let store = std::sync::Arc::clone(&store);
-                std::thread::spawn(move || store.put_grouped(Table::Jobs, &format!("j{n}"), &n))
-            })
-            .collect();
-        while store.lock_group().pending.len() < 3 {
-            std::thread::yield_now();
-        }
-        store.lock_group().committing = false;
-        store.group_done.notify_all();
-        for thread in threads {
-            let error = thread.join().unwrap().unwrap_err();
+        for result in puts_queued_behind_a_commit(&store, 3) {
+            let error = result.unwrap_err();
             assert!(error.to_string().contains("injected"), "{error}");
         }
         assert!(store.list::<u32>(Table::Jobs).unwrap().is_empty());

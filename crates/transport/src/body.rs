@@ -387,12 +387,16 @@ mod tests {
         file
     }
 
+    /// A file of `len` bytes that repeat every 251 (so misplaced blocks show), and its bytes.
+    fn patterned_file(len: usize) -> (Vec<u8>, tempfile::NamedTempFile) {
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let file = temp_file(&data);
+        (data, file)
+    }
+
     #[tokio::test]
     async fn file_slice_streams_exactly_its_bytes_in_bounded_blocks() {
-        let data: Vec<u8> = (0..3 * FILE_READ_BLOCK + 17)
-            .map(|i| (i % 251) as u8)
-            .collect();
-        let file = temp_file(&data);
+        let (data, file) = patterned_file(3 * FILE_READ_BLOCK + 17);
         let slice = FileSlice::open(file.path(), 5, data.len() as u64 - 10).unwrap();
         let mut stream = Body::from(slice).into_stream();
         assert_eq!(
@@ -410,10 +414,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_chunk_of_many_blocks_reuses_its_buffers_once_they_are_sent() {
-        let data: Vec<u8> = (0..10 * FILE_READ_BLOCK + 3)
-            .map(|i| (i % 241) as u8)
-            .collect();
-        let file = temp_file(&data);
+        let (data, file) = patterned_file(10 * FILE_READ_BLOCK + 3);
         let slice = FileSlice::open(file.path(), 0, data.len() as u64).unwrap();
         let mut stream = Body::from(slice).into_stream();
         let State::File { buffers, .. } = &stream.state else {
