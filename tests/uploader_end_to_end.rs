@@ -20,8 +20,8 @@ mod recording;
 use graph_upload::models::{PrintDocument, UploadSession};
 use graph_upload::ranges::RangeSet;
 use graph_upload::{
-    CancellationToken, EndpointProfile, InstantTimer, ProgressEvent, RetryPolicy, UploadError,
-    UploadOutcome,
+    CancellationToken, EndpointProfile, InstantTimer, PrintResult, ProgressEvent, RetryPolicy,
+    UploadError, UploadOutcome,
 };
 use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
 use harness::{Events, Graph, MIB, MakeTransport, QUANTUM, TestFile, download, rebase};
@@ -743,6 +743,25 @@ async fn todo_resume_after_the_client_restarted(make: MakeTransport) {
     graph.shutdown().await;
 }
 
+/// Uploads `file` to the share through `recorder`, one quantum per chunk, two chunks in flight:
+/// the shape the reordering transports below are built for.
+async fn print_in_quanta_two_at_a_time(
+    graph: &Graph,
+    recorder: &Arc<Recorder>,
+    file: &TestFile,
+) -> Result<PrintResult, UploadError> {
+    graph
+        .uploader(recorder.clone())
+        .print_to_share(SHARE_ID)
+        .profile(
+            EndpointProfile::print()
+                .with_max_chunk(QUANTUM)
+                .with_parallel(2),
+        )
+        .upload(&file.source())
+        .await
+}
+
 // ---- parallel answers out of order --------------------------------------------------------------
 
 /// Two parallel chunks are answered by the server in one order and reach the uploader in the
@@ -756,15 +775,7 @@ async fn parallel_answers_out_of_order_do_not_resend_acknowledged_bytes(make: Ma
     let file = graph.file("swapped.pdf", 8 * QUANTUM, 9);
     let transport = make();
     let recorder = Recorder::new(SwapFirstTwoAnswers::new(Arc::clone(&transport)));
-    let result = graph
-        .uploader(recorder.clone())
-        .print_to_share(SHARE_ID)
-        .profile(
-            EndpointProfile::print()
-                .with_max_chunk(QUANTUM)
-                .with_parallel(2),
-        )
-        .upload(&file.source())
+    let result = print_in_quanta_two_at_a_time(&graph, &recorder, &file)
         .await
         .expect("the upload succeeds");
     let bytes = download(
@@ -785,16 +796,7 @@ async fn a_404_while_the_completing_put_is_in_flight_does_not_fail_the_upload(ma
     let file = graph.file("completed.pdf", 3 * QUANTUM, 10);
     let transport = make();
     let recorder = Recorder::new(ReplayFirstAfterCompletion::new(Arc::clone(&transport)));
-    let result = graph
-        .uploader(recorder.clone())
-        .print_to_share(SHARE_ID)
-        .profile(
-            EndpointProfile::print()
-                .with_max_chunk(QUANTUM)
-                .with_parallel(2),
-        )
-        .upload(&file.source())
-        .await;
+    let result = print_in_quanta_two_at_a_time(&graph, &recorder, &file).await;
     let puts = recorder.puts();
     let result = result.unwrap_or_else(|error| {
         panic!(
