@@ -46,7 +46,7 @@ impl Scene {
     async fn print(emu: Emulator) -> Self {
         let data = test_data(SIZE, 100);
         let (target, session) = emu.new_print_upload(SIZE as u64).await;
-        let url = session.upload_url;
+        let url = session.upload_url.as_str().to_owned();
         let reply = emu
             .put_fragment(&url, 1024, &data[1024..2048], SIZE as u64)
             .await;
@@ -58,7 +58,7 @@ impl Scene {
     async fn todo(emu: Emulator) -> Self {
         let data = test_data(SIZE, 200);
         let session = emu.create_todo_session("scene.bin", SIZE as u64).await;
-        let url = session.upload_url;
+        let url = session.upload_url.as_str().to_owned();
         let reply = emu.put_fragment(&url, 0, &data[..1024], SIZE as u64).await;
         assert_eq!(reply.status, 200, "{}", reply.text());
         Self::settle(emu, None, url, data).await

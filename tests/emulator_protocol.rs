@@ -567,7 +567,7 @@ async fn todo_put_straight_to_the_upload_url_works_too() {
     let data = test_data(70_000, 6);
     let total = data.len() as u64;
     let session = emu.create_todo_session("sdk.bin", total).await;
-    let url = &session.upload_url;
+    let url = session.upload_url.as_str();
     // What Graph SDKs do: PUT {uploadUrl} itself (with the bearer).
     let put = |start: usize, end: usize| {
         emu.client

@@ -113,6 +113,7 @@ conformance_suite! {
         raw_request_head_has_content_length_and_no_authorization,
         raw_get_and_delete_without_body_send_no_framing_headers,
         connect_refused_is_a_connect_error_and_not_sent,
+        https_to_a_plain_http_server_is_a_tls_error_and_not_sent,
         server_closing_mid_request_body_is_an_io_or_body_error_that_may_have_been_sent,
         server_resetting_mid_request_body_is_an_io_or_body_error_that_may_have_been_sent,
         server_closing_without_an_answer_is_an_io_or_body_error_that_may_have_been_sent,
@@ -987,6 +988,37 @@ async fn connect_refused_is_a_connect_error_and_not_sent(transport: Arc<dyn Tran
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
+    );
+}
+
+async fn https_to_a_plain_http_server_is_a_tls_error_and_not_sent(transport: Arc<dyn Transport>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A plain HTTP server answers the TLS ClientHello with an HTTP error page.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut hello = [0u8; 512];
+            let _ = socket.read(&mut hello).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let request = Request::get(&format!(
+        "https://127.0.0.1:{port}{UPLOAD_PATH}?{UPLOAD_QUERY}"
+    ))
+    .unwrap();
+    let error = expect_error(
+        transport.send(request).await,
+        "https to a plain http server",
+    );
+    assert_eq!(error.kind(), ErrorKind::Tls, "{error:?}");
+    assert!(!error.may_have_been_sent(), "{error:?}");
+    let shown = format!("{error} {error:?}");
+    assert!(
+        !shown.contains("tempauthtoken"),
+        "the upload URL's query leaked: {shown}"
     );
 }
 

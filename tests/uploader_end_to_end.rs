@@ -432,7 +432,7 @@ async fn upload_resumed_after_a_server_restart_sends_only_the_missing_ranges(mak
     let recorder = Recorder::new(Arc::clone(&transport));
     let events = Events::default();
     let mut resumed = session.clone();
-    resumed.upload_url = upload_url.clone();
+    resumed.upload_url = upload_url.clone().into();
     resumed.next_expected_ranges = ranges;
     let outcome = graph
         .uploader(recorder.clone())
@@ -537,7 +537,7 @@ async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTran
     let second = Recorder::new(Arc::clone(&transport));
     let events = Events::default();
     let mut resumed = session.clone();
-    resumed.upload_url = upload_url.clone();
+    resumed.upload_url = upload_url.clone().into();
     resumed.next_expected_ranges = ranges;
     let outcome = graph
         .uploader(second.clone())
@@ -711,7 +711,11 @@ async fn restart_client(
         .expect("the new client finishes the upload");
     assert_eq!(
         events.session_ready(),
-        (session.upload_url.clone(), file.len, 5 * QUANTUM)
+        (
+            session.upload_url.as_str().to_owned(),
+            file.len,
+            5 * QUANTUM
+        )
     );
     assert_sent_exactly(&second, &expected, QUANTUM);
     assert_eq!(graph.session_status(&session.upload_url).await.status, 404);

@@ -30,8 +30,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uploader_mocks::{
     Completion, DropMode, DropProxy, EXPIRY, FakeSession, RangeStyle, Scripted, SessionSpec, Step,
-    TOKEN, assert_bodies_match, assert_no_byte_twice, assert_reassembles, content_ranges, count,
-    cr, error_reply, pattern, print_document, puts, requests, transcript,
+    TOKEN, all_requests, assert_bodies_match, assert_no_byte_twice, assert_reassembles,
+    content_ranges, count, cr, error_reply, pattern, print_document, puts, requests, transcript,
 };
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -92,6 +92,13 @@ macro_rules! uploader_suite {
 
 uploader_suite! {
     shared: [
+        unsupported_content_type_is_refused_before_the_job_is_created,
+        a_failed_print_upload_deletes_its_session_and_cancels_the_job_it_created,
+        a_cancelled_print_upload_cancels_the_job_it_created,
+        clean_up_can_be_turned_off,
+        a_failed_todo_upload_deletes_its_session,
+        an_unreachable_server_fails_fast_with_a_hint_before_anything_exists,
+        retries_are_reported_with_the_url_redacted,
         print_flow_creates_the_job_uploads_without_the_token_and_starts_the_job,
         print_flow_into_an_existing_job_on_a_printer_does_not_start_it_when_asked,
         print_job_creation_is_retried_after_a_503_with_retry_after,
@@ -727,8 +734,17 @@ async fn todo_over_25_mib_is_too_large_before_anything_is_sent(transport: Arc<dy
         .await
         .expect_err("over the limit");
 
-    assert!(matches!(error, UploadError::TooLarge { .. }), "{error:?}");
-    assert!(requests(&server).await.is_empty(), "nothing may be sent");
+    assert!(
+        matches!(
+            error,
+            UploadError::Limit(graph_upload::LimitError::FileOverLimit { .. })
+        ),
+        "{error:?}"
+    );
+    assert!(
+        all_requests(&server).await.is_empty(),
+        "nothing may be sent"
+    );
 }
 
 async fn print_document_name_defaults_to_the_file_name(transport: Arc<dyn Transport>) {
@@ -2082,4 +2098,321 @@ fn completion_of_the_fake_session_is_what_the_protocol_says() {
         SessionSpec::todo(1, "loc").completion,
         Completion::Location(_)
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks before anything is created, clean-up after a failure, fail fast, redacted reports
+// ---------------------------------------------------------------------------------------------
+
+/// Mounts `GET /v1.0/print/shares/{share}` answering `capabilities.contentTypes`.
+async fn mount_capabilities(server: &MockServer, share: &str, types: &[&str]) {
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.0/print/shares/{share}")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": share,
+            "displayName": "share",
+            "capabilities": {"contentTypes": types},
+        })))
+        .mount(server)
+        .await;
+}
+
+/// Mounts job creation (`job-1`/`doc-1`) and the session of `upload_url`, and `cancel`.
+async fn mount_created_job(server: &MockServer, upload_url: &str, size: u64) {
+    Mock::given(method("POST"))
+        .and(path("/v1.0/print/shares/share-1/jobs"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(job_json("job-1", "doc-1")))
+        .expect(1)
+        .mount(server)
+        .await;
+    mount_print_session(server, "share-1", upload_url, &[format!("0-{}", size - 1)]).await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/print/shares/share-1/jobs/job-1/cancel"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(server)
+        .await;
+}
+
+fn cancels(requests: &[wiremock::Request]) -> usize {
+    count(
+        requests,
+        "POST",
+        Some("/v1.0/print/shares/share-1/jobs/job-1/cancel"),
+    )
+}
+
+async fn unsupported_content_type_is_refused_before_the_job_is_created(
+    transport: Arc<dyn Transport>,
+) {
+    let server = MockServer::start().await;
+    mount_capabilities(&server, "share-1", &["image/png", "image/jpeg"]).await;
+    let (uploader, _timer) = uploader(&server, Arc::clone(&transport));
+
+    let error = uploader
+        .print_to_share("share-1")
+        .content_type("application/pdf")
+        .upload(&UploadSource::from_bytes(pattern(1000, 40)))
+        .await
+        .expect_err("a PNG printer does not take PDF");
+
+    match &error {
+        UploadError::UnsupportedContentType {
+            content_type,
+            supported,
+        } => {
+            assert_eq!(content_type, "application/pdf");
+            assert_eq!(supported, &["image/png", "image/jpeg"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        error.to_string().contains("image/png, image/jpeg"),
+        "{error}"
+    );
+    let all = all_requests(&server).await;
+    assert_eq!(transcript(&all), ["GET /v1.0/print/shares/share-1"]);
+
+    // OXPS goes to a PDF printer (the service converts it): the check lets it through.
+    let server = MockServer::start().await;
+    mount_capabilities(&server, "share-1", &["application/pdf"]).await;
+    let size = Q;
+    let fake = FakeSession::new(SessionSpec::print(size));
+    fake.mount(&server).await;
+    mount_created_job(
+        &server,
+        &format!("{}/upload/1?tempauthtoken=x", server.uri()),
+        size,
+    )
+    .await;
+    let (oxps, _timer) = crate::uploader(&server, Arc::clone(&transport));
+    oxps.print_to_share("share-1")
+        .content_type("application/oxps")
+        .start_job(false)
+        .upload(&UploadSource::from_bytes(pattern(size as usize, 41)))
+        .await
+        .expect("OXPS to a PDF printer is accepted");
+}
+
+async fn a_failed_print_upload_deletes_its_session_and_cancels_the_job_it_created(
+    transport: Arc<dyn Transport>,
+) {
+    let server = MockServer::start().await;
+    let size = 2 * Q;
+    let fake = FakeSession::new(SessionSpec::print(size)).on_put(
+        1,
+        Step::Reply(error_reply(400, "invalidRequest", "badFragment")),
+    );
+    fake.mount(&server).await;
+    mount_created_job(
+        &server,
+        &format!("{}/upload/1?tempauthtoken=x", server.uri()),
+        size,
+    )
+    .await;
+    let (uploader, _timer) = uploader(&server, transport);
+
+    let error = uploader
+        .print_to_share("share-1")
+        .profile(print_by_quantum())
+        .upload(&UploadSource::from_bytes(pattern(size as usize, 42)))
+        .await
+        .expect_err("the service refuses the fragment");
+
+    assert!(matches!(error, UploadError::BadInput { .. }), "{error:?}");
+    let requests = requests(&server).await;
+    let order = transcript(&requests);
+    let delete = order.iter().position(|r| r == "DELETE /upload/1");
+    let cancel = order
+        .iter()
+        .position(|r| r == "POST /v1.0/print/shares/share-1/jobs/job-1/cancel");
+    assert!(
+        matches!((delete, cancel), (Some(d), Some(c)) if d < c),
+        "the session is deleted, then the job cancelled: {order:?}"
+    );
+    assert!(fake.deleted());
+    assert_eq!(cancels(&requests), 1);
+}
+
+async fn a_cancelled_print_upload_cancels_the_job_it_created(transport: Arc<dyn Transport>) {
+    let server = MockServer::start().await;
+    let size = 3 * Q;
+    let fake = FakeSession::new(SessionSpec::print(size))
+        .on_put(1, Step::StoreThenDelay(Duration::from_secs(10)));
+    fake.mount(&server).await;
+    mount_created_job(
+        &server,
+        &format!("{}/upload/1?tempauthtoken=x", server.uri()),
+        size,
+    )
+    .await;
+    let (uploader, _timer) = uploader(&server, transport);
+    let token = CancellationToken::new();
+    let source = UploadSource::from_bytes(pattern(size as usize, 43));
+    let upload = uploader
+        .print_to_share("share-1")
+        .profile(print_by_quantum())
+        .cancel_on(token.clone());
+    let task = tokio::spawn(async move { upload.upload(&source).await });
+    cancel_after_first_put(&server, token, Duration::ZERO).await;
+    let result = tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the cancelled upload returns promptly")
+        .expect("no panic");
+
+    assert!(matches!(result, Err(UploadError::Cancelled)), "{result:?}");
+    let requests = requests(&server).await;
+    assert!(fake.deleted(), "{:?}", transcript(&requests));
+    assert_eq!(cancels(&requests), 1, "{:?}", transcript(&requests));
+}
+
+async fn clean_up_can_be_turned_off(transport: Arc<dyn Transport>) {
+    let server = MockServer::start().await;
+    let size = 2 * Q;
+    let fake = FakeSession::new(SessionSpec::print(size)).on_put(
+        1,
+        Step::Reply(error_reply(400, "invalidRequest", "badFragment")),
+    );
+    fake.mount(&server).await;
+    mount_created_job(
+        &server,
+        &format!("{}/upload/1?tempauthtoken=x", server.uri()),
+        size,
+    )
+    .await;
+    let (uploader, _timer) = uploader(&server, transport);
+
+    uploader
+        .print_to_share("share-1")
+        .profile(print_by_quantum())
+        .clean_up_on_failure(false)
+        .upload(&UploadSource::from_bytes(pattern(size as usize, 44)))
+        .await
+        .expect_err("the service refuses the fragment");
+
+    let requests = requests(&server).await;
+    assert!(!fake.deleted(), "{:?}", transcript(&requests));
+    assert_eq!(cancels(&requests), 0, "{:?}", transcript(&requests));
+}
+
+async fn a_failed_todo_upload_deletes_its_session(transport: Arc<dyn Transport>) {
+    let server = MockServer::start().await;
+    let size = 2 * Q;
+    let location = format!(
+        "{}/v1.0/me/todo/lists/list-1/tasks/task-1/attachments/a",
+        server.uri()
+    );
+    let fake = FakeSession::new(SessionSpec::todo(size, &location)).on_put(
+        1,
+        Step::Reply(error_reply(400, "invalidRequest", "badFragment")),
+    );
+    fake.mount(&server).await;
+    mount_todo_session(
+        &server,
+        "me",
+        &format!("{}/attachmentSessions/abc", server.uri()),
+        &strings(&["0-"]),
+    )
+    .await;
+    let (uploader, _timer) = uploader(&server, transport);
+
+    uploader
+        .todo_attachment("list-1", "task-1")
+        .upload(&UploadSource::from_bytes(pattern(size as usize, 45)))
+        .await
+        .expect_err("the service refuses the fragment");
+
+    assert!(fake.deleted(), "{:?}", transcript(&requests(&server).await));
+}
+
+async fn an_unreachable_server_fails_fast_with_a_hint_before_anything_exists(
+    transport: Arc<dyn Transport>,
+) {
+    // A port nothing listens on (bound, then released).
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{port}/v1.0");
+    let (callback, events) = progress_log();
+    for flow in ["print", "todo"] {
+        // A real clock: the budget for a server that never answers is 3 s of real time.
+        let client = Uploader::new(&base, TOKEN, Arc::clone(&transport));
+        let source = UploadSource::from_bytes(pattern(1000, 46));
+        let started = Instant::now();
+        let error = match flow {
+            "print" => client
+                .print_to_share("share-1")
+                .on_progress(Arc::clone(&callback))
+                .upload(&source)
+                .await
+                .map(|_| ()),
+            _ => client
+                .todo_attachment("list-1", "task-1")
+                .on_progress(Arc::clone(&callback))
+                .upload(&source)
+                .await
+                .map(|_| ()),
+        }
+        .expect_err("nothing listens");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(error, UploadError::Unreachable { .. }),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("nothing answers at {base}"))
+                && message.ends_with("is the emulator running? is it http or https?"),
+            "{message}"
+        );
+    }
+    assert!(events.lock().unwrap().is_empty(), "no retry was made");
+}
+
+async fn retries_are_reported_with_the_url_redacted(transport: Arc<dyn Transport>) {
+    let server = MockServer::start().await;
+    let size = 2 * Q;
+    let fake = FakeSession::new(SessionSpec::print(size)).on_put(
+        1,
+        Step::Reply(error_reply(503, "serviceNotAvailable", "busy")),
+    );
+    fake.mount(&server).await;
+    mount_print_session(
+        &server,
+        "share-1",
+        &format!("{}/upload/1?tempauthtoken=SECRET", server.uri()),
+        &[format!("0-{}", size - 1)],
+    )
+    .await;
+    let (uploader, _timer) = uploader(&server, transport);
+    let (callback, events) = progress_log();
+
+    uploader
+        .print_to_share("share-1")
+        .job("job-1", "doc-1")
+        .start_job(false)
+        .profile(print_by_quantum())
+        .on_progress(callback)
+        .upload(&UploadSource::from_bytes(pattern(size as usize, 47)))
+        .await
+        .expect("the 503 is retried");
+
+    let events = events.lock().unwrap().clone();
+    let retry = events
+        .iter()
+        .find_map(|event| match event {
+            ProgressEvent::Retrying { reason, url, .. } => Some((reason.clone(), url.clone())),
+            _ => None,
+        })
+        .expect("the retry is reported");
+    assert_eq!(retry.0, "HTTP 503 Service Unavailable");
+    assert_eq!(retry.1, format!("{}/upload/1?...", server.uri()));
+    let shown = format!("{events:?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
 }

@@ -449,7 +449,7 @@ impl Events {
                     upload_url,
                     total,
                     acknowledged,
-                } => Some((upload_url, total, acknowledged)),
+                } => Some((upload_url.as_str().to_owned(), total, acknowledged)),
                 _ => None,
             })
             .unwrap_or_else(|| panic!("no SessionReady event in {:?}", self.all()))

@@ -523,12 +523,35 @@ fn header(request: &Request, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Every request the server received, in arrival order.
+/// Every request the server received, in arrival order, except the print flow's read of the
+/// printer's capabilities (`GET /print/{printers|shares}/{id}`, made before the job is created;
+/// `all_requests` keeps it, and the content-type tests check it).
 pub async fn requests(server: &wiremock::MockServer) -> Vec<Request> {
+    all_requests(server)
+        .await
+        .into_iter()
+        .filter(|r| !is_capability_read(r))
+        .collect()
+}
+
+/// Every request the server received, in arrival order.
+pub async fn all_requests(server: &wiremock::MockServer) -> Vec<Request> {
     server
         .received_requests()
         .await
         .expect("request recording is on")
+}
+
+/// `GET /v1.0/print/printers/{id}` or `GET /v1.0/print/shares/{id}`.
+pub fn is_capability_read(request: &Request) -> bool {
+    let segments: Vec<&str> = request
+        .url
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .collect();
+    request.method.as_str() == "GET"
+        && matches!(segments.as_slice(), [_, "print", "printers" | "shares", _])
 }
 
 /// A short description of each request (`PUT /upload/1 bytes 0-9/10`, `GET /upload/1`...).

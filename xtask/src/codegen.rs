@@ -63,7 +63,9 @@ pub fn generate() -> Result<String, String> {
 
 fn render(schema: &Schema) -> Result<String, String> {
     let mut out = String::from(HEADER);
-    out.push_str("\nuse crate::GraphDateTime;\nuse serde::{Deserialize, Serialize};\n");
+    out.push_str(
+        "\nuse crate::{GraphDateTime, UploadUrl};\nuse serde::{Deserialize, Serialize};\n",
+    );
     for def in &schema.enums {
         render_enum(&mut out, def);
     }
@@ -226,6 +228,7 @@ fn rust_type(ty: &Type) -> String {
         Type::U64 => "u64".into(),
         Type::Bool => "bool".into(),
         Type::DateTime => "GraphDateTime".into(),
+        Type::UploadUrl => "UploadUrl".into(),
         Type::Json => "serde_json::Value".into(),
         Type::Enum(name) | Type::Entity(name) => name.clone(),
         Type::List(inner) => format!("Vec<{}>", rust_type(inner)),
@@ -235,7 +238,9 @@ fn rust_type(ty: &Type) -> String {
 /// Whether `Default` can be derived for a field of this type (enums have no natural default).
 fn has_default(schema: &Schema, ty: &Type) -> bool {
     match ty {
-        Type::String | Type::U64 | Type::Bool | Type::Json | Type::List(_) => true,
+        Type::String | Type::U64 | Type::Bool | Type::Json | Type::UploadUrl | Type::List(_) => {
+            true
+        }
         Type::DateTime | Type::Enum(_) => false,
         Type::Entity(name) => schema
             .entities

@@ -84,6 +84,7 @@ pub enum Type {
     U64,
     Bool,
     DateTime,
+    UploadUrl,
     Json,
     Enum(String),
     Entity(String),
@@ -118,6 +119,7 @@ impl Schema {
             "u64" => Type::U64,
             "bool" => Type::Bool,
             "datetime" => Type::DateTime,
+            "upload_url" => Type::UploadUrl,
             "json" => Type::Json,
             other if self.enums.iter().any(|e| e.name == other) => Type::Enum(other.to_owned()),
             other if self.entities.iter().any(|e| e.name == other) => {

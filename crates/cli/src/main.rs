@@ -53,16 +53,17 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(args).await.map_err(upload::Failure::from),
             Command::Upload(command) => upload::run(command).await,
-            Command::Demo(args) => demo::run(args).await,
+            Command::Demo(args) => demo::run(args).await.map_err(upload::Failure::from),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("graph-upload: {message}");
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("graph-upload: {}", failure.message);
+            // 130 = 128 + SIGINT, what shells report for an interrupted command.
+            ExitCode::from(if failure.interrupted { 130 } else { 1 })
         }
     }
 }

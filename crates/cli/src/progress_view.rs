@@ -5,6 +5,7 @@ use graph_upload::{ProgressEvent, ProgressFn};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A progress callback for an upload labelled `label`.
 pub fn reporter(label: &str, quiet: bool) -> Option<ProgressFn> {
@@ -21,7 +22,7 @@ pub fn reporter(label: &str, quiet: bool) -> Option<ProgressFn> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
         );
-        bar.set_message(label);
+        bar.set_message(label.clone());
         Some(Arc::new(move |event| match event {
             ProgressEvent::SessionReady {
                 total,
@@ -33,8 +34,14 @@ pub fn reporter(label: &str, quiet: bool) -> Option<ProgressFn> {
             }
             ProgressEvent::ChunkAcknowledged { acknowledged, .. }
             | ProgressEvent::Resumed { acknowledged } => bar.set_position(acknowledged),
-            ProgressEvent::Retrying { delay, reason, .. } => {
-                bar.println(format!("retrying in {delay:?}: {reason}"));
+            ProgressEvent::Retrying {
+                attempt,
+                delay,
+                reason,
+                url,
+            } => bar.println(retry_line(&label, attempt, delay, &reason, &url)),
+            ProgressEvent::Warning { message } => {
+                bar.println(format!("{label}: warning: {message}"))
             }
             ProgressEvent::Completed { total } => {
                 bar.set_position(total);
@@ -57,11 +64,24 @@ pub fn reporter(label: &str, quiet: bool) -> Option<ProgressFn> {
             ProgressEvent::Resumed { acknowledged } => {
                 eprintln!("{label}: resumed, the server has {acknowledged} bytes")
             }
-            ProgressEvent::Retrying { delay, reason, .. } => {
-                eprintln!("{label}: retrying in {delay:?}: {reason}")
-            }
+            ProgressEvent::Retrying {
+                attempt,
+                delay,
+                reason,
+                url,
+            } => eprintln!("{}", retry_line(&label, attempt, delay, &reason, &url)),
+            ProgressEvent::Warning { message } => eprintln!("{label}: warning: {message}"),
             ProgressEvent::Completed { total } => eprintln!("{label}: done, {total} bytes"),
             _ => {}
         }))
     }
+}
+
+/// `print: retry 2 in 0.8 s after HTTP 503 from http://host/uploadSessions/1?...` (the URL
+/// arrives redacted from the library).
+fn retry_line(label: &str, attempt: u32, delay: Duration, reason: &str, url: &str) -> String {
+    format!(
+        "{label}: retry {attempt} in {:.1} s after {reason} from {url}",
+        delay.as_secs_f64()
+    )
 }

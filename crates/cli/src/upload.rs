@@ -7,7 +7,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use graph_upload::transport::{
     HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
 };
-use graph_upload::{CancellationToken, EndpointProfile, UploadError, UploadSource, Uploader};
+use graph_upload::{
+    CancellationToken, EndpointProfile, LimitError, Size, UploadError, UploadSource, Uploader,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -105,14 +107,32 @@ pub struct TodoArgs {
     file: PathBuf,
 }
 
-/// Runs an upload; the JSON result goes to stdout.
-pub async fn run(command: UploadCommand) -> Result<(), String> {
+/// Why an upload command failed: one line for stderr, and whether it was interrupted (exit
+/// code 130, as shells report a Ctrl-C).
+#[derive(Debug)]
+pub struct Failure {
+    /// The line to print.
+    pub message: String,
+    /// Ctrl-C or SIGTERM ended it.
+    pub interrupted: bool,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            message,
+            interrupted: false,
+        }
+    }
+}
+
+/// Runs an upload; the JSON result goes to stdout. Ctrl-C and SIGTERM cancel it.
+pub async fn run(command: UploadCommand) -> Result<(), Failure> {
     let cancel = CancellationToken::new();
     let on_interrupt = cancel.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_interrupt.cancel();
-        }
+        crate::serve::shutdown_signal().await;
+        on_interrupt.cancel();
     });
     let json = match command {
         UploadCommand::Print(args) => upload_print(args, cancel).await?,
@@ -120,6 +140,34 @@ pub async fn run(command: UploadCommand) -> Result<(), String> {
     };
     println!("{json}");
     Ok(())
+}
+
+/// The profile with the user's chunk size, checked before anything is sent.
+fn checked(profile: EndpointProfile, chunk_size: Option<u64>) -> Result<EndpointProfile, Failure> {
+    let profile = match chunk_size {
+        Some(chunk) => profile.with_max_chunk(chunk),
+        None => profile,
+    };
+    profile.check_chunk().map_err(|error| {
+        Failure::from(match error {
+            LimitError::ChunkBelowQuantum { chunk, quantum } => format!(
+                "--chunk-size {} is below the {} that chunks are multiples of",
+                Size(chunk),
+                Size(quantum)
+            ),
+            LimitError::ChunkOverLimit {
+                chunk,
+                limit,
+                endpoint,
+            } => format!(
+                "--chunk-size {} is over {endpoint}'s {} per request",
+                Size(chunk),
+                Size(limit)
+            ),
+            other => other.to_string(),
+        })
+    })?;
+    Ok(profile)
 }
 
 /// `http://host:port` becomes `http://host:port/v1.0`; a URL with a path is kept.
@@ -147,7 +195,8 @@ pub fn transport(choice: TransportChoice) -> Result<Arc<dyn Transport>, String> 
 }
 
 fn open_source(file: &Path) -> Result<UploadSource, String> {
-    UploadSource::from_path(file).map_err(|error| error.to_string())
+    UploadSource::from_path(file)
+        .map_err(|error| format!("cannot read {}: {error}", file.display()))
 }
 
 fn file_name(file: &Path) -> String {
@@ -155,32 +204,51 @@ fn file_name(file: &Path) -> String {
         .map_or_else(|| "document".into(), |n| n.to_string_lossy().into_owned())
 }
 
-fn describe(error: UploadError, journal: Option<&Path>) -> String {
-    match (error, journal) {
-        (UploadError::Cancelled, None) => "cancelled: the upload session was deleted".into(),
+/// The one line printed for a failed upload. With a journal, every failure that a later run
+/// can continue says so.
+fn describe(error: UploadError, journal: Option<&Path>) -> Failure {
+    let interrupted = matches!(error, UploadError::Cancelled);
+    let message = match (error, journal) {
+        (UploadError::Cancelled, None) => {
+            "cancelled: what the upload created was removed".to_string()
+        }
         (UploadError::Cancelled, Some(journal)) => format!(
             "interrupted: {} keeps the session; run the same command again to resume",
             journal.display()
         ),
-        (other, _) => other.to_string(),
+        (
+            error @ (UploadError::Transport(_)
+            | UploadError::Server { .. }
+            | UploadError::Protocol(_)
+            | UploadError::Unreachable { .. }),
+            Some(journal),
+        ) => format!(
+            "{error}; {} keeps the session: run the same command again to resume",
+            journal.display()
+        ),
+        (error, _) => error.to_string(),
+    };
+    Failure {
+        message,
+        interrupted,
     }
 }
 
-async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<String, String> {
+async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<String, Failure> {
+    let profile = checked(
+        EndpointProfile::print().with_parallel(usize::from(args.parallel)),
+        args.common.chunk_size,
+    )?;
     let source = open_source(&args.file)?;
     let uploader = Uploader::new(
         api_base(&args.common.base_url),
         args.common.token.clone(),
         transport(args.common.transport)?,
     );
-    let mut profile = EndpointProfile::print().with_parallel(usize::from(args.parallel));
-    if let Some(chunk) = args.common.chunk_size {
-        profile = profile.with_max_chunk(chunk);
-    }
     let builder = match (&args.printer, &args.share) {
         (Some(printer), _) => uploader.print_to_printer(printer),
         (None, Some(share)) => uploader.print_to_share(share),
-        (None, None) => return Err("give --printer or --share".into()),
+        (None, None) => return Err(Failure::from("give --printer or --share".to_string())),
     };
     let mut builder = builder
         .content_type(args.content_type.clone())
@@ -201,10 +269,11 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
         .upload(&source)
         .await
         .map_err(|error| describe(error, args.common.journal.as_deref()))?;
-    serde_json::to_string_pretty(&result.document).map_err(|error| error.to_string())
+    serde_json::to_string_pretty(&result.document).map_err(|error| Failure::from(error.to_string()))
 }
 
-async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String, String> {
+async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String, Failure> {
+    let profile = checked(EndpointProfile::todo(), args.common.chunk_size)?;
     let source = open_source(&args.file)?;
     let transport = transport(args.common.transport)?;
     let uploader = Uploader::new(
@@ -212,10 +281,6 @@ async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String
         args.common.token.clone(),
         Arc::clone(&transport),
     );
-    let mut profile = EndpointProfile::todo();
-    if let Some(chunk) = args.common.chunk_size {
-        profile = profile.with_max_chunk(chunk);
-    }
     let mut builder = match &args.user {
         Some(user) => uploader.todo_attachment_for_user(user, &args.list, &args.task),
         None => uploader.todo_attachment(&args.list, &args.task),

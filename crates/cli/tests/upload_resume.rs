@@ -197,9 +197,9 @@ async fn todo_client_killed_mid_upload_resumes_its_session_from_the_journal() {
 fn a_second_client_on_the_same_journal_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("held.journal");
-    let holder = graph_upload::Journal::open(&journal).unwrap();
     let file = dir.path().join("f.bin");
     std::fs::write(&file, b"hello").unwrap();
+    let holder = graph_upload::Journal::open(&journal, &file).unwrap();
     let output = Command::new(BIN)
         .args([
             "upload",

@@ -37,6 +37,7 @@ mod datetime;
 mod error_body;
 mod generated;
 mod pascal_case;
+mod upload_url;
 
 pub use collection::Collection;
 pub use datetime::{DateTimeParseError, GraphDateTime};
@@ -44,6 +45,7 @@ pub use generated::*;
 pub use pascal_case::{PascalCase, SerializePascalCase};
 /// The `time` crate, for building [`GraphDateTime`] values.
 pub use time;
+pub use upload_url::{UploadUrl, redact};
 
 /// Graph's size limit for a To Do attachment: 25 MiB.
 pub const TODO_MAX_ATTACHMENT_SIZE: u64 = 25 * 1024 * 1024;

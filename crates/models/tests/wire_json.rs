@@ -189,7 +189,7 @@ fn odata_annotations_and_unknown_members_are_tolerated() {
             "nextExpectedRanges": [], "somethingNew": {"nested": [1, 2]}}"##,
     )
     .unwrap();
-    assert_eq!(session.upload_url, "https://x/y");
+    assert_eq!(session.upload_url.as_str(), "https://x/y");
     let job: PrintJob = serde_json::from_str("{}").unwrap();
     assert_eq!(job, PrintJob::default());
 }

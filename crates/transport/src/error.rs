@@ -125,7 +125,23 @@ pub(crate) fn chain<'a>(
 /// Whether a rustls error sits in the chain.
 #[cfg(any(feature = "reqwest", feature = "hyper"))]
 pub(crate) fn is_tls(error: &(dyn StdError + 'static)) -> bool {
-    chain(error).any(|e| e.downcast_ref::<rustls::Error>().is_some())
+    chain(error).any(|e| {
+        // An `io::Error` names its wrapped error's source, not the wrapped error, in
+        // `source()`, and connectors nest them: look inside each layer too.
+        let mut current = e;
+        loop {
+            if current.downcast_ref::<rustls::Error>().is_some() {
+                return true;
+            }
+            match current
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+            {
+                Some(inner) => current = inner,
+                None => return false,
+            }
+        }
+    })
 }
 
 /// Whether the request body itself failed (for example its file shrank): the same kind on

@@ -10,7 +10,9 @@ use http::{Method, Uri};
 ///
 /// The transport adds only what HTTP needs (`Host`, `Content-Length`); in particular it never
 /// adds `Authorization`: the caller decides, per endpoint, whether a request carries the token.
-#[derive(Debug, Clone)]
+/// Its `Debug` output hides what may be a credential: the query string (pre-authenticated
+/// upload URLs carry a token there) and the values of `Authorization` and `Cookie`.
+#[derive(Clone)]
 pub struct Request {
     method: Method,
     uri: Uri,
@@ -22,11 +24,16 @@ pub struct Request {
 impl Request {
     /// A request to an absolute `http` or `https` URL.
     pub fn new(method: Method, url: &str) -> Result<Self, TransportError> {
+        // The URL may carry a token in its query: messages show only what precedes it.
+        let shown = match url.find(['?', '#']) {
+            Some(at) => format!("{}?...", &url[..at]),
+            None => url.to_owned(),
+        };
         let uri: Uri = url.parse().map_err(|error| {
             TransportError::new(
                 ErrorKind::InvalidRequest,
                 false,
-                format!("{url:?} is not a valid URL"),
+                format!("{shown:?} is not a valid URL"),
             )
             .with_source(error)
         })?;
@@ -36,7 +43,7 @@ impl Request {
                 return Err(TransportError::new(
                     ErrorKind::InvalidRequest,
                     false,
-                    format!("{url:?} is not an absolute http:// or https:// URL"),
+                    format!("{shown:?} is not an absolute http:// or https:// URL"),
                 ));
             }
         }
@@ -161,9 +168,72 @@ impl Request {
     }
 }
 
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let uri = format!(
+            "{}://{}{}{}",
+            self.uri.scheme_str().unwrap_or(""),
+            self.uri.authority().map_or("", |a| a.as_str()),
+            self.uri.path(),
+            if self.uri.query().is_some() {
+                "?..."
+            } else {
+                ""
+            }
+        );
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let secret = name == http::header::AUTHORIZATION
+                    || name == http::header::COOKIE
+                    || name == http::header::PROXY_AUTHORIZATION;
+                let shown = if secret {
+                    "<redacted>"
+                } else {
+                    value.to_str().unwrap_or("<binary>")
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("uri", &uri)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_hides_the_query_and_credentials() {
+        let request = Request::put("https://print.example/uploadSessions/1?tempauthtoken=SECRET")
+            .unwrap()
+            .header_str(http::header::AUTHORIZATION, "Bearer TOKEN")
+            .unwrap()
+            .header_str(http::header::CONTENT_RANGE, "bytes 0-9/10")
+            .unwrap();
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("TOKEN"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("https://print.example/uploadSessions/1?..."),
+            "{shown}"
+        );
+        assert!(shown.contains("bytes 0-9/10"), "{shown}");
+        let error = Request::get("ftp://host/x?tempauthtoken=SECRET").unwrap_err();
+        assert!(
+            !format!("{error} {error:?}").contains("SECRET"),
+            "{error:?}"
+        );
+    }
 
     #[test]
     fn relative_or_non_http_urls_are_refused_before_sending() {

@@ -87,8 +87,10 @@ impl Transport for ReqwestTransport {
     }
 }
 
-/// Maps reqwest's error to a kind and a "may have been sent" flag.
+/// Maps reqwest's error to a kind and a "may have been sent" flag. reqwest names the URL in
+/// its errors; an upload URL carries a token, so it is dropped (callers name the URL redacted).
 fn classify(error: reqwest::Error) -> TransportError {
+    let error = error.without_url();
     let message = describe(&error);
     let (kind, sent) = if error.is_builder() {
         (ErrorKind::InvalidRequest, false)
@@ -117,6 +119,7 @@ fn classify(error: reqwest::Error) -> TransportError {
 
 /// A failure while reading the response body: the request was certainly sent.
 fn classify_response_body(error: reqwest::Error) -> TransportError {
+    let error = error.without_url();
     let kind = if error.is_timeout() {
         ErrorKind::Timeout
     } else {

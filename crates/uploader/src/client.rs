@@ -1,18 +1,20 @@
 //! The entry points: an [`Uploader`] bound to a Graph base URL, a token and a transport, and
 //! one builder per flow.
 
-use crate::engine::{Engine, FinalReply, UploadOutcome, fatal};
+use crate::engine::{Engine, FinalReply, UploadOutcome};
 use crate::error::UploadError;
-use crate::journal::{Fingerprint, Journal, JournalEntry};
+use crate::journal::{Fingerprint, Journal, JournalEntry, Saved};
 use crate::profile::EndpointProfile;
-use crate::progress::{ProgressFn, ProgressSink};
+use crate::progress::{ProgressEvent, ProgressFn, ProgressSink};
 use crate::retry::{RetryPolicy, Timer, TokioTimer};
+use crate::service::{Service, Stage};
 use crate::source::UploadSource;
 use graph_upload_models::{
     AttachmentInfo, AttachmentType, AttachmentUploadSessionRequest, PrintDocument,
-    PrintDocumentUploadProperties, PrintJob, PrintUploadSessionRequest, UploadSession,
+    PrintDocumentUploadProperties, PrintJob, PrintUploadSessionRequest, PrinterCapabilities,
+    UploadSession,
 };
-use graph_upload_transport::{Request, Response, Transport, header};
+use graph_upload_transport::{Request, Response, Transport};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -102,6 +104,16 @@ impl Uploader {
         }
     }
 
+    fn service(&self) -> Service {
+        Service {
+            base_url: self.base_url.clone(),
+            token: self.token.clone(),
+            transport: Arc::clone(&self.transport),
+            retry: self.retry.clone(),
+            timer: Arc::clone(&self.timer),
+        }
+    }
+
     fn engine(&self, profile: EndpointProfile) -> Engine {
         Engine {
             transport: Arc::clone(&self.transport),
@@ -114,69 +126,16 @@ impl Uploader {
             delete_on_cancel: true,
         }
     }
-
-    /// A POST of JSON to the API with the token, with the engine's retries for 429/5xx.
-    async fn post_json<T: serde::Serialize>(
-        &self,
-        path: &str,
-        body: &T,
-    ) -> Result<Response, UploadError> {
-        let url = format!("{}{path}", self.base_url);
-        let request = Request::post(&url)
-            .map_err(|error| UploadError::BadInput {
-                message: format!("{url:?} is not a usable URL: {error}"),
-                graph: None,
-            })?
-            .json(body)?
-            .header_str(header::AUTHORIZATION, &format!("Bearer {}", self.token))?;
-        let response = self.send_with_retries(request).await?;
-        if response.status().is_success() {
-            Ok(response)
-        } else if response.status().as_u16() == 404 {
-            // Before a session exists, a 404 names a wrong id, not a gone session.
-            let graph = response.graph_error().map(Box::new);
-            Err(UploadError::BadInput {
-                message: format!(
-                    "{url} was not found: check the printer, share, job, document, list or task id ({})",
-                    graph
-                        .as_ref()
-                        .map_or_else(|| "no error body".to_string(), |g| g.to_string())
-                ),
-                graph,
-            })
-        } else {
-            Err(fatal(&response))
-        }
-    }
-
-    async fn send_with_retries(&self, request: Request) -> Result<Response, UploadError> {
-        let mut backoff = crate::retry::Backoff::new(self.retry.clone(), 0x9e37_79b9_7f4a_7c15);
-        loop {
-            let result = self.transport.send(request.clone()).await;
-            let wait = match &result {
-                Ok(response) if matches!(response.status().as_u16(), 408 | 429 | 500..=599) => {
-                    crate::retry::retry_after(response.headers())
-                }
-                // Creating a session or a job is not idempotent, but a duplicate costs only an
-                // unused session; retry only when nothing was sent.
-                Err(error) if !error.may_have_been_sent() => None,
-                _ => return result.map_err(UploadError::Transport),
-            };
-            match backoff.next_delay(self.timer.now(), wait) {
-                Some(delay) => self.timer.sleep(delay).await,
-                None => return result.map_err(UploadError::Transport),
-            }
-        }
-    }
 }
 
-/// Settings every flow shares: profile overrides, progress, cancellation.
+/// Settings every flow shares: profile overrides, progress, cancellation, journal, clean-up.
 #[derive(Debug, Clone)]
 struct Common {
     profile: EndpointProfile,
     progress: ProgressSink,
     cancel: CancellationToken,
     journal: Option<PathBuf>,
+    clean_up: bool,
 }
 
 impl Common {
@@ -186,72 +145,165 @@ impl Common {
             progress: ProgressSink::default(),
             cancel: CancellationToken::new(),
             journal: None,
+            clean_up: true,
         }
     }
 
-    /// A token cancelled before the upload starts: nothing is created, nothing is sent.
-    fn check_not_cancelled(&self) -> Result<(), UploadError> {
+    /// Everything that can be checked before a request: not cancelled yet, chunk and file size
+    /// within the endpoint's limits, the journal usable (opened and locked). Nothing is sent
+    /// and nothing is created when one fails.
+    fn preflight(
+        &self,
+        source: &UploadSource,
+    ) -> Result<Option<(Journal, Fingerprint)>, UploadError> {
         if self.cancel.is_cancelled() {
-            Err(UploadError::Cancelled)
-        } else {
-            Ok(())
+            return Err(UploadError::Cancelled);
         }
+        self.profile.check(source.len())?;
+        let Some(path) = &self.journal else {
+            return Ok(None);
+        };
+        let file = source.path().ok_or_else(|| UploadError::BadInput {
+            message: "a journal needs a file source (UploadSource::from_path)".into(),
+            graph: None,
+        })?;
+        let journal = Journal::open(path, file)?;
+        let fingerprint = Fingerprint::of(file)?;
+        Ok(Some((journal, fingerprint)))
     }
 
     fn engine(&self, uploader: &Uploader) -> Engine {
         let mut engine = uploader.engine(self.profile.clone());
         engine.progress = self.progress.clone();
         engine.cancel = self.cancel.clone();
-        // A journal keeps the session for a later run: cancelling must not delete it.
-        engine.delete_on_cancel = self.journal.is_none();
+        // The flows clean up themselves, after any failure, not only a cancellation.
+        engine.delete_on_cancel = false;
         engine
     }
 
-    /// Opens the journal (if any) and finds a saved session of this file for `destination`
-    /// that the service still has. A stale entry is cleared.
+    fn warn(&self, message: String) {
+        tracing::warn!("{message}");
+        self.progress.emit(ProgressEvent::Warning { message });
+    }
+
+    /// Finds a saved session of this file for `destination` that the service still has. An
+    /// entry of another file or destination is reported and its session deleted (its job
+    /// cancelled, when the entry created it); an entry whose session is gone is dropped.
     async fn resume(
         &self,
+        uploader: &Uploader,
         engine: &Engine,
-        source: &UploadSource,
+        opened: Option<(Journal, Fingerprint)>,
         destination: &str,
     ) -> Result<Resume, UploadError> {
-        let Some(path) = &self.journal else {
+        let Some((journal, fingerprint)) = opened else {
             return Ok(Resume::default());
         };
-        let file = source.path().ok_or_else(|| UploadError::BadInput {
-            message: "a journal needs a file source (UploadSource::from_path)".into(),
-            graph: None,
-        })?;
-        let journal = Journal::open(path)?;
-        let fingerprint = Fingerprint::of(file)?;
-        let saved = match journal.load() {
-            Ok(saved) => saved,
-            Err(error) => {
-                tracing::warn!(%error, "ignoring an unreadable journal");
+        let entry = match journal.load()? {
+            Saved::Nothing => None,
+            Saved::Unreadable(why) => {
+                self.warn(format!(
+                    "the journal {} cannot be read ({why}); starting a new upload",
+                    journal.path().display()
+                ));
                 None
             }
+            Saved::Entry(entry) => Some(entry),
         };
-        if let Some(entry) = saved {
-            if entry.fingerprint == fingerprint && entry.destination == destination {
-                match engine.session_status(&entry.upload_url).await {
-                    Ok(status) => {
-                        if let Some(ranges) = status.next_expected_ranges {
-                            return Ok(Resume {
-                                session: Some((entry.clone(), ranges)),
-                                journal: Some((journal, fingerprint)),
-                            });
-                        }
-                    }
-                    Err(UploadError::SessionGone) => {}
-                    Err(error) => return Err(error),
-                }
-            }
-            journal.clear()?;
-        }
-        Ok(Resume {
+        let mut resume = Resume {
             session: None,
-            journal: Some((journal, fingerprint)),
-        })
+            journal: Some((journal, fingerprint.clone())),
+        };
+        let Some(entry) = entry else {
+            return Ok(resume);
+        };
+        if entry.fingerprint == fingerprint && entry.destination == destination {
+            match engine.session_status(entry.upload_url.as_str()).await {
+                Ok(status) => {
+                    if let Some(ranges) = status.next_expected_ranges {
+                        resume.session = Some((entry, ranges));
+                        return Ok(resume);
+                    }
+                }
+                Err(UploadError::SessionGone) => {}
+                Err(error) => return Err(error),
+            }
+            abandon(uploader, &self.progress, &entry, false).await;
+        } else {
+            self.warn(format!(
+                "the journal {} belongs to another file or destination (session {}); deleting that session and starting a new upload",
+                resume.journal_path(),
+                entry.upload_url
+            ));
+            abandon(uploader, &self.progress, &entry, true).await;
+        }
+        resume.clear()?;
+        Ok(resume)
+    }
+}
+
+/// Gives up the session of a journal entry: deletes it (when it may be alive) and cancels
+/// the print job the entry created.
+async fn abandon(uploader: &Uploader, progress: &ProgressSink, entry: &JournalEntry, alive: bool) {
+    let print = entry.destination.starts_with("print/");
+    let profile = if print {
+        EndpointProfile::print()
+    } else {
+        EndpointProfile::todo()
+    };
+    let mut engine = uploader.engine(profile);
+    engine.progress = progress.clone();
+    if print {
+        engine.token = None;
+    }
+    let job = match (print, entry.created_job, entry.ids.first()) {
+        (true, true, Some(job)) => Some(format!("/{}/{job}", entry.destination)),
+        _ => None,
+    };
+    clean_up(
+        uploader,
+        &engine,
+        alive.then(|| entry.upload_url.as_str()),
+        job.as_deref(),
+    )
+    .await;
+}
+
+/// Deletes a session and cancels a job (`POST {job}/cancel`), one attempt each; what fails is
+/// reported as a warning, since the upload's own error is what the caller needs to see.
+async fn clean_up(uploader: &Uploader, engine: &Engine, session: Option<&str>, job: Option<&str>) {
+    let warn = |message: String| {
+        tracing::warn!("{message}");
+        engine.progress.emit(ProgressEvent::Warning { message });
+    };
+    if let Some(upload_url) = session
+        && let Err(message) = engine.delete_session(upload_url).await
+    {
+        warn(message);
+    }
+    if let Some(job) = job {
+        let service = uploader.service();
+        let path = format!("{job}/cancel");
+        let result = match service.request(Request::post, &path) {
+            Ok(request) => service
+                .transport
+                .send(request)
+                .await
+                .map_err(|error| error.to_string())
+                .and_then(|response| {
+                    if response.status().is_success() {
+                        Ok(())
+                    } else {
+                        Err(format!("HTTP {}", response.status().as_u16()))
+                    }
+                }),
+            Err(error) => Err(error.to_string()),
+        };
+        if let Err(why) = result {
+            warn(format!(
+                "could not cancel the print job {job} ({why}); cancel it in the printer's queue"
+            ));
+        }
     }
 }
 
@@ -263,20 +315,41 @@ struct Resume {
 }
 
 impl Resume {
+    /// Whether a journal keeps the session for a later run.
+    fn keeps(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    fn journal_path(&self) -> String {
+        self.journal
+            .as_ref()
+            .map_or_else(String::new, |(journal, _)| {
+                journal.path().display().to_string()
+            })
+    }
+
     fn save(
         &self,
         destination: &str,
-        upload_url: &str,
+        upload_url: &graph_upload_models::UploadUrl,
         ids: Vec<String>,
+        created_job: bool,
     ) -> Result<(), UploadError> {
         if let Some((journal, fingerprint)) = &self.journal {
             journal.save(&JournalEntry {
-                version: 1,
                 fingerprint: fingerprint.clone(),
                 destination: destination.to_owned(),
-                upload_url: upload_url.to_owned(),
+                upload_url: upload_url.clone(),
                 ids,
+                created_job,
             })?;
+        }
+        Ok(())
+    }
+
+    fn clear(&self) -> Result<(), UploadError> {
+        if let Some((journal, _)) = &self.journal {
+            journal.clear()?;
         }
         Ok(())
     }
@@ -284,12 +357,44 @@ impl Resume {
     /// The upload is over (confirmed, or its session is gone): forget it. Other failures keep
     /// the journal so that the next run resumes.
     fn finish<T>(&self, result: &Result<T, UploadError>) -> Result<(), UploadError> {
-        if let Some((journal, _)) = &self.journal
-            && matches!(result, Ok(_) | Err(UploadError::SessionGone))
-        {
-            journal.clear()?;
+        if matches!(result, Ok(_) | Err(UploadError::SessionGone)) {
+            self.clear()?;
         }
         Ok(())
+    }
+}
+
+/// What an upload created on the service, so that a failure can remove it.
+#[derive(Debug, Default)]
+struct Created {
+    /// The job path (`/print/{collection}/{parent}/jobs/{id}`), when this upload created it.
+    job: Option<String>,
+    /// The session's upload URL, once there is one.
+    session: Option<String>,
+}
+
+impl Created {
+    /// After a failure: without a journal (and unless turned off) delete the session and cancel
+    /// the job this upload created. A journal keeps both for the next run; only a job whose
+    /// session is gone, or that no journal entry names, is cancelled.
+    async fn clean_up(
+        &self,
+        common: &Common,
+        uploader: &Uploader,
+        engine: &Engine,
+        resume: &Resume,
+        journaled: bool,
+        error: &UploadError,
+    ) {
+        if !common.clean_up {
+            return;
+        }
+        let gone = matches!(error, UploadError::SessionGone);
+        if resume.keeps() && journaled && !gone {
+            return;
+        }
+        let session = self.session.as_deref().filter(|_| !gone && !resume.keeps());
+        clean_up(uploader, engine, session, self.job.as_deref()).await;
     }
 }
 
@@ -297,7 +402,8 @@ impl Resume {
 macro_rules! common_setters {
     ($builder:ty) => {
         impl $builder {
-            /// Overrides the endpoint profile (chunk size, parallelism...).
+            /// Overrides the endpoint profile (chunk size, parallelism...). It is checked
+            /// against the endpoint's limits before anything is sent.
             pub fn profile(mut self, profile: EndpointProfile) -> Self {
                 self.common.profile = profile;
                 self
@@ -310,7 +416,8 @@ macro_rules! common_setters {
             }
 
             /// Cancels the upload when `token` is cancelled (in-flight requests are dropped,
-            /// then the session is deleted, unless a journal keeps it for a later run).
+            /// then what the upload created is removed, unless a journal keeps it for a later
+            /// run).
             pub fn cancel_on(mut self, token: CancellationToken) -> Self {
                 self.common.cancel = token;
                 self
@@ -319,8 +426,18 @@ macro_rules! common_setters {
             /// Remembers the session in a journal file, so that a later run (after a crash or
             /// a kill) with the same file continues it while it has not expired. The journal
             /// is locked against a second process and removed once the upload is confirmed.
+            /// An existing file there that is not a graph-upload journal, or the file being
+            /// uploaded, is refused before anything is sent.
             pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
                 self.common.journal = Some(path.into());
+                self
+            }
+
+            /// Whether a failed or cancelled upload removes what it created (default true):
+            /// deletes its session and, for print, cancels the job it created. A journal keeps
+            /// them for a resume either way.
+            pub fn clean_up_on_failure(mut self, clean_up: bool) -> Self {
+                self.common.clean_up = clean_up;
                 self
             }
         }
@@ -375,7 +492,8 @@ impl PrintUpload {
         self
     }
 
-    /// The document's media type (default `application/pdf`).
+    /// The document's media type (default `application/pdf`). It is checked against the
+    /// printer's or share's `capabilities.contentTypes` before the job is created.
     pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
         self.content_type = content_type.into();
         self
@@ -393,41 +511,93 @@ impl PrintUpload {
         self
     }
 
-    /// Creates the job if needed, uploads `source`, starts the job if asked.
+    /// Creates the job if needed, uploads `source`, starts the job if asked. On failure, what
+    /// this upload created is removed (see [`clean_up_on_failure`](Self::clean_up_on_failure)).
     pub async fn upload(self, source: &UploadSource) -> Result<PrintResult, UploadError> {
-        self.common.check_not_cancelled()?;
-        let prefix = format!("/print/{}/{}/jobs", self.collection, self.parent_id);
+        let opened = self.common.preflight(source)?;
         let destination = format!("print/{}/{}", self.collection, self.parent_id);
         // The print upload URL is pre-authenticated: never send the token to it.
         let engine = Engine {
             token: None,
             ..self.common.engine(&self.uploader)
         };
-        let resume = self.common.resume(&engine, source, &destination).await?;
+        self.check_content_type().await?;
+        let resume = self
+            .common
+            .resume(&self.uploader, &engine, opened, &destination)
+            .await?;
+        let mut created = Created::default();
+        let mut journaled = false;
+        let result = self
+            .run(&engine, &resume, source, &mut created, &mut journaled)
+            .await;
+        if let Err(error) = &result {
+            created
+                .clean_up(
+                    &self.common,
+                    &self.uploader,
+                    &engine,
+                    &resume,
+                    journaled,
+                    error,
+                )
+                .await;
+        }
+        result
+    }
+
+    async fn run(
+        &self,
+        engine: &Engine,
+        resume: &Resume,
+        source: &UploadSource,
+        created: &mut Created,
+        journaled: &mut bool,
+    ) -> Result<PrintResult, UploadError> {
+        let prefix = format!("/print/{}/{}/jobs", self.collection, self.parent_id);
+        let destination = format!("print/{}/{}", self.collection, self.parent_id);
         let (job_id, upload_url, ranges) = match &resume.session {
-            Some((entry, ranges)) if entry.ids.len() == 2 => (
-                entry.ids[0].clone(),
-                entry.upload_url.clone(),
-                ranges.clone(),
-            ),
+            Some((entry, ranges)) if entry.ids.len() == 2 => {
+                *journaled = true;
+                if entry.created_job {
+                    created.job = Some(format!("{prefix}/{}", entry.ids[0]));
+                }
+                created.session = Some(entry.upload_url.as_str().to_owned());
+                (
+                    entry.ids[0].clone(),
+                    entry.upload_url.clone(),
+                    ranges.clone(),
+                )
+            }
             _ => {
-                let (job_id, document_id) = self.job_and_document(&prefix).await?;
+                let (job_id, document_id) = self.job_and_document(&prefix, created).await?;
                 let session = self
                     .create_session(&prefix, &job_id, &document_id, source)
                     .await?;
+                created.session = Some(session.upload_url.as_str().to_owned());
                 resume.save(
                     &destination,
                     &session.upload_url,
                     vec![job_id.clone(), document_id],
+                    created.job.is_some(),
                 )?;
+                *journaled = resume.keeps();
                 (job_id, session.upload_url, session.next_expected_ranges)
             }
         };
         let result = engine
-            .upload(&upload_url, source, &ranges, FinalReply::PrintDocument)
+            .upload(
+                upload_url.as_str(),
+                source,
+                &ranges,
+                FinalReply::PrintDocument,
+            )
             .await;
         resume.finish(&result)?;
         let outcome = result?;
+        // The session ended with the upload: nothing of it is left to delete.
+        created.session = None;
+        *journaled = false;
         let document = match outcome {
             UploadOutcome::PrintDocument(document) => document,
             other => {
@@ -438,7 +608,13 @@ impl PrintUpload {
         };
         if self.start {
             self.uploader
-                .post_json(&format!("{prefix}/{job_id}/start"), &serde_json::json!({}))
+                .service()
+                .post_json(
+                    &format!("{prefix}/{job_id}/start"),
+                    &serde_json::json!({}),
+                    Stage::AfterSession,
+                    &self.common.progress,
+                )
                 .await?;
         }
         Ok(PrintResult {
@@ -447,21 +623,68 @@ impl PrintUpload {
             started: self.start,
         })
     }
-}
 
-impl PrintUpload {
+    /// Refuses a media type the printer or share does not take, before the job exists. When
+    /// the capabilities cannot be read, the service decides (and a failure is cleaned up).
+    async fn check_content_type(&self) -> Result<(), UploadError> {
+        #[derive(serde::Deserialize)]
+        struct WithCapabilities {
+            capabilities: Option<PrinterCapabilities>,
+        }
+        let service = self.uploader.service();
+        let path = format!(
+            "/print/{}/{}?$select=id,capabilities",
+            self.collection, self.parent_id
+        );
+        let request = service.request(Request::get, &path)?;
+        let response = service
+            .send(request, Stage::BeforeSession, &self.common.progress)
+            .await?;
+        if !response.status().is_success() {
+            // Reading a printer needs `Printer.Read`, which a token allowed to print may lack;
+            // a wrong id fails at the job's creation anyway.
+            return Ok(());
+        }
+        let Ok(WithCapabilities {
+            capabilities: Some(capabilities),
+        }) = response.json::<WithCapabilities>()
+        else {
+            return Ok(());
+        };
+        let supported = capabilities.content_types;
+        if supported.is_empty() || accepts(&supported, &self.content_type) {
+            Ok(())
+        } else {
+            Err(UploadError::UnsupportedContentType {
+                content_type: self.content_type.clone(),
+                supported,
+            })
+        }
+    }
+
     /// The job and document to fill: the given ones, or a new job's.
-    async fn job_and_document(&self, prefix: &str) -> Result<(String, String), UploadError> {
+    async fn job_and_document(
+        &self,
+        prefix: &str,
+        created: &mut Created,
+    ) -> Result<(String, String), UploadError> {
         if let Some(ids) = self.job.clone() {
             return Ok(ids);
         }
         let response = self
             .uploader
-            .post_json(prefix, &serde_json::json!({}))
+            .service()
+            .post_json(
+                prefix,
+                &serde_json::json!({}),
+                Stage::BeforeSession,
+                &self.common.progress,
+            )
             .await?;
         let job: PrintJob = response.json().map_err(|error| {
             UploadError::Protocol(format!("the created job is not a printJob: {error}"))
         })?;
+        created.job = Some(format!("{prefix}/{}", job.id));
         let document = job
             .documents
             .first()
@@ -487,9 +710,29 @@ impl PrintUpload {
             },
         };
         let path = format!("{prefix}/{job_id}/documents/{document_id}/createUploadSession");
-        let response = self.uploader.post_json(&path, &body).await?;
+        let response = self
+            .uploader
+            .service()
+            .post_json(&path, &body, Stage::BeforeSession, &self.common.progress)
+            .await?;
         session_of(&response)
     }
+}
+
+/// Whether a printer taking `supported` accepts `content_type` (parameters ignored, case
+/// ignored). OXPS is accepted by a PDF printer: the service converts it (PROTOCOL.md 1).
+fn accepts(supported: &[String], content_type: &str) -> bool {
+    let essence = |value: &str| {
+        value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let wanted = essence(content_type);
+    let has = |kind: &str| supported.iter().any(|s| essence(s) == kind);
+    has(&wanted) || (wanted == "application/oxps" && has("application/pdf"))
 }
 
 /// The file's name for a source read from disk, else `fallback`.
@@ -546,52 +789,95 @@ impl TodoUpload {
         self
     }
 
-    /// Creates the session and uploads `source`; returns the attachment's URL.
+    /// Creates the session and uploads `source`; returns the attachment's URL. On failure the
+    /// session is deleted (see [`clean_up_on_failure`](Self::clean_up_on_failure)).
     pub async fn upload(self, source: &UploadSource) -> Result<String, UploadError> {
-        self.common.check_not_cancelled()?;
-        let limit = graph_upload_models::TODO_MAX_ATTACHMENT_SIZE;
-        if source.len() > limit {
-            return Err(UploadError::TooLarge {
-                message: format!(
-                    "{} bytes is over To Do's {limit}-byte attachment limit",
-                    source.len()
-                ),
-                graph: None,
-            });
-        }
+        let opened = self.common.preflight(source)?;
         let owner = match &self.user {
             Some(user) => format!("/users/{user}"),
             None => "/me".to_string(),
         };
-        let path = format!(
-            "{owner}/todo/lists/{}/tasks/{}/attachments/createUploadSession",
-            self.list_id, self.task_id
-        );
-        let body = AttachmentUploadSessionRequest {
-            attachment_info: AttachmentInfo {
-                attachment_type: AttachmentType::File,
-                name: self
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| default_name(source, "attachment")),
-                size: source.len(),
-                content_type: self.content_type.clone(),
-            },
-        };
         let destination = format!("todo{owner}/{}/{}", self.list_id, self.task_id);
         let engine = self.common.engine(&self.uploader);
-        let resume = self.common.resume(&engine, source, &destination).await?;
+        let resume = self
+            .common
+            .resume(&self.uploader, &engine, opened, &destination)
+            .await?;
+        let mut created = Created::default();
+        let mut journaled = false;
+        let result = self
+            .run(
+                &engine,
+                &resume,
+                source,
+                &owner,
+                &destination,
+                &mut created,
+                &mut journaled,
+            )
+            .await;
+        if let Err(error) = &result {
+            created
+                .clean_up(
+                    &self.common,
+                    &self.uploader,
+                    &engine,
+                    &resume,
+                    journaled,
+                    error,
+                )
+                .await;
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run(
+        &self,
+        engine: &Engine,
+        resume: &Resume,
+        source: &UploadSource,
+        owner: &str,
+        destination: &str,
+        created: &mut Created,
+        journaled: &mut bool,
+    ) -> Result<String, UploadError> {
         let (upload_url, ranges) = match &resume.session {
-            Some((entry, ranges)) => (entry.upload_url.clone(), ranges.clone()),
+            Some((entry, ranges)) => {
+                *journaled = true;
+                created.session = Some(entry.upload_url.as_str().to_owned());
+                (entry.upload_url.clone(), ranges.clone())
+            }
             None => {
-                let response = self.uploader.post_json(&path, &body).await?;
+                let path = format!(
+                    "{owner}/todo/lists/{}/tasks/{}/attachments/createUploadSession",
+                    self.list_id, self.task_id
+                );
+                let body = AttachmentUploadSessionRequest {
+                    attachment_info: AttachmentInfo {
+                        attachment_type: AttachmentType::File,
+                        name: self
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| default_name(source, "attachment")),
+                        size: source.len(),
+                        content_type: self.content_type.clone(),
+                    },
+                };
+                let response = self
+                    .uploader
+                    .service()
+                    .post_json(&path, &body, Stage::BeforeSession, &self.common.progress)
+                    .await?;
                 let session = session_of(&response)?;
-                resume.save(&destination, &session.upload_url, Vec::new())?;
+                created.session = Some(session.upload_url.as_str().to_owned());
+                resume.save(destination, &session.upload_url, Vec::new(), false)?;
+                *journaled = resume.keeps();
                 (session.upload_url, session.next_expected_ranges)
             }
         };
         let result = engine
-            .upload(&upload_url, source, &ranges, FinalReply::Location)
+            .upload(upload_url.as_str(), source, &ranges, FinalReply::Location)
             .await;
         resume.finish(&result)?;
         match result? {
@@ -625,9 +911,10 @@ impl SessionUpload {
 
     /// Uploads `source`; the token is sent to the upload URL only if the profile says so.
     pub async fn upload(self, source: &UploadSource) -> Result<UploadOutcome, UploadError> {
+        self.engine.profile.check(source.len())?;
         self.engine
             .upload(
-                &self.session.upload_url,
+                self.session.upload_url.as_str(),
                 source,
                 &self.session.next_expected_ranges,
                 FinalReply::Any,

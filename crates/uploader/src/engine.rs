@@ -8,7 +8,7 @@ use crate::profile::EndpointProfile;
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::retry::{Backoff, RetryPolicy, Timer, retry_after};
 use crate::source::UploadSource;
-use graph_upload_models::{GraphErrorBody, PrintDocument, UploadSessionStatus};
+use graph_upload_models::{GraphErrorBody, PrintDocument, UploadSessionStatus, UploadUrl, redact};
 use graph_upload_ranges::{ChunkSize, ContentRange, RangeSet};
 use graph_upload_transport::{
     HeaderValue, Request, Response, StatusCode, Transport, TransportError, header,
@@ -97,7 +97,7 @@ impl Engine {
         let mut backoff = Backoff::new(self.retry.clone(), seed(upload_url));
         let mut missing = missing_from(next_expected_ranges, size)?;
         self.emit(ProgressEvent::SessionReady {
-            upload_url: upload_url.to_owned(),
+            upload_url: UploadUrl::from(upload_url),
             total: size,
             acknowledged: size - missing.total_len(),
         });
@@ -382,6 +382,7 @@ impl Engine {
             attempt: backoff.attempts(),
             delay,
             reason,
+            url: redact(upload_url),
         });
         tokio::select! {
             biased;
@@ -405,8 +406,11 @@ impl Engine {
 
     /// The upload was cancelled: delete its session (unless a journal keeps it).
     async fn cancelled(&self, upload_url: &str) -> UploadError {
-        if self.delete_on_cancel {
-            self.delete_session(upload_url).await;
+        if self.delete_on_cancel
+            && let Err(warning) = self.delete_session(upload_url).await
+        {
+            tracing::warn!("{warning}");
+            self.emit(ProgressEvent::Warning { message: warning });
         }
         UploadError::Cancelled
     }
@@ -502,19 +506,25 @@ impl Engine {
         }
     }
 
-    /// `DELETE {uploadUrl}`, best effort (cancellation).
-    pub(crate) async fn delete_session(&self, upload_url: &str) {
-        let Ok(mut request) = Request::delete(upload_url) else {
-            return;
+    /// `DELETE {uploadUrl}`, one attempt (clean-up after a failure or a cancellation): `Err`
+    /// with a warning when the session may still exist (it expires on its own).
+    pub(crate) async fn delete_session(&self, upload_url: &str) -> Result<(), String> {
+        let request = Request::delete(upload_url).map_err(|error| error.to_string())?;
+        let request = if self.profile.auth_on_upload_url {
+            self.authorize(request).map_err(|error| error.to_string())?
+        } else {
+            request
         };
-        if self.profile.auth_on_upload_url {
-            match self.authorize(request) {
-                Ok(authorized) => request = authorized,
-                Err(_) => return,
-            }
-        }
-        if let Err(error) = self.transport.send(request).await {
-            tracing::warn!(%error, "could not delete the cancelled upload session");
+        let shown = redact(upload_url);
+        match self.transport.send(request).await {
+            Ok(response) if response.status().is_success() || response.status() == 404 => Ok(()),
+            Ok(response) => Err(format!(
+                "could not delete the upload session {shown} (HTTP {}); it expires on its own",
+                response.status().as_u16()
+            )),
+            Err(error) => Err(format!(
+                "could not delete the upload session {shown} ({error}); it expires on its own"
+            )),
         }
     }
 }
@@ -589,7 +599,7 @@ fn missing_from(ranges: &[String], size: u64) -> Result<RangeSet, UploadError> {
 
 fn bad_url(url: &str, error: &TransportError) -> UploadError {
     UploadError::BadInput {
-        message: format!("{url:?} is not a usable URL: {error}"),
+        message: format!("{:?} is not a usable URL: {error}", redact(url)),
         graph: None,
     }
 }

@@ -1,7 +1,9 @@
 //! One error type for every way an upload can fail, with messages that say what to do.
 
+use crate::journal::JournalError;
+use crate::profile::LimitError;
 use graph_upload_models::GraphErrorBody;
-use graph_upload_transport::TransportError;
+use graph_upload_transport::{ErrorKind, TransportError};
 
 /// Why an upload failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,32 @@ pub enum UploadError {
         /// Graph's error body, when there was one.
         graph: Option<Box<GraphErrorBody>>,
     },
+    /// A chunk or file size the endpoint cannot take; found before anything was sent.
+    #[error("{0}")]
+    Limit(#[from] LimitError),
+    /// The journal cannot be used; found before anything was sent, and nothing was touched.
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+    /// The printer or share does not take this media type; found before the job was created.
+    #[error(
+        "the printer does not accept {content_type:?} (it accepts {}); pass a supported content type",
+        supported.join(", ")
+    )]
+    UnsupportedContentType {
+        /// What was asked for.
+        content_type: String,
+        /// The printer's `capabilities.contentTypes`.
+        supported: Vec<String>,
+    },
+    /// Nothing usable answers at the base URL (refused, unknown host, TLS or protocol mismatch)
+    /// before any session existed: waiting would not help, so the upload failed at once.
+    #[error("{}", unreachable_message(.url, .error))]
+    Unreachable {
+        /// The base URL (without any query string).
+        url: String,
+        /// What the transport saw.
+        error: TransportError,
+    },
     /// The network failed and retries could not get past it.
     #[error("transport failure after retries: {0}")]
     Transport(#[from] TransportError),
@@ -59,6 +87,17 @@ pub enum UploadError {
     /// Reading the file failed.
     #[error("reading the file failed: {0}")]
     Io(#[from] std::io::Error),
+}
+
+fn unreachable_message(url: &str, error: &TransportError) -> String {
+    match error.kind() {
+        ErrorKind::Tls => {
+            format!("the TLS handshake with {url} failed ({error}); is it http or https?")
+        }
+        _ => format!(
+            "nothing answers at {url} ({error}); is the emulator running? is it http or https?"
+        ),
+    }
 }
 
 fn graph_message(graph: &Option<Box<GraphErrorBody>>) -> String {

@@ -4,6 +4,11 @@
 //! The journal is keyed by a fingerprint of the file (path, size, modification time, and a
 //! hash of its first and last 64 KiB): a different or modified file never continues an old
 //! session.
+//!
+//! A journal path is a place the user named, so nothing there is touched unless it is provably
+//! ours: the file carries a format marker ([`JOURNAL_FORMAT`]) and its lock file another
+//! ([`LOCK_MARKER`]). Anything else is refused before any request is sent, as is a path that is
+//! the file being uploaded.
 
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -11,7 +16,54 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use graph_upload_models::UploadUrl;
+
 const EDGE: u64 = 64 * 1024;
+
+/// The `format` member every journal file carries: a file without it is not ours.
+pub const JOURNAL_FORMAT: &str = "graph-upload-journal";
+/// The journal format this version writes.
+pub const JOURNAL_VERSION: u32 = 2;
+/// The content of a journal's lock file (`{journal}.lock`).
+pub const LOCK_MARKER: &str = "graph-upload journal lock\n";
+
+/// Why a journal cannot be used. Each is found before any request is sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// The directory the journal would live in is missing.
+    #[error("journal directory {} does not exist", .0.display())]
+    MissingDirectory(PathBuf),
+    /// Something is at the path that graph-upload did not write; it is left untouched.
+    #[error(
+        "{} is not a graph-upload journal (no {JOURNAL_FORMAT:?} marker); it was left untouched: choose another journal path",
+        .0.display()
+    )]
+    NotAJournal(PathBuf),
+    /// The journal path names the file being uploaded (however spelled).
+    #[error("the journal {} is the file being uploaded; choose another journal path", .0.display())]
+    SameAsSource(PathBuf),
+    /// Another process holds the journal's lock.
+    #[error("the journal {} is in use by another process uploading the same file", .0.display())]
+    InUse(PathBuf),
+    /// Reading or writing the journal failed.
+    #[error("the journal {}: {source}", .path.display())]
+    Io {
+        /// The journal or its lock file.
+        path: PathBuf,
+        /// The failure.
+        source: io::Error,
+    },
+}
+
+impl JournalError {
+    fn io(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
+        move |source| JournalError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
 
 /// What identifies a file's content well enough to resume its upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,99 +130,285 @@ impl Fnv {
 /// The saved state of one upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalEntry {
-    /// Format version.
-    pub version: u32,
     /// The file.
     pub fingerprint: Fingerprint,
     /// Where the upload goes (e.g. `print/shares/{id}` or `todo/me/{list}/{task}`): an entry for
     /// another destination is not resumed.
     pub destination: String,
-    /// The session's upload URL.
-    pub upload_url: String,
+    /// The session's upload URL (it prints redacted; the file keeps it whole).
+    pub upload_url: UploadUrl,
     /// Flow-specific ids (print: job and document).
     pub ids: Vec<String>,
+    /// Whether the upload created the job in `ids` itself (so that giving up may cancel it).
+    #[serde(default)]
+    pub created_job: bool,
+}
+
+/// What is on disk: the marker, the version and the entry's members, flat (serde's `flatten`
+/// cannot carry the fingerprint's `u128`).
+#[derive(Serialize, Deserialize)]
+struct OnDisk {
+    format: String,
+    version: u32,
+    fingerprint: Fingerprint,
+    destination: String,
+    upload_url: UploadUrl,
+    ids: Vec<String>,
+    #[serde(default)]
+    created_job: bool,
+}
+
+impl OnDisk {
+    fn new(entry: &JournalEntry) -> Self {
+        let entry = entry.clone();
+        OnDisk {
+            format: JOURNAL_FORMAT.into(),
+            version: JOURNAL_VERSION,
+            fingerprint: entry.fingerprint,
+            destination: entry.destination,
+            upload_url: entry.upload_url,
+            ids: entry.ids,
+            created_job: entry.created_job,
+        }
+    }
+
+    fn entry(self) -> JournalEntry {
+        JournalEntry {
+            fingerprint: self.fingerprint,
+            destination: self.destination,
+            upload_url: self.upload_url,
+            ids: self.ids,
+            created_job: self.created_job,
+        }
+    }
+}
+
+/// Only the marker, to tell our files from others before reading the rest.
+#[derive(Deserialize)]
+struct Marker {
+    format: String,
+}
+
+/// What [`Journal::load`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// No journal yet.
+    Nothing,
+    /// An entry to resume (if it matches the file and destination).
+    Entry(JournalEntry),
+    /// A journal of ours that this version cannot read (another format version, or damaged):
+    /// it will be replaced.
+    Unreadable(String),
 }
 
 /// An open, locked journal file.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
+    lock_path: PathBuf,
     _lock: File,
 }
 
 impl Journal {
-    /// Opens (creating the lock) the journal at `path`. Fails when another process holds it.
-    pub fn open(path: impl Into<PathBuf>) -> io::Result<Self> {
+    /// Opens the journal at `path` for an upload of `uploading`, taking its lock.
+    ///
+    /// Refuses, without touching anything: a missing directory, a path that is `uploading`
+    /// itself, an existing file that is not a graph-upload journal (or a lock file that is not
+    /// ours), and a journal another process holds.
+    pub fn open(path: impl Into<PathBuf>, uploading: &Path) -> Result<Self, JournalError> {
         let path = path.into();
+        let directory = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        if !directory.is_dir() {
+            return Err(JournalError::MissingDirectory(directory));
+        }
         let lock_path = lock_path(&path);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)?;
-        match lock.try_lock() {
-            Ok(()) => Ok(Journal { path, _lock: lock }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                format!(
-                    "the journal {} is in use by another process uploading the same file",
-                    path.display()
-                ),
-            )),
-            Err(std::fs::TryLockError::Error(error)) => Err(error),
+        for candidate in [&path, &lock_path] {
+            if same_file::is_same_file(candidate, uploading).unwrap_or(false) {
+                return Err(JournalError::SameAsSource(candidate.clone()));
+            }
         }
+        // Before creating a lock file beside it: is what is there ours?
+        check_ours(&path)?;
+        let lock = lock(&path, &lock_path)?;
+        let journal = Journal {
+            path,
+            lock_path,
+            _lock: lock,
+        };
+        // Under the lock, look again: another process may have written it meanwhile.
+        check_ours(&journal.path)?;
+        Ok(journal)
     }
 
-    /// The saved entry, if there is one and it can be read.
-    pub fn load(&self) -> io::Result<Option<JournalEntry>> {
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the journal holds.
+    pub fn load(&self) -> Result<Saved, JournalError> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Saved::Nothing),
+            Err(error) => return Err(JournalError::io(&self.path)(error)),
+        };
+        if !is_ours(&bytes) {
+            return Err(JournalError::NotAJournal(self.path.clone()));
+        }
+        Ok(match serde_json::from_slice::<OnDisk>(&bytes) {
+            Ok(disk) if disk.version == JOURNAL_VERSION => Saved::Entry(disk.entry()),
+            Ok(disk) => Saved::Unreadable(format!("format version {}", disk.version)),
+            Err(error) => Saved::Unreadable(error.to_string()),
+        })
+    }
+
+    /// Saves `entry` atomically: a new temporary file beside the journal, fsync, rename over
+    /// the journal, fsync of the directory. No other file is written.
+    pub fn save(&self, entry: &JournalEntry) -> Result<(), JournalError> {
+        let bytes = serde_json::to_vec_pretty(&OnDisk::new(entry))
+            .map_err(|error| JournalError::io(&self.path)(io::Error::other(error)))?;
+        let directory = self.directory();
+        let io = JournalError::io(&self.path);
+        let mut temp = tempfile::Builder::new()
+            .prefix(".graph-upload-journal-")
+            .tempfile_in(&directory)
+            .map_err(JournalError::io(&self.path))?;
+        temp.write_all(&bytes)
+            .and_then(|()| temp.as_file().sync_all())
+            .map_err(JournalError::io(&self.path))?;
+        temp.persist(&self.path)
+            .map_err(|error| JournalError::io(&self.path)(error.error))?;
+        sync_directory(&directory).map_err(io)
+    }
+
+    /// Forgets the entry (the upload finished, or its session is gone). Removes the file only
+    /// while it is still a journal of ours.
+    pub fn clear(&self) -> Result<(), JournalError> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|error| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("the journal {} is not valid: {error}", self.path.display()),
-                )
-            }),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(error),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(JournalError::io(&self.path)(error)),
+            Ok(bytes) if !is_ours(&bytes) => {
+                return Err(JournalError::NotAJournal(self.path.clone()));
+            }
+            Ok(_) => {}
         }
-    }
-
-    /// Saves `entry` atomically (temp file, fsync, rename).
-    pub fn save(&self, entry: &JournalEntry) -> io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(entry).map_err(io::Error::other)?;
-        let temp = self.path.with_extension("tmp");
-        {
-            let mut file = File::create(&temp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-        }
-        std::fs::rename(&temp, &self.path)?;
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            #[cfg(unix)]
-            File::open(dir)?.sync_all()?;
-            #[cfg(not(unix))]
-            let _ = dir;
-        }
-        Ok(())
-    }
-
-    /// Forgets the entry (the upload finished, or its session is gone).
-    pub fn clear(&self) -> io::Result<()> {
         match std::fs::remove_file(&self.path) {
-            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+            Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                Err(JournalError::io(&self.path)(error))
+            }
             _ => Ok(()),
+        }
+    }
+
+    fn directory(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
         }
     }
 }
 
 impl Drop for Journal {
     fn drop(&mut self) {
-        // The lock itself is released by closing the file; the lock file can go once the
-        // journal is gone.
-        if !self.path.exists() {
-            let _ = std::fs::remove_file(lock_path(&self.path));
+        // Once the journal is gone its lock file can go too. It is removed while the lock is
+        // still held (the file closes after this body): a process that opened the old lock
+        // file and gets the lock later sees that the path no longer names it and starts over
+        // (see `lock`), so two processes never both hold the journal.
+        if cfg!(unix) && !self.path.exists() {
+            let _ = std::fs::remove_file(&self.lock_path);
         }
     }
+}
+
+/// Whether `bytes` carry our marker.
+fn is_ours(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<Marker>(bytes).is_ok_and(|marker| marker.format == JOURNAL_FORMAT)
+}
+
+/// Refuses an existing file (or directory) at `path` that is not a journal of ours.
+fn check_ours(path: &Path) -> Result<(), JournalError> {
+    match std::fs::metadata(path) {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(JournalError::io(path)(error)),
+        Ok(metadata) if !metadata.is_file() => Err(JournalError::NotAJournal(path.to_owned())),
+        Ok(_) => {
+            let bytes = std::fs::read(path).map_err(JournalError::io(path))?;
+            if is_ours(&bytes) {
+                Ok(())
+            } else {
+                Err(JournalError::NotAJournal(path.to_owned()))
+            }
+        }
+    }
+}
+
+/// Takes the lock file at `lock_path`: creates it with our marker, or locks an existing one
+/// that carries the marker. Retries when the file it locked was removed or replaced meanwhile
+/// by the holder before (who removes it under the lock).
+fn lock(journal: &Path, lock_path: &Path) -> Result<File, JournalError> {
+    let io = JournalError::io(lock_path);
+    for _ in 0..16 {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(lock_path)
+            .map_err(JournalError::io(lock_path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(JournalError::InUse(journal.to_owned()));
+            }
+            Err(std::fs::TryLockError::Error(error)) => return Err(io(error)),
+        }
+        if !still_named_by(&file, lock_path) {
+            continue;
+        }
+        let mut content = Vec::new();
+        file.read_to_end(&mut content)
+            .map_err(JournalError::io(lock_path))?;
+        if content.is_empty() {
+            // New (ours, just created), or left empty by a crash between create and write.
+            file.write_all(LOCK_MARKER.as_bytes())
+                .map_err(JournalError::io(lock_path))?;
+        } else if content != LOCK_MARKER.as_bytes() {
+            return Err(JournalError::NotAJournal(lock_path.to_owned()));
+        }
+        return Ok(file);
+    }
+    Err(io(io::Error::other(
+        "the lock file keeps being replaced by another process",
+    )))
+}
+
+/// Whether `path` still names the open `file` (same device and inode).
+#[cfg(unix)]
+fn still_named_by(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+/// Elsewhere a lock file is never removed (see `Drop`), so the name cannot move.
+#[cfg(not(unix))]
+fn still_named_by(_file: &File, _path: &Path) -> bool {
+    true
+}
+
+#[cfg(unix)]
+fn sync_directory(directory: &Path) -> io::Result<()> {
+    File::open(directory)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_directory(_directory: &Path) -> io::Result<()> {
+    Ok(())
 }
 
 fn lock_path(path: &Path) -> PathBuf {
@@ -183,51 +421,175 @@ fn lock_path(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn write(path: &Path, bytes: &[u8]) {
-        std::fs::write(path, bytes).unwrap();
+    fn entry(file: &Path) -> JournalEntry {
+        JournalEntry {
+            fingerprint: Fingerprint::of(file).unwrap(),
+            destination: "print/shares/x".into(),
+            upload_url: "http://127.0.0.1/upload/1?tempauthtoken=SECRET".into(),
+            ids: vec!["job".into(), "doc".into()],
+            created_job: true,
+        }
+    }
+
+    fn setup() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.bin");
+        std::fs::write(&file, b"hello").unwrap();
+        (dir, file)
     }
 
     #[test]
     fn fingerprint_changes_with_content_and_size() {
-        let dir = std::env::temp_dir().join(format!("gu-journal-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("f.bin");
-        write(&file, &vec![1u8; 200_000]);
+        let (dir, file) = setup();
+        std::fs::write(&file, vec![1u8; 200_000]).unwrap();
         let first = Fingerprint::of(&file).unwrap();
         assert_eq!(first, Fingerprint::of(&file).unwrap());
         let mut changed = vec![1u8; 200_000];
         changed[199_999] = 2;
-        write(&file, &changed);
-        let second = Fingerprint::of(&file).unwrap();
-        assert_ne!(first.edges_hash, second.edges_hash);
-        write(&file, &[1u8; 10]);
+        std::fs::write(&file, &changed).unwrap();
+        assert_ne!(first.edges_hash, Fingerprint::of(&file).unwrap().edges_hash);
+        std::fs::write(&file, [1u8; 10]).unwrap();
         assert_eq!(Fingerprint::of(&file).unwrap().size, 10);
-        std::fs::remove_dir_all(&dir).unwrap();
+        drop(dir);
     }
 
     #[test]
-    fn saved_entries_load_back_and_a_second_holder_is_refused() {
-        let dir = std::env::temp_dir().join(format!("gu-journal-lock-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("f.bin");
-        write(&file, b"hello");
-        let path = dir.join("upload.journal");
-        let journal = Journal::open(&path).unwrap();
-        assert_eq!(journal.load().unwrap(), None);
-        let entry = JournalEntry {
-            version: 1,
-            fingerprint: Fingerprint::of(&file).unwrap(),
-            destination: "print/shares/x".into(),
-            upload_url: "http://127.0.0.1/upload/1".into(),
-            ids: vec!["job".into(), "doc".into()],
-        };
-        journal.save(&entry).unwrap();
-        assert_eq!(journal.load().unwrap(), Some(entry));
-        let second = Journal::open(&path).unwrap_err();
-        assert_eq!(second.kind(), io::ErrorKind::WouldBlock);
+    fn saved_entries_load_back_with_the_marker_and_a_second_holder_is_refused() {
+        let (dir, file) = setup();
+        let path = dir.path().join("upload.journal");
+        let journal = Journal::open(&path, &file).unwrap();
+        assert_eq!(journal.load().unwrap(), Saved::Nothing);
+        journal.save(&entry(&file)).unwrap();
+        assert_eq!(journal.load().unwrap(), Saved::Entry(entry(&file)));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(r#""format": "graph-upload-journal""#),
+            "{text}"
+        );
+        assert!(
+            text.contains("tempauthtoken=SECRET"),
+            "the file keeps the whole URL"
+        );
+        assert!(!format!("{:?}", entry(&file)).contains("SECRET"));
+        assert!(matches!(
+            Journal::open(&path, &file),
+            Err(JournalError::InUse(_))
+        ));
         journal.clear().unwrap();
         drop(journal);
-        assert!(Journal::open(&path).is_ok());
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            !lock_path(&path).exists(),
+            "the lock file goes with the journal"
+        );
+        // Only the journal and its lock were ever written in the directory.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["f.bin"]);
+        assert!(Journal::open(&path, &file).is_ok());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_journal_is_refused_and_left_untouched() {
+        let (dir, file) = setup();
+        for content in [
+            &b"precious user data"[..],
+            b"",
+            b"{\"format\": \"other\"}",
+            b"[1,2]",
+        ] {
+            let path = dir.path().join("precious.bin");
+            std::fs::write(&path, content).unwrap();
+            let error = Journal::open(&path, &file).unwrap_err();
+            assert!(matches!(error, JournalError::NotAJournal(_)), "{error}");
+            assert_eq!(std::fs::read(&path).unwrap(), content);
+            assert!(
+                !lock_path(&path).exists(),
+                "no lock file beside a file not ours"
+            );
+        }
+        let error = Journal::open(dir.path(), &file).unwrap_err();
+        assert!(matches!(error, JournalError::NotAJournal(_)), "{error}");
+    }
+
+    #[test]
+    fn a_lock_file_that_is_not_ours_is_refused_and_left_untouched() {
+        let (dir, file) = setup();
+        let path = dir.path().join("j.journal");
+        std::fs::write(lock_path(&path), b"someone's notes").unwrap();
+        let error = Journal::open(&path, &file).unwrap_err();
+        assert!(matches!(error, JournalError::NotAJournal(_)), "{error}");
+        assert_eq!(std::fs::read(lock_path(&path)).unwrap(), b"someone's notes");
+    }
+
+    #[test]
+    fn the_file_being_uploaded_is_refused_however_spelled() {
+        let (dir, file) = setup();
+        let spelled = dir.path().join(".").join("f.bin");
+        let error = Journal::open(&spelled, &file).unwrap_err();
+        assert!(matches!(error, JournalError::SameAsSource(_)), "{error}");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.bin");
+            std::os::unix::fs::symlink(&file, &link).unwrap();
+            let error = Journal::open(&link, &file).unwrap_err();
+            assert!(matches!(error, JournalError::SameAsSource(_)), "{error}");
+        }
+        assert_eq!(std::fs::read(&file).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn a_missing_directory_is_named() {
+        let (dir, file) = setup();
+        let error = Journal::open(dir.path().join("nope/j.journal"), &file).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "journal directory {} does not exist",
+                dir.path().join("nope").display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_journal_of_another_version_is_ours_but_unreadable() {
+        let (dir, file) = setup();
+        let path = dir.path().join("old.journal");
+        std::fs::write(
+            &path,
+            br#"{"format": "graph-upload-journal", "version": 99}"#,
+        )
+        .unwrap();
+        let journal = Journal::open(&path, &file).unwrap();
+        assert!(matches!(journal.load().unwrap(), Saved::Unreadable(_)));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_waiter_on_a_removed_lock_file_does_not_share_the_lock() {
+        // Process A holds the journal; B has opened the same lock file and waits. A finishes:
+        // it removes the lock file under the lock, then releases it. B gets the lock on the
+        // removed file, and C creates a new lock file. B must notice and start over, so that
+        // B and C never both hold the journal.
+        let (dir, file) = setup();
+        let path = dir.path().join("race.journal");
+        let a = Journal::open(&path, &file).unwrap();
+        let waiting = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(lock_path(&path))
+            .unwrap();
+        drop(a);
+        assert!(!lock_path(&path).exists());
+        waiting.lock().unwrap();
+        assert!(!still_named_by(&waiting, &lock_path(&path)));
+        let c = Journal::open(&path, &file).unwrap();
+        assert!(still_named_by(&c._lock, &lock_path(&path)));
+        // B starting over now finds C's lock held.
+        assert!(matches!(
+            Journal::open(&path, &file),
+            Err(JournalError::InUse(_))
+        ));
     }
 }

@@ -34,6 +34,7 @@ mod journal;
 mod profile;
 mod progress;
 mod retry;
+mod service;
 mod source;
 
 pub use client::{PrintResult, PrintUpload, SessionUpload, TodoUpload, Uploader};
@@ -42,8 +43,11 @@ pub use error::UploadError;
 pub use graph_upload_models as models;
 pub use graph_upload_ranges as ranges;
 pub use graph_upload_transport as transport;
-pub use journal::{Fingerprint, Journal, JournalEntry};
-pub use profile::EndpointProfile;
+pub use journal::{
+    Fingerprint, JOURNAL_FORMAT, JOURNAL_VERSION, Journal, JournalEntry, JournalError, LOCK_MARKER,
+    Saved,
+};
+pub use profile::{EndpointProfile, LimitError, Size};
 pub use progress::{ProgressEvent, ProgressFn};
 pub use retry::{InstantTimer, RetryPolicy, Timer, TokioTimer};
 pub use source::{SeekableReader, UploadSource};

@@ -1,15 +1,26 @@
 //! How each Graph endpoint wants its bytes: chunk sizes, order, where to PUT, whether the PUT
-//! carries the token.
+//! carries the token, and the limits that are checked before anything is created.
 
+use graph_upload_models::{
+    PRINT_MAX_FRAGMENT_SIZE, TODO_MAX_ATTACHMENT_SIZE, TODO_MAX_FRAGMENT_SIZE,
+};
 use graph_upload_ranges::GRAPH_QUANTUM;
+use std::fmt;
 
 /// Per-endpoint upload rules. The defaults follow PROTOCOL.md; every field can be overridden.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointProfile {
+    /// The endpoint's name in messages (`print`, `To Do`).
+    pub name: &'static str,
     /// Chunk lengths are multiples of this (Graph: 320 KiB), except the last.
     pub quantum: u64,
-    /// Largest chunk per PUT (print: 10 MiB, To Do: 4 MiB).
+    /// Largest chunk this upload sends per PUT (default: the endpoint's limit).
     pub max_chunk: u64,
+    /// The endpoint's own limit per PUT (print: 10 MiB, To Do: 4 MiB); `max_chunk` may not
+    /// exceed it.
+    pub max_request: u64,
+    /// The endpoint's largest file, when it has one (To Do: 25 MiB; print: printer-dependent).
+    pub max_file: Option<u64>,
     /// Chunks in flight at once; 1 means strictly in order (To Do requires it).
     pub parallel: usize,
     /// Appended to the upload URL for PUTs (To Do: `/content`; print: nothing).
@@ -26,8 +37,11 @@ impl EndpointProfile {
     /// token.
     pub fn print() -> Self {
         EndpointProfile {
+            name: "print",
             quantum: GRAPH_QUANTUM,
-            max_chunk: 10 * 1024 * 1024,
+            max_chunk: PRINT_MAX_FRAGMENT_SIZE,
+            max_request: PRINT_MAX_FRAGMENT_SIZE,
+            max_file: None,
             parallel: 4,
             put_suffix: "",
             auth_on_upload_url: false,
@@ -38,8 +52,11 @@ impl EndpointProfile {
     /// To Do attachments: 4 MiB chunks, in order, `{uploadUrl}/content`, with the token.
     pub fn todo() -> Self {
         EndpointProfile {
+            name: "To Do",
             quantum: GRAPH_QUANTUM,
-            max_chunk: 4 * 1024 * 1024,
+            max_chunk: TODO_MAX_FRAGMENT_SIZE,
+            max_request: TODO_MAX_FRAGMENT_SIZE,
+            max_file: Some(TODO_MAX_ATTACHMENT_SIZE),
             parallel: 1,
             put_suffix: "/content",
             auth_on_upload_url: true,
@@ -57,5 +74,156 @@ impl EndpointProfile {
     pub fn with_parallel(mut self, parallel: usize) -> Self {
         self.parallel = parallel.max(1);
         self
+    }
+
+    /// Checks the chunk size against the quantum and the endpoint's per-PUT limit.
+    pub fn check_chunk(&self) -> Result<(), LimitError> {
+        if self.max_chunk < self.quantum.max(1) {
+            return Err(LimitError::ChunkBelowQuantum {
+                chunk: self.max_chunk,
+                quantum: self.quantum,
+            });
+        }
+        if self.max_chunk > self.max_request {
+            return Err(LimitError::ChunkOverLimit {
+                chunk: self.max_chunk,
+                limit: self.max_request,
+                endpoint: self.name,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks a file of `size` bytes and the chunk size: everything that can be known before
+    /// a request is sent.
+    pub fn check(&self, size: u64) -> Result<(), LimitError> {
+        self.check_chunk()?;
+        match self.max_file {
+            Some(limit) if size > limit => Err(LimitError::FileOverLimit {
+                size,
+                limit,
+                endpoint: self.name,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A chunk or file size the endpoint cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// Chunks must hold at least one quantum (320 KiB).
+    #[error("chunk size {} is below the {} quantum chunks are made of", Size(*.chunk), Size(*.quantum))]
+    ChunkBelowQuantum {
+        /// Requested chunk size.
+        chunk: u64,
+        /// The quantum.
+        quantum: u64,
+    },
+    /// Chunks must fit the endpoint's per-request limit.
+    #[error("chunk size {} is over {endpoint}'s {} per request", Size(*.chunk), Size(*.limit))]
+    ChunkOverLimit {
+        /// Requested chunk size.
+        chunk: u64,
+        /// The endpoint's limit.
+        limit: u64,
+        /// Which endpoint.
+        endpoint: &'static str,
+    },
+    /// The file is over the endpoint's size limit.
+    #[error("the file's {} is over {endpoint}'s {} limit", Size(*.size), Size(*.limit))]
+    FileOverLimit {
+        /// File size.
+        size: u64,
+        /// The endpoint's limit.
+        limit: u64,
+        /// Which endpoint.
+        endpoint: &'static str,
+    },
+}
+
+/// A byte count as people write it: `11 MiB`, `320 KiB`, `1000001 bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+        for (unit, name) in UNITS {
+            if self.0 >= unit && self.0.is_multiple_of(unit) {
+                return write!(f, "{} {name}", self.0 / unit);
+            }
+        }
+        if self.0 == 1 {
+            f.write_str("1 byte")
+        } else {
+            write!(f, "{} bytes", self.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_sizes_are_checked_against_quantum_and_endpoint_limit() {
+        let mib = 1024 * 1024;
+        for bad in [0, 1, GRAPH_QUANTUM - 1] {
+            let error = EndpointProfile::print().with_max_chunk(bad).check_chunk();
+            assert!(
+                matches!(error, Err(LimitError::ChunkBelowQuantum { .. })),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            EndpointProfile::print()
+                .with_max_chunk(11 * mib)
+                .check_chunk()
+                .unwrap_err()
+                .to_string(),
+            "chunk size 11 MiB is over print's 10 MiB per request"
+        );
+        assert_eq!(
+            EndpointProfile::todo()
+                .with_max_chunk(5 * mib)
+                .check_chunk()
+                .unwrap_err()
+                .to_string(),
+            "chunk size 5 MiB is over To Do's 4 MiB per request"
+        );
+        assert!(
+            EndpointProfile::print()
+                .with_max_chunk(10 * mib)
+                .check_chunk()
+                .is_ok()
+        );
+        assert!(
+            EndpointProfile::todo()
+                .with_max_chunk(GRAPH_QUANTUM)
+                .check_chunk()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn file_size_is_checked_where_the_endpoint_has_a_limit() {
+        let todo = EndpointProfile::todo();
+        assert!(todo.check(25 * 1024 * 1024).is_ok());
+        assert_eq!(
+            todo.check(25 * 1024 * 1024 + 1).unwrap_err().to_string(),
+            "the file's 26214401 bytes is over To Do's 25 MiB limit"
+        );
+        assert!(EndpointProfile::print().check(1 << 40).is_ok());
+    }
+
+    #[test]
+    fn sizes_print_in_the_largest_exact_unit() {
+        assert_eq!(Size(327_680).to_string(), "320 KiB");
+        assert_eq!(Size(11 * 1024 * 1024).to_string(), "11 MiB");
+        assert_eq!(Size(1).to_string(), "1 byte");
+        assert_eq!(Size(0).to_string(), "0 bytes");
+        assert_eq!(Size(1_000_000).to_string(), "1000000 bytes");
     }
 }

@@ -1,5 +1,6 @@
 //! What an upload reports while it runs.
 
+use graph_upload_models::UploadUrl;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,8 +11,8 @@ use std::time::Duration;
 pub enum ProgressEvent {
     /// A session exists; `acknowledged` bytes of `total` are already on the server (resume).
     SessionReady {
-        /// The upload URL.
-        upload_url: String,
+        /// The upload URL (prints without its query string).
+        upload_url: UploadUrl,
         /// File size.
         total: u64,
         /// Bytes the server already has.
@@ -36,6 +37,14 @@ pub enum ProgressEvent {
         delay: Duration,
         /// Why.
         reason: String,
+        /// The request's URL, without its query string (which may carry a token).
+        url: String,
+    },
+    /// Something the user should know that does not stop the upload (a stale journal
+    /// replaced, remote state that could not be cleaned up).
+    Warning {
+        /// One line, without secrets.
+        message: String,
     },
     /// The client asked the server what it has (after a `416`, a timeout or a dropped
     /// connection) and will send only the missing ranges.

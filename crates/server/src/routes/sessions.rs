@@ -215,7 +215,7 @@ fn session_response(
         odata_context: Some(format!(
             "https://graph.microsoft.com/{version}/$metadata#microsoft.graph.uploadSession"
         )),
-        upload_url,
+        upload_url: upload_url.into(),
         expiration_date_time: session.expiration(),
         next_expected_ranges: vec![first],
     })
