@@ -2221,6 +2221,11 @@ async fn a_failed_print_upload_deletes_its_session_and_cancels_the_job_it_create
         .expect_err("the service refuses the fragment");
 
     assert!(matches!(error, UploadError::BadInput { .. }), "{error:?}");
+    let shown = format!("{error} {error:?}");
+    assert!(
+        !shown.contains("tempauthtoken") && !shown.contains(TOKEN),
+        "{shown}"
+    );
     let requests = requests(&server).await;
     let order = transcript(&requests);
     let delete = order.iter().position(|r| r == "DELETE /upload/1");
