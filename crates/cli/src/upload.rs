@@ -25,7 +25,7 @@ pub enum TransportChoice {
 /// Options every upload shares.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Graph's base URL, e.g. https://graph.microsoft.com/v1.0 or http://127.0.0.1:8080 (a URL
+    /// Graph's base URL, e.g. `https://graph.microsoft.com/v1.0` or `http://127.0.0.1:8080` (a URL
     /// without a path gets /v1.0).
     #[arg(long)]
     base_url: String,
