@@ -33,6 +33,8 @@ mod routes;
 mod state;
 mod store;
 mod sweeper;
+#[cfg(test)]
+mod test_app;
 mod upload;
 
 pub use clock::{Clock, ManualClock, SystemClock};
