@@ -35,6 +35,7 @@ mod store;
 mod sweeper;
 #[cfg(test)]
 mod test_app;
+mod token_file;
 mod upload;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -43,6 +44,7 @@ pub use config::{
     DEFAULT_TODO_MAX_FRAGMENT, DEFAULT_TODO_MAX_SIZE, ServerConfig,
 };
 pub use errors::ApiError;
+pub use token_file::{TOKEN_FILE, load_or_create_token};
 
 use auth::UploadSigner;
 use blobs::Blobs;
