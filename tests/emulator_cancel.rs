@@ -152,10 +152,7 @@ async fn unknown_jobs_and_jobs_of_another_parent_are_not_found() {
     );
     // Without the token: 401; with GET: 405.
     let anonymous = emu
-        .send(emu.bare(
-            Method::POST,
-            &format!("/v1.0{}/cancel", target.job_path()),
-        ))
+        .send(emu.bare(Method::POST, &format!("/v1.0{}/cancel", target.job_path())))
         .await;
     assert_graph_error(
         &anonymous,
@@ -211,7 +208,10 @@ async fn every_session_of_the_job_goes_and_the_cancel_survives_a_restart() {
     assert_eq!(cancel(&emu, "", &target).await.status, 204);
     assert_eq!(emu.blob_count(), 1, "the job's three sessions are gone");
     emu.restart().await;
-    let urls: Vec<String> = urls.iter().map(|u| emulator::rebase(u, &emu.base)).collect();
+    let urls: Vec<String> = urls
+        .iter()
+        .map(|u| emulator::rebase(u, &emu.base))
+        .collect();
     for url in &urls {
         assert_graph_error(
             &emu.get_status(url).await,

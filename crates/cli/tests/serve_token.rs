@@ -52,7 +52,10 @@ async fn the_generated_token_is_kept_across_restarts_of_the_same_data_directory(
     let data = dir.path().join("data");
     let first = start_without_token(&data);
     let token = first.token.clone();
-    assert_eq!(first.token_line.as_deref(), Some(&*format!("token: {token}")));
+    assert_eq!(
+        first.token_line.as_deref(),
+        Some(&*format!("token: {token}"))
+    );
     assert_eq!(status_with(&first, &token).await, 200);
     stop(first);
 
@@ -60,7 +63,10 @@ async fn the_generated_token_is_kept_across_restarts_of_the_same_data_directory(
     let file = data.join("token");
     let text = std::fs::read_to_string(&file).expect("DIR/token exists");
     assert_eq!(text, format!("{MARKER}\n{token}\n"));
-    let mode = std::fs::metadata(&file).expect("metadata").permissions().mode();
+    let mode = std::fs::metadata(&file)
+        .expect("metadata")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600, "DIR/token has mode {mode:o}");
 
     // A graceful restart, then a restart after kill -9: the same token, printed each time,
@@ -75,10 +81,17 @@ async fn the_generated_token_is_kept_across_restarts_of_the_same_data_directory(
     assert_eq!(status_with(&second, "not-the-token").await, 401);
     second.kill9();
     let third = start_without_token(&data);
-    assert_eq!(third.token, token, "a restart after kill -9 changed the token");
+    assert_eq!(
+        third.token, token,
+        "a restart after kill -9 changed the token"
+    );
     assert_eq!(status_with(&third, &token).await, 200);
     stop(third);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "file unchanged");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "file unchanged"
+    );
 
     // Another data directory has its own token.
     let other = start_without_token(&dir.path().join("other"));
@@ -102,7 +115,10 @@ async fn an_explicit_token_wins_and_is_not_stored() {
     let from_env = Serve::launch(command, Some("env-token"));
     assert_eq!(status_with(&from_env, "env-token").await, 200);
     stop(from_env);
-    assert!(!data.join("token").exists(), "GRAPH_UPLOAD_TOKEN was stored");
+    assert!(
+        !data.join("token").exists(),
+        "GRAPH_UPLOAD_TOKEN was stored"
+    );
 
     // With a stored token, --token still wins, and the stored one stays as it was.
     let stored = start_without_token(&data);
@@ -149,7 +165,11 @@ fn a_token_file_that_is_not_ours_is_refused_and_left_untouched() {
         !stderr.contains("secret-words-here"),
         "the file's content is never shown: {stderr:?}"
     );
-    assert_eq!(std::fs::read(&file).unwrap(), content, "the file was changed");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        content,
+        "the file was changed"
+    );
     assert_eq!(
         std::fs::read_dir(&data).unwrap().count(),
         1,

@@ -29,6 +29,8 @@ mod config;
 mod errors;
 pub mod fixtures;
 mod records;
+#[cfg(test)]
+mod router_fuzz;
 mod routes;
 mod state;
 mod store;

@@ -96,7 +96,7 @@ pub enum Known {
     #[default]
     Unread,
     /// The record as stored now.
-    Live(SessionRecord),
+    Live(Box<SessionRecord>),
     /// Completed, deleted, cancelled, swept or never existed: the id is dead for good.
     Gone,
 }

@@ -223,8 +223,7 @@ impl Store {
     /// Session records read so far (by `get`, `list` and transactions).
     #[cfg(test)]
     pub fn session_reads(&self) -> u64 {
-        self.session_reads
-            .load(std::sync::atomic::Ordering::SeqCst)
+        self.session_reads.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn count_read(&self, table: Table) {
@@ -273,7 +272,10 @@ impl Store {
     {
         let txn = self.db.begin_write().map_err(StoreError::db)?;
         let result = {
-            let mut tx = Tx { txn: &txn, store: self };
+            let mut tx = Tx {
+                txn: &txn,
+                store: self,
+            };
             change(&mut tx)
         };
         match result {

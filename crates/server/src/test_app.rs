@@ -180,12 +180,8 @@ impl TestApp {
                 .header("authorization", format!("Bearer {TOKEN}"))
                 .header("content-type", "application/octet-stream");
         }
-        self.send(
-            request
-                .body(Body::from(bytes.to_vec()))
-                .expect("request"),
-        )
-        .await
+        self.send(request.body(Body::from(bytes.to_vec())).expect("request"))
+            .await
     }
 }
 

@@ -139,7 +139,7 @@ async fn read_locked(
         .db(move |store| Ok(store.get(Table::Sessions, &key)?))
         .await?;
     match &stored {
-        Some(session) => *known = Known::Live(session.clone()),
+        Some(session) => *known = Known::Live(Box::new(session.clone())),
         None => {
             *known = Known::Gone;
             state.sessions.forget(session_id);
@@ -155,7 +155,7 @@ async fn current(
     known: &mut Known,
 ) -> Result<SessionRecord, ApiError> {
     match known {
-        Known::Live(session) => live(state, Some(session.clone())),
+        Known::Live(session) => live(state, Some(SessionRecord::clone(session))),
         Known::Gone => Err(session_not_found()),
         Known::Unread => read_locked(state, session_id, known).await,
     }
@@ -299,7 +299,7 @@ async fn record_and_answer(
             .db(move |store| Ok(store.put_grouped(Table::Sessions, &stored.id, &stored)?))
             .await?;
         let response = progress_response(&session, &received);
-        *known = Known::Live(session);
+        *known = Known::Live(Box::new(session));
         return Ok(response);
     }
     let response = complete(state, session).await?;
@@ -655,10 +655,7 @@ mod tests {
         let sessions = app.state.sessions.len();
         for n in 0..20 {
             let id = uuid::Uuid::new_v4();
-            let path = format!(
-                "{}/attachmentSessions/{id}",
-                crate::test_app::todo_task()
-            );
+            let path = format!("{}/attachmentSessions/{id}", crate::test_app::todo_task());
             let answer = app.put(&path, 0, &[n], 10).await;
             assert_eq!(answer.status, 404, "{answer:?}");
         }
