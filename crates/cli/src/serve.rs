@@ -2,7 +2,8 @@
 //!
 //! The first stdout line is exactly `listening on http://HOST:PORT` (the real port, also with
 //! `--listen 127.0.0.1:0`), flushed at once; when no token was given, the second line is
-//! `token: ...`. SIGINT/SIGTERM stop it gracefully.
+//! `token: ...`: the token kept in the data directory (generated on its first use), so that it
+//! survives restarts. SIGINT/SIGTERM stop it gracefully.
 
 use clap::Args;
 use graph_upload_server::ServerConfig;
@@ -20,7 +21,8 @@ pub struct ServeArgs {
     /// Where state and uploaded bytes are kept (created if missing).
     #[arg(long, default_value = "graph-upload-data")]
     data_dir: PathBuf,
-    /// The bearer token API calls must present; a random one is printed when absent.
+    /// The bearer token API calls must present. When absent, the data directory's own token
+    /// (generated on first use, kept in DATA_DIR/token) is used and printed.
     #[arg(long, env = "GRAPH_UPLOAD_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Base URL written into upload URLs and Location headers (default: http://LISTEN-ADDRESS).
@@ -64,7 +66,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let (token, generated) = match args.token {
         Some(token) if !token.trim().is_empty() => (token, false),
         Some(_) => return Err("--token must not be empty".into()),
-        None => (random_token()?, true),
+        None => (
+            graph_upload_server::load_or_create_token(&args.data_dir).map_err(|error| {
+                format!("cannot use the data directory's token: {error} (with --token or GRAPH_UPLOAD_TOKEN)")
+            })?,
+            true,
+        ),
     };
     let mut config = ServerConfig::new(args.data_dir, token.clone());
     config.public_url = args.public_url;
@@ -93,12 +100,6 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .serve(shutdown_signal())
         .await
         .map_err(|error| format!("the server failed: {error}"))
-}
-
-fn random_token() -> Result<String, String> {
-    let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(|error| format!("no randomness for a token: {error}"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

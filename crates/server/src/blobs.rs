@@ -356,7 +356,8 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8], private: bool) -> io::Re
     sync_dir(dir)
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
+/// Makes a directory's entries (files created, renamed or removed) durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     File::open(dir)?.sync_all()?;
     #[cfg(not(unix))]

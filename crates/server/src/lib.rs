@@ -29,10 +29,15 @@ mod config;
 mod errors;
 pub mod fixtures;
 mod records;
+#[cfg(test)]
+mod router_fuzz;
 mod routes;
 mod state;
 mod store;
 mod sweeper;
+#[cfg(test)]
+mod test_app;
+mod token_file;
 mod upload;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -41,6 +46,7 @@ pub use config::{
     DEFAULT_TODO_MAX_FRAGMENT, DEFAULT_TODO_MAX_SIZE, ServerConfig,
 };
 pub use errors::ApiError;
+pub use token_file::{TOKEN_FILE, load_or_create_token};
 
 use auth::UploadSigner;
 use blobs::Blobs;

@@ -127,6 +127,7 @@ impl JobRecord {
                 match self.state {
                     PrintJobProcessingState::Paused => "The job is waiting for its document.",
                     PrintJobProcessingState::Processing => "The job is being processed.",
+                    PrintJobProcessingState::Canceled => "The job was canceled.",
                     _ => "",
                 }
                 .to_string(),

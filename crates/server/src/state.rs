@@ -4,9 +4,11 @@ use crate::auth::UploadSigner;
 use crate::blobs::{Blobs, SyncGate};
 use crate::config::ServerConfig;
 use crate::errors::ApiError;
+use crate::records::SessionRecord;
 use crate::store::Store;
 use graph_upload_ranges::RangeSet;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 /// Shared server state.
@@ -44,25 +46,70 @@ impl AppState {
     }
 }
 
-/// What a session's lock guards: the ranges being written right now, which no other request
-/// may write until they are stored or abandoned.
+/// The lock of one session and what it guards.
+///
+/// Every change to a session's record is made by a holder of `record`, which keeps the
+/// latest durable version there: a fragment PUT reads the record from the database once, at
+/// its start, and finds the changes other requests made meanwhile in `record`, not in another
+/// read.
 #[derive(Debug, Default)]
-pub struct InFlight {
-    /// Spans reserved by requests still streaming their bytes.
-    pub reserved: RangeSet,
+pub struct SessionLock {
+    /// The record as its last holder left it.
+    pub record: tokio::sync::Mutex<Known>,
+    /// Spans reserved by requests still streaming their bytes, which no other request may
+    /// write until they are stored or abandoned. A std mutex, never held across an `.await`:
+    /// a request dropped mid-body releases its span synchronously, without a runtime.
+    pub reserved: Mutex<RangeSet>,
     /// Shares fsyncs of the session's file between its parallel fragments.
-    pub sync: Arc<SyncGate>,
+    pub sync: SyncGate,
+}
+
+impl SessionLock {
+    /// Whether `span` overlaps a span still reserved.
+    pub fn is_reserved(&self, span: &Range<u64>) -> bool {
+        self.reserved_set().overlaps(span)
+    }
+
+    /// Reserves `span`; the caller holds `record` and has checked
+    /// [`is_reserved`](Self::is_reserved).
+    pub fn reserve(&self, span: Range<u64>) {
+        self.reserved_set().insert(span);
+    }
+
+    /// Releases a span reserved by [`reserve`](Self::reserve).
+    pub fn release(&self, span: Range<u64>) {
+        self.reserved_set().subtract(span);
+    }
+
+    /// The reserved spans.
+    pub fn reserved_set(&self) -> std::sync::MutexGuard<'_, RangeSet> {
+        self.reserved
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// What the holder of a session's lock knows of its record.
+#[derive(Debug, Default)]
+pub enum Known {
+    /// Nobody has read it under this lock yet.
+    #[default]
+    Unread,
+    /// The record as stored now.
+    Live(Box<SessionRecord>),
+    /// Completed, deleted, cancelled, swept or never existed: the id is dead for good.
+    Gone,
 }
 
 /// The lock of each session, created on first use.
 #[derive(Debug, Default)]
 pub struct SessionLocks {
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<InFlight>>>>,
+    locks: Mutex<HashMap<String, Arc<SessionLock>>>,
 }
 
 impl SessionLocks {
     /// The lock of `session_id`.
-    pub fn get(&self, session_id: &str) -> Arc<tokio::sync::Mutex<InFlight>> {
+    pub fn get(&self, session_id: &str) -> Arc<SessionLock> {
         let mut locks = self
             .locks
             .lock()
@@ -70,13 +117,23 @@ impl SessionLocks {
         Arc::clone(locks.entry(session_id.to_owned()).or_default())
     }
 
-    /// Forgets the lock of a session that no longer exists.
+    /// Forgets the lock of a session that no longer exists (its holder has marked it
+    /// [`Known::Gone`], so that requests still holding it see that).
     pub fn forget(&self, session_id: &str) {
         let mut locks = self
             .locks
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         locks.remove(session_id);
+    }
+
+    /// How many locks are kept (tests: ids that do not exist must not leave one behind).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn len(&self) -> usize {
+        self.locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
     }
 }
 

@@ -87,6 +87,9 @@ pub struct Store {
     /// Makes the next grouped commit fail, to test what its callers see.
     #[cfg(test)]
     fail_next_commit: std::sync::atomic::AtomicBool,
+    /// Reads of session records so far, to test how often a request reads one.
+    #[cfg(test)]
+    session_reads: std::sync::atomic::AtomicU64,
 }
 
 /// Records waiting for the next grouped commit, and where the committing is.
@@ -125,6 +128,8 @@ impl Store {
             group_done: Condvar::new(),
             #[cfg(test)]
             fail_next_commit: std::sync::atomic::AtomicBool::new(false),
+            #[cfg(test)]
+            session_reads: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -215,12 +220,29 @@ impl Store {
         (group.commits, group.records)
     }
 
+    /// Session records read so far (by `get`, `list` and transactions).
+    #[cfg(test)]
+    pub fn session_reads(&self) -> u64 {
+        self.session_reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn count_read(&self, table: Table) {
+        #[cfg(test)]
+        if table == Table::Sessions {
+            self.session_reads
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        #[cfg(not(test))]
+        let _ = table;
+    }
+
     /// One record, if it exists.
     pub fn get<T: DeserializeOwned>(
         &self,
         table: Table,
         id: &str,
     ) -> Result<Option<T>, StoreError> {
+        self.count_read(table);
         let txn = self.db.begin_read().map_err(StoreError::db)?;
         let handle = txn.open_table(table.definition()).map_err(StoreError::db)?;
         let value = handle.get(id).map_err(StoreError::db)?;
@@ -231,6 +253,7 @@ impl Store {
 
     /// Every record of a table, in id order.
     pub fn list<T: DeserializeOwned>(&self, table: Table) -> Result<Vec<T>, StoreError> {
+        self.count_read(table);
         let txn = self.db.begin_read().map_err(StoreError::db)?;
         let handle = txn.open_table(table.definition()).map_err(StoreError::db)?;
         let mut out = Vec::new();
@@ -249,7 +272,10 @@ impl Store {
     {
         let txn = self.db.begin_write().map_err(StoreError::db)?;
         let result = {
-            let mut tx = Tx { txn: &txn };
+            let mut tx = Tx {
+                txn: &txn,
+                store: self,
+            };
             change(&mut tx)
         };
         match result {
@@ -268,6 +294,7 @@ impl Store {
 /// An open write transaction.
 pub struct Tx<'a> {
     txn: &'a redb::WriteTransaction,
+    store: &'a Store,
 }
 
 impl Tx<'_> {
@@ -277,6 +304,7 @@ impl Tx<'_> {
         table: Table,
         id: &str,
     ) -> Result<Option<T>, StoreError> {
+        self.store.count_read(table);
         let handle = self
             .txn
             .open_table(table.definition())
@@ -285,6 +313,21 @@ impl Tx<'_> {
         value
             .map(|guard| serde_json::from_slice(guard.value()).map_err(StoreError::json))
             .transpose()
+    }
+
+    /// Every record of a table, in id order (sees this transaction's own writes).
+    pub fn list<T: DeserializeOwned>(&self, table: Table) -> Result<Vec<T>, StoreError> {
+        self.store.count_read(table);
+        let handle = self
+            .txn
+            .open_table(table.definition())
+            .map_err(StoreError::db)?;
+        let mut out = Vec::new();
+        for entry in handle.iter().map_err(StoreError::db)? {
+            let (_, value) = entry.map_err(StoreError::db)?;
+            out.push(serde_json::from_slice(value.value()).map_err(StoreError::json)?);
+        }
+        Ok(out)
     }
 
     /// Inserts or replaces a record.

@@ -4,7 +4,7 @@
 use crate::blobs::Blobs;
 use crate::errors::ApiError;
 use crate::records::{AttachmentRecord, JobRecord, SessionRecord};
-use crate::state::AppState;
+use crate::state::{AppState, Known};
 use crate::store::{Store, Table};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ pub async fn sweep_expired(state: &AppState) -> Result<usize, ApiError> {
     let mut removed = 0;
     for session in sessions.into_iter().filter(|s| s.expired(now)) {
         let lock = state.sessions.get(&session.id);
-        let _guard = lock.lock().await;
+        let mut known = lock.record.lock().await;
         let id = session.id.clone();
         let deleted = state
             .db(move |store| {
@@ -49,8 +49,9 @@ pub async fn sweep_expired(state: &AppState) -> Result<usize, ApiError> {
             })
             .await?;
         if deleted {
-            state.blobs.remove(&session.blob)?;
+            *known = Known::Gone;
             state.sessions.forget(&session.id);
+            state.blobs.remove(&session.blob)?;
             removed += 1;
         }
     }

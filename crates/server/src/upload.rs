@@ -5,12 +5,12 @@
 use crate::blobs::{SyncGate, WriteError, write_fragment};
 use crate::errors::ApiError;
 use crate::records::{AttachmentRecord, JobRecord, SessionRecord, SessionTarget, TaskRecord};
-use crate::state::AppState;
+use crate::state::{AppState, Known, SessionLock};
 use crate::store::Table;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use graph_upload_models::{PascalCase, UploadSessionStatus, error_codes};
+use graph_upload_models::{PascalCase, PrintJobProcessingState, UploadSessionStatus, error_codes};
 use graph_upload_ranges::{ContentRange, RangeSet};
 use std::ops::Range;
 use std::sync::Arc;
@@ -105,6 +105,11 @@ pub async fn load_session(state: &AppState, id: &str) -> Result<SessionRecord, A
     let session: Option<SessionRecord> = state
         .db(move |store| Ok(store.get(Table::Sessions, &key)?))
         .await?;
+    live(state, session)
+}
+
+/// The session if it exists and has not expired, else the `404` Graph answers.
+fn live(state: &AppState, session: Option<SessionRecord>) -> Result<SessionRecord, ApiError> {
     match session {
         Some(session) if !session.expired(state.now()) => Ok(session),
         Some(_) => Err(ApiError::not_found(
@@ -114,31 +119,70 @@ pub async fn load_session(state: &AppState, id: &str) -> Result<SessionRecord, A
     }
 }
 
-fn session_not_found() -> ApiError {
+pub(crate) fn session_not_found() -> ApiError {
     ApiError::not_found("the upload session does not exist, or was completed, deleted or expired")
 }
 
+/// Reads the session's record from the database, under its lock, and leaves it there for
+/// the lock's next holders. An id with no record is marked gone and its lock forgotten, so
+/// that requests to ids that do not exist leave nothing behind.
+async fn read_locked(
+    state: &AppState,
+    session_id: &str,
+    known: &mut Known,
+) -> Result<SessionRecord, ApiError> {
+    if matches!(known, Known::Gone) {
+        return Err(session_not_found());
+    }
+    let key = session_id.to_owned();
+    let stored: Option<SessionRecord> = state
+        .db(move |store| Ok(store.get(Table::Sessions, &key)?))
+        .await?;
+    match &stored {
+        Some(session) => *known = Known::Live(Box::new(session.clone())),
+        None => {
+            *known = Known::Gone;
+            state.sessions.forget(session_id);
+        }
+    }
+    live(state, stored)
+}
+
+/// The record as the lock's holders left it (read from the database only if none did).
+async fn current(
+    state: &AppState,
+    session_id: &str,
+    known: &mut Known,
+) -> Result<SessionRecord, ApiError> {
+    match known {
+        Known::Live(session) => live(state, Some(SessionRecord::clone(session))),
+        Known::Gone => Err(session_not_found()),
+        Known::Unread => read_locked(state, session_id, known).await,
+    }
+}
+
 /// Handles `PUT {uploadUrl}` (print) or `PUT {uploadUrl}/content` (To Do) for an
-/// authenticated session.
+/// authenticated session. `accept` says whether the session may be reached through the URL
+/// used (its kind, its task). The session's record is read once.
 pub async fn put_fragment(
     state: Arc<AppState>,
     session_id: &str,
+    accept: impl FnOnce(&SessionRecord) -> Result<(), ApiError>,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let session = load_session(&state, session_id).await?;
-    let fragment = check_headers(headers, session.size, max_fragment(&state, &session))?;
     let lock = state.sessions.get(session_id);
-    let Some(span) = fragment.span else {
-        // The 0-byte upload: nothing to write, the session completes now.
-        let _guard = lock.lock().await;
-        return record_and_answer(&state, session_id, None).await;
-    };
-    let sync = {
-        let mut in_flight = lock.lock().await;
-        let session = load_session(&state, session_id).await?;
+    let (span, file) = {
+        let mut known = lock.record.lock().await;
+        let session = read_locked(&state, session_id, &mut known).await?;
+        accept(&session)?;
+        let fragment = check_headers(headers, session.size, max_fragment(&state, &session))?;
+        let Some(span) = fragment.span else {
+            // The 0-byte upload: nothing to write, the session completes now.
+            return record_and_answer(&state, session_id, &mut known, None).await;
+        };
         let received = received_set(&session);
-        if received.overlaps(&span) || in_flight.reserved.overlaps(&span) {
+        if received.overlaps(&span) || lock.is_reserved(&span) {
             return Err(ApiError::range(
                 error_codes::FRAGMENT_OVERLAP,
                 format!(
@@ -160,8 +204,16 @@ pub async fn put_fragment(
                 ));
             }
         }
-        in_flight.reserved.insert(span.clone());
-        Arc::clone(&in_flight.sync)
+        lock.reserve(span.clone());
+        // Opened before the lock is released: a session deleted meanwhile only unlinks it.
+        let file = match state.blobs.open_for_write(&session.blob) {
+            Ok(file) => file,
+            Err(error) => {
+                lock.release(span);
+                return Err(error.into());
+            }
+        };
+        (span, file)
     };
     // If the client goes away, the server drops this future mid-write: the guard still
     // releases the range, so that the client's next attempt is not refused forever.
@@ -170,41 +222,43 @@ pub async fn put_fragment(
         span: Some(span.clone()),
     };
 
-    let written = write_bytes(&state, &session, &span, body, &sync).await;
+    let written = write_bytes(file, &span, body, &lock.sync).await;
     // Release the reservation and record the bytes in one critical section, so that no other
     // request can slip in and overwrite bytes that are stored but not yet recorded.
-    let mut in_flight = lock.lock().await;
-    in_flight.reserved.subtract(span.clone());
-    reservation.span = None;
+    let mut known = lock.record.lock().await;
+    reservation.release();
     written?;
-    record_and_answer(&state, session_id, Some(span)).await
+    record_and_answer(&state, session_id, &mut known, Some(span)).await
 }
 
 /// A range reserved by a request still streaming its bytes; released when dropped early.
 struct Reservation {
-    lock: Arc<tokio::sync::Mutex<crate::state::InFlight>>,
+    lock: Arc<SessionLock>,
     span: Option<Range<u64>>,
 }
 
-impl Drop for Reservation {
-    fn drop(&mut self) {
+impl Reservation {
+    /// Releases the range now (the request is done with it).
+    fn release(&mut self) {
         if let Some(span) = self.span.take() {
-            let lock = Arc::clone(&self.lock);
-            tokio::spawn(async move {
-                lock.lock().await.reserved.subtract(span);
-            });
+            self.lock.release(span);
         }
     }
 }
 
+impl Drop for Reservation {
+    /// Synchronous: a handler future may be dropped anywhere, even outside a runtime.
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 async fn write_bytes(
-    state: &AppState,
-    session: &SessionRecord,
+    file: Arc<std::fs::File>,
     span: &Range<u64>,
     body: Body,
     sync: &SyncGate,
 ) -> Result<(), ApiError> {
-    let file = state.blobs.open_for_write(&session.blob)?;
     let expected = span.end - span.start;
     write_fragment(file, span.start, expected, body, sync)
         .await
@@ -224,13 +278,14 @@ async fn write_bytes(
 
 /// Records `span` as received (its bytes are already durable), then either answers with what
 /// is still missing or completes the upload, in one transaction. The caller holds the
-/// session's lock.
+/// session's lock, whose `known` record it updates.
 async fn record_and_answer(
     state: &Arc<AppState>,
     session_id: &str,
+    known: &mut Known,
     span: Option<Range<u64>>,
 ) -> Result<Response, ApiError> {
-    let mut session = load_session(state, session_id).await?;
+    let mut session = current(state, session_id, known).await?;
     let mut received = received_set(&session);
     if let Some(span) = span {
         received.insert(span);
@@ -243,9 +298,12 @@ async fn record_and_answer(
         state
             .db(move |store| Ok(store.put_grouped(Table::Sessions, &stored.id, &stored)?))
             .await?;
-        return Ok(progress_response(&session, &received));
+        let response = progress_response(&session, &received);
+        *known = Known::Live(Box::new(session));
+        return Ok(response);
     }
     let response = complete(state, session).await?;
+    *known = Known::Gone;
     state.sessions.forget(session_id);
     Ok(response)
 }
@@ -265,6 +323,11 @@ async fn complete(state: &Arc<AppState>, session: SessionRecord) -> Result<Respo
                         let mut job: JobRecord = tx
                             .get(Table::Jobs, &job_id)?
                             .ok_or_else(|| ApiError::not_found("the print job no longer exists"))?;
+                        if job.state == PrintJobProcessingState::Canceled {
+                            return Err(ApiError::not_found(
+                                "the print job was canceled: its upload session no longer exists",
+                            ));
+                        }
                         if job.document.uploaded.is_some() {
                             return Err(ApiError::new(
                                 StatusCode::CONFLICT,
@@ -385,8 +448,8 @@ fn first_missing(received: &RangeSet, size: u64) -> u64 {
 /// `DELETE {uploadUrl}`: forgets the session and its bytes.
 pub async fn delete_session(state: Arc<AppState>, session_id: &str) -> Result<Response, ApiError> {
     let lock = state.sessions.get(session_id);
-    let _guard = lock.lock().await;
-    let session = load_session(&state, session_id).await?;
+    let mut known = lock.record.lock().await;
+    let session = current(&state, session_id, &mut known).await?;
     let id = session.id.clone();
     state
         .db(move |store| {
@@ -396,8 +459,9 @@ pub async fn delete_session(state: Arc<AppState>, session_id: &str) -> Result<Re
             })
         })
         .await?;
-    state.blobs.remove(&session.blob)?;
+    *known = Known::Gone;
     state.sessions.forget(session_id);
+    state.blobs.remove(&session.blob)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -506,23 +570,99 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_reservation_dropped_mid_request_releases_its_range() {
-        let lock = Arc::new(tokio::sync::Mutex::new(crate::state::InFlight::default()));
-        lock.lock().await.reserved.insert(10..20);
+    #[test]
+    fn a_reservation_dropped_outside_a_runtime_releases_its_range() {
+        // What happens when a handler whose client went away is dropped, here with no Tokio
+        // runtime at all (a runtime shutting down drops its tasks after it stopped).
+        let lock = Arc::new(SessionLock::default());
+        lock.reserve(10..20);
         let reservation = Reservation {
             lock: Arc::clone(&lock),
             span: Some(10..20),
         };
-        // What happens when the server drops a handler whose client went away.
+        assert!(tokio::runtime::Handle::try_current().is_err(), "no runtime");
         drop(reservation);
-        for _ in 0..100 {
-            if lock.lock().await.reserved.is_empty() {
-                return;
-            }
-            tokio::task::yield_now().await;
+        assert!(
+            lock.reserved_set().is_empty(),
+            "the range stayed reserved after its request was dropped"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reservation_dropped_while_the_record_is_locked_releases_its_range_at_once() {
+        let lock = Arc::new(SessionLock::default());
+        lock.reserve(0..5);
+        let _holder = lock.record.lock().await;
+        drop(Reservation {
+            lock: Arc::clone(&lock),
+            span: Some(0..5),
+        });
+        assert!(!lock.is_reserved(&(0..5)));
+    }
+
+    /// PUTs `data` in `pieces` in order and asserts that each read one session record.
+    async fn each_put_reads_the_session_once(
+        app: &crate::test_app::TestApp,
+        url: &str,
+        data: &[u8],
+        pieces: usize,
+    ) {
+        let step = data.len().div_ceil(pieces).max(1);
+        let chunks: Vec<&[u8]> = if data.is_empty() {
+            vec![&[]]
+        } else {
+            data.chunks(step).collect()
+        };
+        for (n, chunk) in chunks.into_iter().enumerate() {
+            let before = app.state.store.session_reads();
+            let answer = app
+                .put(url, (n * step) as u64, chunk, data.len() as u64)
+                .await;
+            assert!(answer.status.is_success(), "{answer:?}");
+            assert_eq!(
+                app.state.store.session_reads() - before,
+                1,
+                "PUT {n} ({}) read the session record more than once",
+                answer.status
+            );
         }
-        panic!("the range stayed reserved after its request was dropped");
+    }
+
+    #[tokio::test]
+    async fn a_fragment_put_reads_the_session_record_once() {
+        let app = crate::test_app::TestApp::new().await;
+        let data: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+        let (_, document, url) = app.print_upload(data.len() as u64).await;
+        each_put_reads_the_session_once(&app, &url, &data, 3).await;
+        let value = app
+            .api(axum::http::Method::GET, &format!("{document}/$value"), None)
+            .await;
+        assert_eq!(value.body, data, "the document is the bytes sent");
+
+        let url = app.todo_upload(data.len() as u64).await;
+        each_put_reads_the_session_once(&app, &url, &data, 4).await;
+
+        // The 0-byte upload completes on its one PUT, with one read too.
+        let (_, _, url) = app.print_upload(0).await;
+        each_put_reads_the_session_once(&app, &url, &[], 1).await;
+    }
+
+    #[tokio::test]
+    async fn puts_to_sessions_that_do_not_exist_leave_no_lock_behind() {
+        let app = crate::test_app::TestApp::new().await;
+        let (_, _, url) = app.print_upload(10).await;
+        app.put(&url, 0, b"01234", 10).await;
+        let sessions = app.state.sessions.len();
+        for n in 0..20 {
+            let id = uuid::Uuid::new_v4();
+            let path = format!("{}/attachmentSessions/{id}", crate::test_app::todo_task());
+            let answer = app.put(&path, 0, &[n], 10).await;
+            assert_eq!(answer.status, 404, "{answer:?}");
+        }
+        assert_eq!(app.state.sessions.len(), sessions);
+        // Completing forgets the session's lock too.
+        app.put(&url, 5, b"56789", 10).await;
+        assert_eq!(app.state.sessions.len(), sessions - 1);
     }
 
     #[test]

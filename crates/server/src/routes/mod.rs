@@ -1,6 +1,7 @@
 //! The HTTP surface: Graph's paths under `/v1.0`, `/beta` and no prefix, plus the print
 //! upload URLs.
 
+mod cancel;
 mod print;
 mod sessions;
 mod todo;
@@ -85,6 +86,9 @@ fn api_routes() -> Router<Arc<AppState>> {
     }
     for path in print_parent("/jobs/{job}/start") {
         api = api.route(&path, post(print::start_job));
+    }
+    for path in print_parent("/jobs/{job}/cancel") {
+        api = api.route(&path, post(cancel::cancel_job));
     }
     for path in print_parent("/jobs/{job}/documents") {
         api = api.route(&path, get(print::list_documents));

@@ -64,12 +64,15 @@ pub(crate) fn job_of(
     store
         .get::<JobRecord>(Table::Jobs, job_id)?
         .filter(|job| job.parent_kind == kind && job.parent_id == parent)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no print job {job_id:?} on {} {parent:?}",
-                kind_name(kind)
-            ))
-        })
+        .ok_or_else(|| job_not_found(kind, parent, job_id))
+}
+
+/// `404` for a job that does not exist on that printer or share.
+pub(crate) fn job_not_found(kind: ParentKind, parent: &str, job_id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "no print job {job_id:?} on {} {parent:?}",
+        kind_name(kind)
+    ))
 }
 
 pub(crate) async fn list_printers(
@@ -267,7 +270,8 @@ pub(crate) async fn start_job(
                 let mut job: JobRecord = tx
                     .get(Table::Jobs, &job_id)?
                     .filter(|job: &JobRecord| job.parent_kind == kind && job.parent_id == parent)
-                    .ok_or_else(|| ApiError::not_found(format!("no print job {job_id:?}")))?;
+                    .ok_or_else(|| job_not_found(kind, &parent, &job_id))?;
+                super::cancel::refuse_if_finished(&job, "be started")?;
                 if job.document.uploaded.is_none() {
                     return Err(ApiError::bad_request(
                         "the job's document has not been uploaded yet: finish its upload session first",

@@ -5,7 +5,7 @@ use super::todo::{task_of, user_of};
 use super::{Params, api_prefix, param, parse_json};
 use crate::blobs::Blobs;
 use crate::errors::ApiError;
-use crate::records::{SessionRecord, SessionTarget};
+use crate::records::{JobRecord, SessionRecord, SessionTarget};
 use crate::state::AppState;
 use crate::store::Table;
 use crate::upload::{self, load_session, status_of};
@@ -57,12 +57,7 @@ pub(crate) async fn create_print_session(
                     "no document {document_id:?} in job {job_id:?}"
                 )));
             }
-            if job.document.uploaded.is_some() {
-                return Err(
-                    ApiError::bad_request("this document has already been uploaded")
-                        .inner(graph_upload_models::error_codes::NOT_ALLOWED),
-                );
-            }
+            document_open(&job)?;
             let capabilities = capabilities_of(store, kind, &parent)?;
             accepts(&capabilities.content_types, &content_type)
         })
@@ -88,6 +83,18 @@ pub(crate) async fn create_print_session(
         state.signer.sign(&session.id, session.url_expiry)
     );
     Ok(session_response(&uri, &session, upload_url, false))
+}
+
+/// Whether a job's document can still take an upload session: not yet uploaded, and the job
+/// not finished (canceled).
+fn document_open(job: &JobRecord) -> Result<(), ApiError> {
+    if job.document.uploaded.is_some() {
+        return Err(
+            ApiError::bad_request("this document has already been uploaded")
+                .inner(graph_upload_models::error_codes::NOT_ALLOWED),
+        );
+    }
+    super::cancel::refuse_if_finished(job, "take an upload session")
 }
 
 /// Whether a printer accepts `content_type`, and whether that takes OXPS-to-PDF conversion.
@@ -184,6 +191,14 @@ async fn open_session(
     let result = state
         .db(move |store| {
             store.write(|tx| {
+                // Checked again in the transaction that records the session: a job canceled
+                // since the first check gets no session.
+                if let SessionTarget::Print { job_id, .. } = &stored.target {
+                    let job: JobRecord = tx
+                        .get(Table::Jobs, job_id)?
+                        .ok_or_else(|| ApiError::not_found("the print job no longer exists"))?;
+                    document_open(&job)?;
+                }
                 tx.put(Table::Sessions, &stored.id, &stored)?;
                 Ok::<_, ApiError>(())
             })
@@ -247,16 +262,22 @@ async fn authorize_print_url(
     Ok(())
 }
 
-/// Whether a session id belongs to the kind of URL it was reached through.
+/// Whether a session belongs to the kind of URL it was reached through.
+fn of_kind(session: &SessionRecord, todo: bool) -> Result<(), ApiError> {
+    if session.is_todo() != todo {
+        return Err(ApiError::not_found("no upload session at this URL"));
+    }
+    Ok(())
+}
+
+/// A live session reached through a URL of its kind.
 async fn session_of_kind(
     state: &AppState,
     session_id: &str,
     todo: bool,
 ) -> Result<SessionRecord, ApiError> {
     let session = load_session(state, session_id).await?;
-    if session.is_todo() != todo {
-        return Err(ApiError::not_found("no upload session at this URL"));
-    }
+    of_kind(&session, todo)?;
     Ok(session)
 }
 
@@ -269,8 +290,8 @@ pub(crate) async fn put_print(
     body: Body,
 ) -> Result<Response, ApiError> {
     authorize_print_url(&state, &session_id, &query, &headers).await?;
-    session_of_kind(&state, &session_id, false).await?;
-    upload::put_fragment(state, &session_id, &headers, body).await
+    let accept = |session: &SessionRecord| of_kind(session, false);
+    upload::put_fragment(state, &session_id, accept, &headers, body).await
 }
 
 /// `GET {uploadUrl}` of a print session.
@@ -297,10 +318,8 @@ pub(crate) async fn delete_print(
     upload::delete_session(state, &session_id).await
 }
 
-/// The To Do session a URL names: its user, list and task must match the session's.
-async fn todo_session(state: &AppState, params: &Params) -> Result<String, ApiError> {
-    let session_id = param(params, "session")?.to_owned();
-    let session = session_of_kind(state, &session_id, true).await?;
+/// Whether a To Do session is the one a URL names: its user, list and task must match.
+fn todo_url_matches(session: &SessionRecord, params: &Params) -> Result<(), ApiError> {
     let user = user_of(params)?;
     match &session.target {
         SessionTarget::Todo {
@@ -312,10 +331,18 @@ async fn todo_session(state: &AppState, params: &Params) -> Result<String, ApiEr
             && params.get("list") == Some(list_id)
             && params.get("task") == Some(task_id) =>
         {
-            Ok(session_id)
+            Ok(())
         }
         _ => Err(ApiError::not_found("no upload session at this URL")),
     }
+}
+
+/// The To Do session a URL names.
+async fn todo_session(state: &AppState, params: &Params) -> Result<SessionRecord, ApiError> {
+    let session_id = param(params, "session")?;
+    let session = load_session(state, session_id).await?;
+    todo_url_matches(&session, params)?;
+    Ok(session)
 }
 
 /// `PUT {uploadUrl}/content` (To Do's guide) or `PUT {uploadUrl}` (Graph SDKs).
@@ -325,8 +352,9 @@ pub(crate) async fn put_todo(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let session_id = todo_session(&state, &params).await?;
-    upload::put_fragment(state, &session_id, &headers, body).await
+    let session_id = param(&params, "session")?.to_owned();
+    let accept = |session: &SessionRecord| todo_url_matches(session, &params);
+    upload::put_fragment(state, &session_id, accept, &headers, body).await
 }
 
 /// `GET {uploadUrl}` of a To Do session.
@@ -334,8 +362,7 @@ pub(crate) async fn get_todo(
     State(state): State<Arc<AppState>>,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
-    let session_id = todo_session(&state, &params).await?;
-    let session = load_session(&state, &session_id).await?;
+    let session = todo_session(&state, &params).await?;
     Ok(Json(status_of(&session)).into_response())
 }
 
@@ -344,8 +371,8 @@ pub(crate) async fn delete_todo(
     State(state): State<Arc<AppState>>,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
-    let session_id = todo_session(&state, &params).await?;
-    upload::delete_session(state, &session_id).await
+    let session = todo_session(&state, &params).await?;
+    upload::delete_session(state, &session.id).await
 }
 
 #[cfg(test)]
