@@ -257,7 +257,7 @@ async fn abandon(uploader: &Uploader, progress: &ProgressSink, entry: &JournalEn
         engine.token = None;
     }
     let job = match (print, entry.created_job, entry.ids.first()) {
-        (true, true, Some(job)) => Some(format!("/{}/{job}", entry.destination)),
+        (true, true, Some(job)) => Some(format!("/{}/jobs/{job}", entry.destination)),
         _ => None,
     };
     clean_up(
