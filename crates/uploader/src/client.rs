@@ -371,30 +371,36 @@ struct Created {
     job: Option<String>,
     /// The session's upload URL, once there is one.
     session: Option<String>,
+    /// Whether a journal entry names them (so a later run can resume them).
+    journaled: bool,
 }
 
 impl Created {
-    /// After a failure: without a journal (and unless turned off) delete the session and cancel
-    /// the job this upload created. A journal keeps both for the next run; only a job whose
-    /// session is gone, or that no journal entry names, is cancelled.
-    async fn clean_up(
+    /// Passes `result` through; after a failure, without a journal (and unless turned off),
+    /// deletes the session and cancels the job this upload created. A journal keeps both for
+    /// the next run; only a job whose session is gone, or that no journal entry names, is
+    /// cancelled.
+    async fn settle<T>(
         &self,
+        result: Result<T, UploadError>,
         common: &Common,
         uploader: &Uploader,
         engine: &Engine,
         resume: &Resume,
-        journaled: bool,
-        error: &UploadError,
-    ) {
+    ) -> Result<T, UploadError> {
+        let Err(error) = &result else {
+            return result;
+        };
         if !common.clean_up {
-            return;
+            return result;
         }
         let gone = matches!(error, UploadError::SessionGone);
-        if resume.keeps() && journaled && !gone {
-            return;
+        if resume.keeps() && self.journaled && !gone {
+            return result;
         }
         let session = self.session.as_deref().filter(|_| !gone && !resume.keeps());
         clean_up(uploader, engine, session, self.job.as_deref()).await;
+        result
     }
 }
 
@@ -527,23 +533,10 @@ impl PrintUpload {
             .resume(&self.uploader, &engine, opened, &destination)
             .await?;
         let mut created = Created::default();
-        let mut journaled = false;
-        let result = self
-            .run(&engine, &resume, source, &mut created, &mut journaled)
-            .await;
-        if let Err(error) = &result {
-            created
-                .clean_up(
-                    &self.common,
-                    &self.uploader,
-                    &engine,
-                    &resume,
-                    journaled,
-                    error,
-                )
-                .await;
-        }
-        result
+        let result = self.run(&engine, &resume, source, &mut created).await;
+        created
+            .settle(result, &self.common, &self.uploader, &engine, &resume)
+            .await
     }
 
     async fn run(
@@ -552,13 +545,12 @@ impl PrintUpload {
         resume: &Resume,
         source: &UploadSource,
         created: &mut Created,
-        journaled: &mut bool,
     ) -> Result<PrintResult, UploadError> {
         let prefix = format!("/print/{}/{}/jobs", self.collection, self.parent_id);
         let destination = format!("print/{}/{}", self.collection, self.parent_id);
         let (job_id, upload_url, ranges) = match &resume.session {
             Some((entry, ranges)) if entry.ids.len() == 2 => {
-                *journaled = true;
+                created.journaled = true;
                 if entry.created_job {
                     created.job = Some(format!("{prefix}/{}", entry.ids[0]));
                 }
@@ -581,7 +573,7 @@ impl PrintUpload {
                     vec![job_id.clone(), document_id],
                     created.job.is_some(),
                 )?;
-                *journaled = resume.keeps();
+                created.journaled = resume.keeps();
                 (job_id, session.upload_url, session.next_expected_ranges)
             }
         };
@@ -597,7 +589,7 @@ impl PrintUpload {
         let outcome = result?;
         // The session ended with the upload: nothing of it is left to delete.
         created.session = None;
-        *journaled = false;
+        created.journaled = false;
         let document = match outcome {
             UploadOutcome::PrintDocument(document) => document,
             other => {
@@ -804,34 +796,14 @@ impl TodoUpload {
             .resume(&self.uploader, &engine, opened, &destination)
             .await?;
         let mut created = Created::default();
-        let mut journaled = false;
         let result = self
-            .run(
-                &engine,
-                &resume,
-                source,
-                &owner,
-                &destination,
-                &mut created,
-                &mut journaled,
-            )
+            .run(&engine, &resume, source, &owner, &destination, &mut created)
             .await;
-        if let Err(error) = &result {
-            created
-                .clean_up(
-                    &self.common,
-                    &self.uploader,
-                    &engine,
-                    &resume,
-                    journaled,
-                    error,
-                )
-                .await;
-        }
-        result
+        created
+            .settle(result, &self.common, &self.uploader, &engine, &resume)
+            .await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         engine: &Engine,
@@ -840,11 +812,10 @@ impl TodoUpload {
         owner: &str,
         destination: &str,
         created: &mut Created,
-        journaled: &mut bool,
     ) -> Result<String, UploadError> {
         let (upload_url, ranges) = match &resume.session {
             Some((entry, ranges)) => {
-                *journaled = true;
+                created.journaled = true;
                 created.session = Some(entry.upload_url.as_str().to_owned());
                 (entry.upload_url.clone(), ranges.clone())
             }
@@ -872,7 +843,7 @@ impl TodoUpload {
                 let session = session_of(&response)?;
                 created.session = Some(session.upload_url.as_str().to_owned());
                 resume.save(destination, &session.upload_url, Vec::new(), false)?;
-                *journaled = resume.keeps();
+                created.journaled = resume.keeps();
                 (session.upload_url, session.next_expected_ranges)
             }
         };
