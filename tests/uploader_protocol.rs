@@ -2195,9 +2195,12 @@ async fn unsupported_content_type_is_refused_before_the_job_is_created(
         .expect("OXPS to a PDF printer is accepted");
 }
 
-async fn a_failed_print_upload_deletes_its_session_and_cancels_the_job_it_created(
+/// A print upload whose first fragment the service refuses (`400`), with clean-up on or off:
+/// the error, the server's requests and the session.
+async fn refused_print_upload(
     transport: Arc<dyn Transport>,
-) {
+    clean_up: bool,
+) -> (UploadError, Vec<wiremock::Request>, FakeSession) {
     let server = MockServer::start().await;
     let size = 2 * Q;
     let fake = FakeSession::new(SessionSpec::print(size)).on_put(
@@ -2212,13 +2215,20 @@ async fn a_failed_print_upload_deletes_its_session_and_cancels_the_job_it_create
     )
     .await;
     let (uploader, _timer) = uploader(&server, transport);
-
     let error = uploader
         .print_to_share("share-1")
         .profile(print_by_quantum())
+        .clean_up_on_failure(clean_up)
         .upload(&UploadSource::from_bytes(pattern(size as usize, 42)))
         .await
         .expect_err("the service refuses the fragment");
+    (error, requests(&server).await, fake)
+}
+
+async fn a_failed_print_upload_deletes_its_session_and_cancels_the_job_it_created(
+    transport: Arc<dyn Transport>,
+) {
+    let (error, requests, fake) = refused_print_upload(transport, true).await;
 
     assert!(matches!(error, UploadError::BadInput { .. }), "{error:?}");
     let shown = format!("{error} {error:?}");
@@ -2226,7 +2236,6 @@ async fn a_failed_print_upload_deletes_its_session_and_cancels_the_job_it_create
         !shown.contains("tempauthtoken") && !shown.contains(TOKEN),
         "{shown}"
     );
-    let requests = requests(&server).await;
     let order = transcript(&requests);
     let delete = order.iter().position(|r| r == "DELETE /upload/1");
     let cancel = order
@@ -2273,30 +2282,8 @@ async fn a_cancelled_print_upload_cancels_the_job_it_created(transport: Arc<dyn 
 }
 
 async fn clean_up_can_be_turned_off(transport: Arc<dyn Transport>) {
-    let server = MockServer::start().await;
-    let size = 2 * Q;
-    let fake = FakeSession::new(SessionSpec::print(size)).on_put(
-        1,
-        Step::Reply(error_reply(400, "invalidRequest", "badFragment")),
-    );
-    fake.mount(&server).await;
-    mount_created_job(
-        &server,
-        &format!("{}/upload/1?tempauthtoken=x", server.uri()),
-        size,
-    )
-    .await;
-    let (uploader, _timer) = uploader(&server, transport);
+    let (_, requests, fake) = refused_print_upload(transport, false).await;
 
-    uploader
-        .print_to_share("share-1")
-        .profile(print_by_quantum())
-        .clean_up_on_failure(false)
-        .upload(&UploadSource::from_bytes(pattern(size as usize, 44)))
-        .await
-        .expect_err("the service refuses the fragment");
-
-    let requests = requests(&server).await;
     assert!(!fake.deleted(), "{:?}", transcript(&requests));
     assert_eq!(cancels(&requests), 0, "{:?}", transcript(&requests));
 }
