@@ -28,9 +28,9 @@ use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -134,6 +134,10 @@ struct ConnState {
     /// Milliseconds from `epoch` to the start of the phase.
     since: AtomicU64,
     abort: AtomicU8,
+    /// The connection task, as its last read left it waiting: woken when an answer is sent,
+    /// so that hyper reads again and the idle limit starts (hyper would otherwise wait for
+    /// the socket without a read that could time out).
+    reader: Mutex<Option<Waker>>,
 }
 
 impl ConnState {
@@ -144,6 +148,21 @@ impl ConnState {
             phase: AtomicU8::new(HEAD),
             since: AtomicU64::new(0),
             abort: AtomicU8::new(KEEP),
+            reader: Mutex::new(None),
+        }
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Option<Waker>> {
+        self.reader
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Remembers the task a read left waiting.
+    fn waiting(&self, waker: &Waker) {
+        let mut reader = self.reader();
+        if !reader.as_ref().is_some_and(|known| known.will_wake(waker)) {
+            *reader = Some(waker.clone());
         }
     }
 
@@ -166,6 +185,9 @@ impl ConnState {
 
     fn answer_sent(&self) {
         self.enter(IDLE);
+        if let Some(reader) = self.reader().as_ref() {
+            reader.wake_by_ref();
+        }
     }
 
     /// When the current phase times out, and which limit that is.
@@ -293,7 +315,10 @@ impl AsyncRead for ConnIo {
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => this.poll_time_limit(cx),
+            Poll::Pending => {
+                this.state.waiting(cx.waker());
+                this.poll_time_limit(cx)
+            }
         }
     }
 }
