@@ -83,10 +83,16 @@ pub struct Graph {
 impl Graph {
     /// A server with Graph's defaults on `127.0.0.1:0`.
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changes first (fault rules, shaping, limits).
+    pub async fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         let root = tempfile::tempdir().expect("temporary directory");
         let data_dir = root.path().join("data");
         std::fs::create_dir_all(root.path().join("files")).expect("files directory");
-        let config = ServerConfig::new(&data_dir, TOKEN);
+        let mut config = ServerConfig::new(&data_dir, TOKEN);
+        adjust(&mut config);
         let server = spawn(config.clone(), "127.0.0.1:0")
             .await
             .expect("the emulator starts");

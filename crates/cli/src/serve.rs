@@ -5,10 +5,11 @@
 //! `token: ...`: the token kept in the data directory (generated on its first use), so that it
 //! survives restarts. SIGINT/SIGTERM stop it gracefully.
 
+use crate::size::parse_size;
 use clap::Args;
-use graph_upload_server::ServerConfig;
+use graph_upload_server::{FaultRule, ServerConfig};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -43,7 +44,65 @@ pub struct ServeArgs {
     /// Session lifetime in seconds, renewed by each accepted fragment.
     #[arg(long, default_value_t = graph_upload_server::DEFAULT_SESSION_TTL.as_secs())]
     session_ttl: u64,
+    /// Fault rules to inject from the start: a JSON array such as
+    /// `[{"route": "put", "every": 3, "status": 503, "retryAfter": 1}]`
+    /// (`PUT /_emulator/faults` replaces them at runtime).
+    #[arg(long, value_name = "FILE")]
+    faults: Option<PathBuf>,
+    /// Seed of the `probability` triggers, for runs that repeat request for request.
+    #[arg(long, value_name = "N")]
+    fault_seed: Option<u64>,
+    /// Milliseconds added before every answer, to look like a distant server.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency: u64,
+    /// Caps each connection's upload rate, in bytes per second (`512KiB`, `10MiB`).
+    #[arg(long, value_name = "BYTES_PER_SEC", value_parser = parse_size)]
+    bandwidth: Option<u64>,
+    /// Seconds a client may take to send a request's headers.
+    #[arg(long, value_name = "SECS",
+          default_value_t = graph_upload_server::DEFAULT_HEADER_READ_TIMEOUT.as_secs())]
+    header_read_timeout: u64,
+    /// Seconds a kept-alive connection may stay idle between requests.
+    #[arg(long, value_name = "SECS",
+          default_value_t = graph_upload_server::DEFAULT_IDLE_TIMEOUT.as_secs())]
+    idle_timeout: u64,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = graph_upload_server::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
 }
+
+/// Reads and checks a `--faults` file; the error is one line naming the file and the problem.
+fn read_faults(path: &Path) -> Result<Vec<FaultRule>, String> {
+    let text = std::fs::read(path)
+        .map_err(|error| format!("--faults {}: cannot read it: {error}", path.display()))?;
+    FaultRule::parse_list(&text).map_err(|error| format!("--faults {}: {error}", path.display()))
+}
+
+/// Lets the process hold `max_connections` sockets and some files: raises the soft limit of
+/// open files towards the hard one when it is lower (it often is 1024).
+#[cfg(unix)]
+fn allow_connections(max_connections: usize) {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let wanted = max_connections as u64 + 256;
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current.is_some_and(|current| current < wanted) {
+        limit.current = Some(limit.maximum.map_or(wanted, |maximum| wanted.min(maximum)));
+        if let Err(error) = setrlimit(Resource::Nofile, limit) {
+            tracing::warn!(%error, "cannot raise the open-file limit");
+        }
+    }
+    let current = getrlimit(Resource::Nofile).current;
+    if current.is_some_and(|current| current < wanted) {
+        tracing::warn!(
+            max_connections,
+            open_files = current,
+            "the open-file limit is below --max-connections; fewer connections can be served"
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn allow_connections(_max_connections: usize) {}
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -57,6 +116,23 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if args.session_ttl == 0 {
         return Err("--session-ttl must be at least 1 second".into());
     }
+    if args.header_read_timeout == 0 {
+        return Err("--header-read-timeout must be at least 1 second".into());
+    }
+    if args.idle_timeout == 0 {
+        return Err("--idle-timeout must be at least 1 second".into());
+    }
+    if args.max_connections == 0 {
+        return Err("--max-connections must be at least 1".into());
+    }
+    if args.bandwidth == Some(0) {
+        return Err("--bandwidth must be at least 1 byte per second".into());
+    }
+    let faults = match &args.faults {
+        Some(path) => read_faults(path)?,
+        None => Vec::new(),
+    };
+    allow_connections(args.max_connections);
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
@@ -80,6 +156,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     config.todo_max_fragment = args.todo_max_fragment;
     config.todo_max_size = args.todo_max_size;
     config.session_ttl = Duration::from_secs(args.session_ttl);
+    config.faults = faults;
+    config.fault_seed = args.fault_seed;
+    config.latency = Duration::from_millis(args.latency);
+    config.bandwidth = args.bandwidth;
+    config.header_read_timeout = Duration::from_secs(args.header_read_timeout);
+    config.idle_timeout = Duration::from_secs(args.idle_timeout);
+    config.max_connections = args.max_connections;
 
     // Open the data directory before announcing the address: a tool that reads the first
     // line may rely on the server being usable.

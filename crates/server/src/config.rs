@@ -1,7 +1,9 @@
-//! What the emulator can be told: where it keeps data, the token, its public URL and Graph's
-//! limits (with Graph's values as defaults).
+//! What the emulator can be told: where it keeps data, the token, its public URL, Graph's
+//! limits (with Graph's values as defaults), injected faults, network shaping and the limits
+//! that protect it from abusive connections.
 
 use crate::clock::{Clock, SystemClock};
+use crate::faults::FaultRule;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +19,12 @@ pub const DEFAULT_TODO_MAX_SIZE: u64 = 25 * 1024 * 1024;
 pub const DEFAULT_PRINT_MAX_SIZE: u64 = 16 * 1024 * 1024 * 1024;
 /// How long a session lives without activity (each accepted fragment extends it).
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(60 * 60);
+/// How long a client may take to send a request's headers once it started them.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a kept-alive connection may wait for its next request.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many connections are served at once; more wait in the listen backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// The emulator's settings.
 #[derive(Debug, Clone)]
@@ -42,6 +50,25 @@ pub struct ServerConfig {
     pub sweep_interval: Duration,
     /// The clock (tests inject a manual one).
     pub clock: Arc<dyn Clock>,
+    /// Faults injected from the start (`serve --faults FILE`); `PUT /_emulator/faults`
+    /// replaces them at runtime.
+    pub faults: Vec<FaultRule>,
+    /// Seeds the `probability` triggers, so that a run can be repeated request for request.
+    /// `None`: a random seed.
+    pub fault_seed: Option<u64>,
+    /// Added before every answer, to look like a distant server (`serve --latency`).
+    pub latency: Duration,
+    /// Caps how fast each connection's request bytes are read, in bytes per second, to look
+    /// like a slow uplink (`serve --bandwidth`). `None`: as fast as the socket goes.
+    pub bandwidth: Option<u64>,
+    /// A connection that started a request but has not finished its headers within this time
+    /// is closed (half-sent headers would otherwise hold a connection forever).
+    pub header_read_timeout: Duration,
+    /// A kept-alive connection that sends nothing for this long is closed.
+    pub idle_timeout: Duration,
+    /// At most this many connections are served at once; the next ones wait in the listen
+    /// backlog until one closes, and a warning is logged.
+    pub max_connections: usize,
 }
 
 impl ServerConfig {
@@ -58,6 +85,13 @@ impl ServerConfig {
             session_ttl: DEFAULT_SESSION_TTL,
             sweep_interval: Duration::from_secs(60),
             clock: Arc::new(SystemClock),
+            faults: Vec::new(),
+            fault_seed: None,
+            latency: Duration::ZERO,
+            bandwidth: None,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

@@ -5,6 +5,8 @@ use crate::blobs::{Blobs, SyncGate};
 use crate::config::ServerConfig;
 use crate::errors::ApiError;
 use crate::records::SessionRecord;
+use crate::faults::FaultPlan;
+use crate::stats::Stats;
 use crate::store::Store;
 use graph_upload_ranges::RangeSet;
 use std::collections::HashMap;
@@ -26,6 +28,10 @@ pub struct AppState {
     pub public_url: String,
     /// One lock per session, around its metadata (not around byte copies).
     pub sessions: SessionLocks,
+    /// The fault rules in force.
+    pub faults: FaultPlan,
+    /// What `GET /_emulator/stats` reports.
+    pub stats: Arc<Stats>,
 }
 
 impl AppState {

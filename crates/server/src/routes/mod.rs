@@ -2,6 +2,7 @@
 //! upload URLs.
 
 mod cancel;
+mod emulator;
 mod print;
 mod sessions;
 mod todo;
@@ -41,10 +42,30 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .get(sessions::get_print)
                 .delete(sessions::delete_print),
         )
+        .merge(emulator_routes(Arc::clone(&state)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(request_ids))
+        // Outermost, so that it sees every request and its placeholder for a closed
+        // connection reaches the connection loop unchanged.
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            crate::fault_layer::inject,
+        ))
         .with_state(state)
+}
+
+/// The emulator's own routes (`/_emulator/...`), behind the bearer token like Graph's.
+fn emulator_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/_emulator/faults",
+            get(emulator::get_faults)
+                .put(emulator::put_faults)
+                .delete(emulator::delete_faults),
+        )
+        .route("/_emulator/stats", get(emulator::get_stats))
+        .route_layer(middleware::from_fn_with_state(state, require_bearer))
 }
 
 /// Graph puts a `request-id` on every response and echoes the caller's `client-request-id`;
