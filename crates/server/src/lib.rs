@@ -33,9 +33,9 @@ mod faults;
 pub mod fixtures;
 mod listener;
 mod records;
+mod route_kind;
 #[cfg(test)]
 mod router_fuzz;
-mod route_kind;
 mod routes;
 mod shaping;
 mod state;
@@ -54,8 +54,8 @@ pub use config::{
     DEFAULT_TODO_MAX_FRAGMENT, DEFAULT_TODO_MAX_SIZE, ServerConfig,
 };
 pub use errors::ApiError;
-pub use token_file::{TOKEN_FILE, load_or_create_token};
 pub use faults::{FaultEffect, FaultRoute, FaultRule, FaultRulesError, FaultTrigger};
+pub use token_file::{TOKEN_FILE, load_or_create_token};
 
 use auth::UploadSigner;
 use blobs::Blobs;
