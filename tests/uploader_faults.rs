@@ -55,9 +55,9 @@ matrix! {
         todo_survives_503_with_retry_after,
         print_survives_resets_before_the_body,
         todo_survives_resets_before_the_body,
-        #[ignore = "bug in the uploader: a status check of a PUT whose connection was closed after its body was stored gets 404 once another PUT completed the upload, and the upload fails with `the upload session no longer exists` although the document is complete"]
         print_survives_resets_after_the_body,
         todo_survives_resets_after_the_body,
+        print_whose_completing_put_loses_its_answer_still_succeeds,
         print_survives_late_answers,
         todo_survives_late_answers,
     ]
@@ -335,4 +335,45 @@ async fn print_survives_late_answers(make: MakeTransport) {
 
 async fn todo_survives_late_answers(make: MakeTransport) {
     late_case(make, Flow::Todo).await;
+}
+
+// ---- the answer to the completing PUT is lost -----------------------------------------------
+
+/// One PUT at a time, and the tenth (last) is stored, completing the document, then its
+/// connection closed without an answer: the session is gone (`404`), yet the upload
+/// succeeded. The uploader finds the complete document instead of failing.
+async fn print_whose_completing_put_loses_its_answer_still_succeeds(make: MakeTransport) {
+    let rules =
+        FaultRule::parse_list(br#"[{"route": "put", "every": 10, "action": "reset-after-body"}]"#)
+            .expect("valid rules");
+    let graph = Graph::start_with(|config| config.faults = rules).await;
+    let file = graph.file("last.bin", 3 * MIB, 5);
+    let transport = make();
+    let recorder = Recorder::new(Arc::clone(&transport));
+    let result = graph
+        .uploader(recorder.clone())
+        .print_to_share(SHARE_ID)
+        .profile(
+            EndpointProfile::print()
+                .with_max_chunk(QUANTUM)
+                .with_parallel(1),
+        )
+        .upload(&file.source())
+        .await
+        .unwrap_or_else(|error| panic!("{error}; requests: {:#?}", summary(&recorder)));
+    assert_eq!(result.document.size, file.len);
+    let bytes = download(
+        &transport,
+        &graph.print_value_url(&result.job_id, &result.document.id),
+    )
+    .await;
+    file.assert_same(&bytes, "$value");
+    let log = summary(&recorder);
+    assert!(
+        log.iter()
+            .any(|line| line.starts_with("GET ") && line.contains("Ok(404)")),
+        "the session was gone when asked: {log:#?}"
+    );
+    check_one_document(&graph, Flow::Print, &file).await;
+    graph.shutdown().await;
 }

@@ -1,7 +1,7 @@
 //! The entry points: an [`Uploader`] bound to a Graph base URL, a token and a transport, and
 //! one builder per flow.
 
-use crate::engine::{Engine, FinalReply, UploadOutcome};
+use crate::engine::{Engine, FinalReply, Finished, UploadOutcome};
 use crate::error::UploadError;
 use crate::journal::{Fingerprint, Journal, JournalEntry, Saved};
 use crate::profile::EndpointProfile;
@@ -548,7 +548,7 @@ impl PrintUpload {
     ) -> Result<PrintResult, UploadError> {
         let prefix = format!("/print/{}/{}/jobs", self.collection, self.parent_id);
         let destination = format!("print/{}/{}", self.collection, self.parent_id);
-        let (job_id, upload_url, ranges) = match &resume.session {
+        let (job_id, document_id, upload_url, ranges) = match &resume.session {
             Some((entry, ranges)) if entry.ids.len() == 2 => {
                 created.journaled = true;
                 if entry.created_job {
@@ -557,6 +557,7 @@ impl PrintUpload {
                 created.session = Some(entry.upload_url.as_str().to_owned());
                 (
                     entry.ids[0].clone(),
+                    entry.ids[1].clone(),
                     entry.upload_url.clone(),
                     ranges.clone(),
                 )
@@ -570,21 +571,34 @@ impl PrintUpload {
                 resume.save(
                     &destination,
                     &session.upload_url,
-                    vec![job_id.clone(), document_id],
+                    vec![job_id.clone(), document_id.clone()],
                     created.job.is_some(),
                 )?;
                 created.journaled = resume.keeps();
-                (job_id, session.upload_url, session.next_expected_ranges)
+                (
+                    job_id,
+                    document_id,
+                    session.upload_url,
+                    session.next_expected_ranges,
+                )
             }
         };
-        let result = engine
-            .upload(
+        let result = match engine
+            .upload_until_finished(
                 upload_url.as_str(),
                 source,
                 &ranges,
                 FinalReply::PrintDocument,
             )
-            .await;
+            .await
+        {
+            Ok(Finished::Confirmed(outcome)) => Ok(outcome),
+            Ok(Finished::Unconfirmed) => self
+                .uploaded_document(&prefix, &job_id, &document_id, source.len())
+                .await
+                .map(UploadOutcome::PrintDocument),
+            Err(error) => Err(error),
+        };
         resume.finish(&result)?;
         let outcome = result?;
         // The session ended with the upload: nothing of it is left to delete.
@@ -614,6 +628,32 @@ impl PrintUpload {
             document,
             started: self.start,
         })
+    }
+
+    /// The document, when the service holds all of its bytes: the session ended while the
+    /// request that completed it lost its answer. `SessionGone` when it does not.
+    async fn uploaded_document(
+        &self,
+        prefix: &str,
+        job_id: &str,
+        document_id: &str,
+        size: u64,
+    ) -> Result<PrintDocument, UploadError> {
+        let service = self.uploader.service();
+        let path = format!("{prefix}/{job_id}/documents/{document_id}");
+        let request = service.request(Request::get, &path)?;
+        let response = service
+            .send(request, Stage::AfterSession, &self.common.progress)
+            .await?;
+        match response.json::<PrintDocument>() {
+            Ok(document) if response.status().is_success() && document.size == size => {
+                self.common
+                    .progress
+                    .emit(ProgressEvent::Completed { total: size });
+                Ok(document)
+            }
+            _ => Err(UploadError::SessionGone),
+        }
     }
 
     /// Refuses a media type the printer or share does not take, before the job exists. When

@@ -78,6 +78,7 @@ impl Engine {
     }
 
     /// Sends the bytes of `source` to an existing session until the service confirms them.
+    /// A session that ended unconfirmed is [`UploadError::SessionGone`].
     pub(crate) async fn upload(
         &self,
         upload_url: &str,
@@ -85,6 +86,25 @@ impl Engine {
         next_expected_ranges: &[String],
         reply: FinalReply,
     ) -> Result<UploadOutcome, UploadError> {
+        match self
+            .upload_until_finished(upload_url, source, next_expected_ranges, reply)
+            .await?
+        {
+            Finished::Confirmed(outcome) => Ok(outcome),
+            Finished::Unconfirmed => Err(UploadError::SessionGone),
+        }
+    }
+
+    /// [`upload`](Self::upload), telling apart a session that vanished while every byte it
+    /// lacked was in requests that may have landed: the last of them may have completed it,
+    /// its answer lost. The flow can then look for the result (print: the document).
+    pub(crate) async fn upload_until_finished(
+        &self,
+        upload_url: &str,
+        source: &UploadSource,
+        next_expected_ranges: &[String],
+        reply: FinalReply,
+    ) -> Result<Finished, UploadError> {
         let size = source.len();
         let chunk =
             ChunkSize::new(self.profile.quantum, self.profile.max_chunk).map_err(|error| {
@@ -104,10 +124,13 @@ impl Engine {
         if size == 0 {
             return self
                 .upload_empty(upload_url, &put_url, reply, &mut backoff)
-                .await;
+                .await
+                .map(Finished::Confirmed);
         }
         let parallel = self.profile.parallel.max(1);
         let mut in_flight = RangeSet::new();
+        // Spans whose PUT failed after it may have reached the server.
+        let mut landed = RangeSet::new();
         let mut tasks: JoinSet<(Range<u64>, Result<Response, TransportError>)> = JoinSet::new();
         loop {
             while tasks.len() < parallel {
@@ -160,9 +183,13 @@ impl Engine {
             match result {
                 Ok(response) => {
                     let classified = match self.classify(&response, reply) {
-                        Err(UploadError::SessionGone) if !tasks.is_empty() => {
+                        Err(UploadError::SessionGone) => {
                             // Another PUT may carry the confirmation that ended the session.
-                            return self.confirmation_among(&mut tasks, reply, size).await;
+                            return self
+                                .session_ended(
+                                    &mut tasks, &missing, &landed, &in_flight, reply, size,
+                                )
+                                .await;
                         }
                         other => other?,
                     };
@@ -170,7 +197,7 @@ impl Engine {
                         Reply::Done(outcome) => {
                             tasks.abort_all();
                             self.emit(ProgressEvent::Completed { total: size });
-                            return Ok(outcome);
+                            return Ok(Finished::Confirmed(outcome));
                         }
                         Reply::Progress(ranges) => {
                             let reported = missing_from(&ranges, size)?;
@@ -211,7 +238,16 @@ impl Engine {
                                     graph: response.graph_error().map(Box::new),
                                 });
                             }
-                            missing = self.resync(upload_url, size, &mut backoff).await?;
+                            missing = match self.resync(upload_url, size, &mut backoff).await {
+                                Err(UploadError::SessionGone) => {
+                                    return self
+                                        .session_ended(
+                                            &mut tasks, &missing, &landed, &in_flight, reply, size,
+                                        )
+                                        .await;
+                                }
+                                other => other?,
+                            };
                         }
                         Reply::Retry(reason, wait) => {
                             self.wait_or_fail(upload_url, &mut backoff, wait, reason, &response)
@@ -229,7 +265,17 @@ impl Engine {
                         return Err(UploadError::Transport(error));
                     }
                     if sent {
-                        missing = self.resync(upload_url, size, &mut backoff).await?;
+                        landed.insert(span.clone());
+                        missing = match self.resync(upload_url, size, &mut backoff).await {
+                            Err(UploadError::SessionGone) => {
+                                return self
+                                    .session_ended(
+                                        &mut tasks, &missing, &landed, &in_flight, reply, size,
+                                    )
+                                    .await;
+                            }
+                            other => other?,
+                        };
                     }
                 }
             }
@@ -415,23 +461,36 @@ impl Engine {
         UploadError::Cancelled
     }
 
-    /// A PUT answered `404` while others were in flight: one of them may carry the `201`
-    /// that ended the session. Waits for them; `SessionGone` only if none confirms.
-    async fn confirmation_among(
+    /// The session answered `404`: a PUT still in flight may carry the `201` that ended it,
+    /// so wait for them. Without a confirmation, the session ended unconfirmed when every
+    /// byte it lacked was in a request that may have landed (the completing one's answer was
+    /// lost), and is gone otherwise.
+    async fn session_ended(
         &self,
         tasks: &mut JoinSet<(Range<u64>, Result<Response, TransportError>)>,
+        missing: &RangeSet,
+        landed: &RangeSet,
+        in_flight: &RangeSet,
         reply: FinalReply,
         size: u64,
-    ) -> Result<UploadOutcome, UploadError> {
+    ) -> Result<Finished, UploadError> {
         while let Some(joined) = tasks.join_next().await {
             if let Ok((_, Ok(response))) = joined
                 && let Ok(Reply::Done(outcome)) = self.classify(&response, reply)
             {
                 self.emit(ProgressEvent::Completed { total: size });
-                return Ok(outcome);
+                return Ok(Finished::Confirmed(outcome));
             }
         }
-        Err(UploadError::SessionGone)
+        let mut sent = landed.clone();
+        for span in in_flight.iter() {
+            sent.insert(span);
+        }
+        if missing.difference(&sent).is_empty() {
+            Ok(Finished::Unconfirmed)
+        } else {
+            Err(UploadError::SessionGone)
+        }
     }
 
     /// `GET {uploadUrl}` (with retries): what the server has, as missing ranges.
@@ -527,6 +586,15 @@ impl Engine {
             )),
         }
     }
+}
+
+/// How an upload to a session ended.
+#[derive(Debug)]
+pub(crate) enum Finished {
+    /// The service confirmed it.
+    Confirmed(UploadOutcome),
+    /// The session is gone, and the request that would have confirmed it may have landed.
+    Unconfirmed,
 }
 
 /// How a reply moves the upload on.
