@@ -397,3 +397,86 @@ async fn a_journal_of_another_file_is_replaced_with_a_warning_and_its_session_de
     assert!(states.contains(&"canceled".to_string()), "{states:?}");
     assert!(!journal.exists(), "the finished upload removed its journal");
 }
+
+/// Writes a journal for `file` naming `upload` (a job this client "created").
+fn journal_for(journal: &Path, file: &Path, upload: &serve_process::PrintUpload) {
+    let saved = graph_upload::Journal::open(journal, file).unwrap();
+    saved
+        .save(&graph_upload::JournalEntry {
+            fingerprint: graph_upload::Fingerprint::of(file).unwrap(),
+            destination: format!("print/shares/{SHARE_ID}"),
+            upload_url: upload.upload_url.clone().into(),
+            ids: vec![upload.job_id.clone(), upload.document_id.clone()],
+            created_job: true,
+        })
+        .unwrap();
+}
+
+async fn job_state(serve: &Serve, job_id: &str) -> String {
+    let (status, body) = serve
+        .get(&format!("/v1.0/print/shares/{SHARE_ID}/jobs/{job_id}"))
+        .await;
+    assert_eq!(status, 200);
+    let job: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    job["status"]["state"].as_str().unwrap_or("").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journaled_session_that_is_gone_cancels_its_job_only_when_the_document_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(&dir.path().join("data"), TOKEN);
+    let file = dir.path().join("doc.pdf");
+    let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let journal = dir.path().join("doc.journal");
+
+    // Completed by a run that died before it heard so: the job keeps its document.
+    let completed = serve.create_print_upload(bytes.len() as u64).await;
+    let reply = serve
+        .http
+        .put(&completed.upload_url)
+        .header("content-range", "bytes 0-999/1000")
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 201);
+    journal_for(&journal, &file, &completed);
+    let output = upload(
+        &serve.base,
+        &print_args(
+            file.to_str().unwrap(),
+            &["--no-start", "--journal", journal.to_str().unwrap()],
+        ),
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("holds the whole document; it was left as is"),
+        "{stderr}"
+    );
+    assert_eq!(job_state(&serve, &completed.job_id).await, "paused");
+
+    // Expired (here: deleted) before any byte: its empty job is cancelled.
+    let expired = serve.create_print_upload(bytes.len() as u64).await;
+    let deleted = serve.http.delete(&expired.upload_url).send().await.unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    journal_for(&journal, &file, &expired);
+    let output = upload(
+        &serve.base,
+        &print_args(
+            file.to_str().unwrap(),
+            &["--no-start", "--journal", journal.to_str().unwrap()],
+        ),
+    )
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(job_state(&serve, &expired.job_id).await, "canceled");
+}

@@ -181,11 +181,6 @@ impl Common {
         engine
     }
 
-    fn warn(&self, message: String) {
-        tracing::warn!("{message}");
-        self.progress.emit(ProgressEvent::Warning { message });
-    }
-
     /// Finds a saved session of this file for `destination` that the service still has. An
     /// entry of another file or destination is reported and its session deleted (its job
     /// cancelled, when the entry created it); an entry whose session is gone is dropped.
@@ -202,7 +197,7 @@ impl Common {
         let entry = match journal.load()? {
             Saved::Nothing => None,
             Saved::Unreadable(why) => {
-                self.warn(format!(
+                self.progress.warn(format!(
                     "the journal {} cannot be read ({why}); starting a new upload",
                     journal.path().display()
                 ));
@@ -228,23 +223,31 @@ impl Common {
                 Err(UploadError::SessionGone) => {}
                 Err(error) => return Err(error),
             }
-            abandon(uploader, &self.progress, &entry, false).await;
+            // Gone: expired, or completed by a run that died before it heard so. Its job is
+            // cancelled only when it lacks the document.
+            abandon(uploader, &self.progress, &entry, Some(fingerprint.size)).await;
         } else {
-            self.warn(format!(
+            self.progress.warn(format!(
                 "the journal {} belongs to another file or destination (session {}); deleting that session and starting a new upload",
                 resume.journal_path(),
                 entry.upload_url
             ));
-            abandon(uploader, &self.progress, &entry, true).await;
+            abandon(uploader, &self.progress, &entry, None).await;
         }
         resume.clear()?;
         Ok(resume)
     }
 }
 
-/// Gives up the session of a journal entry: deletes it (when it may be alive) and cancels
-/// the print job the entry created.
-async fn abandon(uploader: &Uploader, progress: &ProgressSink, entry: &JournalEntry, alive: bool) {
+/// Gives up the session of a journal entry and cancels the print job the entry created.
+/// `gone_with` is `None` for a session that may be alive (it is deleted), and for a session
+/// that is gone the size of the file: a job whose document has all of it is left alone.
+async fn abandon(
+    uploader: &Uploader,
+    progress: &ProgressSink,
+    entry: &JournalEntry,
+    gone_with: Option<u64>,
+) {
     let print = entry.destination.starts_with("print/");
     let profile = if print {
         EndpointProfile::print()
@@ -256,30 +259,54 @@ async fn abandon(uploader: &Uploader, progress: &ProgressSink, entry: &JournalEn
     if print {
         engine.token = None;
     }
-    let job = match (print, entry.created_job, entry.ids.first()) {
-        (true, true, Some(job)) => Some(format!("/{}/jobs/{job}", entry.destination)),
+    let mut job = match (print, entry.created_job, entry.ids.as_slice()) {
+        (true, true, [job, _]) => Some(format!("/{}/jobs/{job}", entry.destination)),
         _ => None,
     };
-    clean_up(
-        uploader,
-        &engine,
-        alive.then(|| entry.upload_url.as_str()),
-        job.as_deref(),
-    )
-    .await;
+    if let (Some(path), Some(size), [_, document]) = (&job, gone_with, entry.ids.as_slice())
+        && let Ok(Some(_)) = complete_document(
+            uploader,
+            &format!("{path}/documents/{document}"),
+            size,
+            progress,
+        )
+        .await
+    {
+        progress.warn(format!(
+            "the journal's session is gone but job {path} holds the whole document; it was left as is"
+        ));
+        job = None;
+    }
+    let session = gone_with.is_none().then(|| entry.upload_url.as_str());
+    clean_up(uploader, &engine, session, job.as_deref()).await;
+}
+
+/// The printDocument at `path` when it holds all `size` bytes of a non-empty file: the proof
+/// that an upload completed although its session is gone and its confirmation was lost.
+async fn complete_document(
+    uploader: &Uploader,
+    path: &str,
+    size: u64,
+    progress: &ProgressSink,
+) -> Result<Option<PrintDocument>, UploadError> {
+    let service = uploader.service();
+    let request = service.request(Request::get, path)?;
+    let response = service.send(request, Stage::AfterSession, progress).await?;
+    Ok(match response.json::<PrintDocument>() {
+        Ok(document) if response.status().is_success() && size > 0 && document.size == size => {
+            Some(document)
+        }
+        _ => None,
+    })
 }
 
 /// Deletes a session and cancels a job (`POST {job}/cancel`), one attempt each; what fails is
 /// reported as a warning, since the upload's own error is what the caller needs to see.
 async fn clean_up(uploader: &Uploader, engine: &Engine, session: Option<&str>, job: Option<&str>) {
-    let warn = |message: String| {
-        tracing::warn!("{message}");
-        engine.progress.emit(ProgressEvent::Warning { message });
-    };
     if let Some(upload_url) = session
         && let Err(message) = engine.delete_session(upload_url).await
     {
-        warn(message);
+        engine.progress.warn(message);
     }
     if let Some(job) = job {
         let service = uploader.service();
@@ -300,7 +327,7 @@ async fn clean_up(uploader: &Uploader, engine: &Engine, session: Option<&str>, j
             Err(error) => Err(error.to_string()),
         };
         if let Err(why) = result {
-            warn(format!(
+            engine.progress.warn(format!(
                 "could not cancel the print job {job} ({why}); cancel it in the printer's queue"
             ));
         }
@@ -639,21 +666,14 @@ impl PrintUpload {
         document_id: &str,
         size: u64,
     ) -> Result<PrintDocument, UploadError> {
-        let service = self.uploader.service();
         let path = format!("{prefix}/{job_id}/documents/{document_id}");
-        let request = service.request(Request::get, &path)?;
-        let response = service
-            .send(request, Stage::AfterSession, &self.common.progress)
-            .await?;
-        match response.json::<PrintDocument>() {
-            Ok(document) if response.status().is_success() && document.size == size => {
-                self.common
-                    .progress
-                    .emit(ProgressEvent::Completed { total: size });
-                Ok(document)
-            }
-            _ => Err(UploadError::SessionGone),
-        }
+        let document = complete_document(&self.uploader, &path, size, &self.common.progress)
+            .await?
+            .ok_or(UploadError::SessionGone)?;
+        self.common
+            .progress
+            .emit(ProgressEvent::Completed { total: size });
+        Ok(document)
     }
 
     /// Refuses a media type the printer or share does not take, before the job exists. When

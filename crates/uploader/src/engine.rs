@@ -455,8 +455,7 @@ impl Engine {
         if self.delete_on_cancel
             && let Err(warning) = self.delete_session(upload_url).await
         {
-            tracing::warn!("{warning}");
-            self.emit(ProgressEvent::Warning { message: warning });
+            self.progress.warn(warning);
         }
         UploadError::Cancelled
     }

@@ -73,6 +73,12 @@ impl ProgressSink {
             callback(event);
         }
     }
+
+    /// A [`ProgressEvent::Warning`], also logged.
+    pub(crate) fn warn(&self, message: String) {
+        tracing::warn!("{message}");
+        self.emit(ProgressEvent::Warning { message });
+    }
 }
 
 impl std::fmt::Debug for ProgressSink {

@@ -73,6 +73,10 @@ impl Service {
     /// failures within the budget, reporting each retry. Before a session exists, a refused
     /// connection, an unknown host or a TLS failure ends at once with a hint, and other
     /// transport failures after [`FIRST_CONTACT`].
+    ///
+    /// A create whose connection failed after it may have reached the service is sent again
+    /// too: on a flaky link giving up would lose the upload, while a duplicate costs an unused
+    /// session (it expires) or, for a print job, an empty job left paused.
     pub(crate) async fn send(
         &self,
         request: Request,
@@ -87,7 +91,7 @@ impl Service {
             let (wait, reason) = match &result {
                 Ok(response) if matches!(response.status().as_u16(), 408 | 429 | 500..=599) => (
                     retry_after(response.headers()),
-                    format!("HTTP {}", response.status().as_u16()),
+                    format!("HTTP {}", response.status()),
                 ),
                 Ok(_) => return result.map_err(UploadError::Transport),
                 Err(error) => {
@@ -108,9 +112,8 @@ impl Service {
             };
             let delay = match stage {
                 // Before a session exists, a server that does not answer is not waited for.
-                Stage::BeforeSession if result.is_err() => {
-                    delay.min(FIRST_CONTACT.saturating_sub(self.timer.now() - started))
-                }
+                Stage::BeforeSession if result.is_err() => delay
+                    .min(FIRST_CONTACT.saturating_sub(self.timer.now().saturating_sub(started))),
                 _ => delay,
             };
             progress.emit(ProgressEvent::Retrying {
