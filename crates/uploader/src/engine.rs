@@ -115,7 +115,7 @@ impl Engine {
             })?;
         let put_url = format!("{upload_url}{}", self.profile.put_suffix);
         let mut backoff = Backoff::new(self.retry.clone(), seed(upload_url));
-        let mut missing = missing_from(next_expected_ranges, size)?;
+        let missing = missing_from(next_expected_ranges, size)?;
         self.emit(ProgressEvent::SessionReady {
             upload_url: UploadUrl::from(upload_url),
             total: size,
@@ -127,22 +127,61 @@ impl Engine {
                 .await
                 .map(Finished::Confirmed);
         }
+        let mut flight = Flight {
+            missing,
+            in_flight: RangeSet::new(),
+            landed: RangeSet::new(),
+            tasks: JoinSet::new(),
+        };
+        let pumped = self
+            .pump(
+                &mut flight,
+                upload_url,
+                &put_url,
+                source,
+                &chunk,
+                reply,
+                &mut backoff,
+            )
+            .await;
+        match pumped {
+            // A PUT or a status read found the session gone: see whether it ended completed.
+            Err(UploadError::SessionGone) => self.session_ended(&mut flight, reply, size).await,
+            other => other,
+        }
+    }
+
+    /// Sends what is missing until the service confirms the upload or something fails.
+    #[allow(clippy::too_many_arguments)]
+    async fn pump(
+        &self,
+        flight: &mut Flight,
+        upload_url: &str,
+        put_url: &str,
+        source: &UploadSource,
+        chunk: &ChunkSize,
+        reply: FinalReply,
+        backoff: &mut Backoff,
+    ) -> Result<Finished, UploadError> {
+        let size = source.len();
         let parallel = self.profile.parallel.max(1);
-        let mut in_flight = RangeSet::new();
-        // Spans whose PUT failed after it may have reached the server.
-        let mut landed = RangeSet::new();
-        let mut tasks: JoinSet<(Range<u64>, Result<Response, TransportError>)> = JoinSet::new();
+        let Flight {
+            missing,
+            in_flight,
+            landed,
+            tasks,
+        } = flight;
         loop {
             while tasks.len() < parallel {
                 if self.cancel.is_cancelled() {
                     tasks.abort_all();
                     return Err(self.cancelled(upload_url).await);
                 }
-                let available = missing.difference(&in_flight);
+                let available = missing.difference(in_flight);
                 let Some(span) = chunk.plan(&available).next() else {
                     break;
                 };
-                let request = self.put_request(&put_url, source, &span, size).await?;
+                let request = self.put_request(put_url, source, &span, size).await?;
                 in_flight.insert(span.clone());
                 self.emit(ProgressEvent::ChunkStarted(span.clone()));
                 let transport = Arc::clone(&self.transport);
@@ -150,10 +189,10 @@ impl Engine {
             }
             if tasks.is_empty() {
                 // Nothing missing by the server's account, yet no confirmation: ask again.
-                let status = self.status(upload_url, &mut backoff).await?;
+                let status = self.status(upload_url, backoff).await?;
                 match status.next_expected_ranges {
                     Some(ranges) if !ranges.is_empty() => {
-                        missing = missing_from(&ranges, size)?;
+                        *missing = missing_from(&ranges, size)?;
                         if missing.is_empty() {
                             return Err(UploadError::Protocol(format!(
                                 "the service expects {ranges:?} of a {size}-byte file but never confirmed the upload"
@@ -182,18 +221,7 @@ impl Engine {
             in_flight.subtract(span.clone());
             match result {
                 Ok(response) => {
-                    let classified = match self.classify(&response, reply) {
-                        Err(UploadError::SessionGone) => {
-                            // Another PUT may carry the confirmation that ended the session.
-                            return self
-                                .session_ended(
-                                    &mut tasks, &missing, &landed, &in_flight, reply, size,
-                                )
-                                .await;
-                        }
-                        other => other?,
-                    };
-                    match classified {
+                    match self.classify(&response, reply)? {
                         Reply::Done(outcome) => {
                             tasks.abort_all();
                             self.emit(ProgressEvent::Completed { total: size });
@@ -201,7 +229,7 @@ impl Engine {
                         }
                         Reply::Progress(ranges) => {
                             let reported = missing_from(&ranges, size)?;
-                            missing = if tasks.is_empty() {
+                            *missing = if tasks.is_empty() {
                                 // The newest word of the server: it wins, even when it says
                                 // that bytes it had acknowledged are missing again.
                                 reported
@@ -224,12 +252,7 @@ impl Engine {
                             // being received from an earlier connection. Ask, within the retry
                             // budget so that a server that keeps refusing cannot spin us.
                             if !self
-                                .pause(
-                                    upload_url,
-                                    &mut backoff,
-                                    None,
-                                    format!("HTTP 416 for {span:?}"),
-                                )
+                                .pause(upload_url, backoff, None, format!("HTTP 416 for {span:?}"))
                                 .await?
                             {
                                 tasks.abort_all();
@@ -238,19 +261,10 @@ impl Engine {
                                     graph: response.graph_error().map(Box::new),
                                 });
                             }
-                            missing = match self.resync(upload_url, size, &mut backoff).await {
-                                Err(UploadError::SessionGone) => {
-                                    return self
-                                        .session_ended(
-                                            &mut tasks, &missing, &landed, &in_flight, reply, size,
-                                        )
-                                        .await;
-                                }
-                                other => other?,
-                            };
+                            *missing = self.resync(upload_url, size, backoff).await?;
                         }
                         Reply::Retry(reason, wait) => {
-                            self.wait_or_fail(upload_url, &mut backoff, wait, reason, &response)
+                            self.wait_or_fail(upload_url, backoff, wait, reason, &response)
                                 .await?;
                         }
                     }
@@ -258,7 +272,7 @@ impl Engine {
                 Err(error) => {
                     let sent = error.may_have_been_sent();
                     if !self
-                        .pause(upload_url, &mut backoff, None, error.to_string())
+                        .pause(upload_url, backoff, None, error.to_string())
                         .await?
                     {
                         tasks.abort_all();
@@ -266,16 +280,7 @@ impl Engine {
                     }
                     if sent {
                         landed.insert(span.clone());
-                        missing = match self.resync(upload_url, size, &mut backoff).await {
-                            Err(UploadError::SessionGone) => {
-                                return self
-                                    .session_ended(
-                                        &mut tasks, &missing, &landed, &in_flight, reply, size,
-                                    )
-                                    .await;
-                            }
-                            other => other?,
-                        };
+                        *missing = self.resync(upload_url, size, backoff).await?;
                     }
                 }
             }
@@ -466,14 +471,11 @@ impl Engine {
     /// lost), and is gone otherwise.
     async fn session_ended(
         &self,
-        tasks: &mut JoinSet<(Range<u64>, Result<Response, TransportError>)>,
-        missing: &RangeSet,
-        landed: &RangeSet,
-        in_flight: &RangeSet,
+        flight: &mut Flight,
         reply: FinalReply,
         size: u64,
     ) -> Result<Finished, UploadError> {
-        while let Some(joined) = tasks.join_next().await {
+        while let Some(joined) = flight.tasks.join_next().await {
             if let Ok((_, Ok(response))) = joined
                 && let Ok(Reply::Done(outcome)) = self.classify(&response, reply)
             {
@@ -481,11 +483,11 @@ impl Engine {
                 return Ok(Finished::Confirmed(outcome));
             }
         }
-        let mut sent = landed.clone();
-        for span in in_flight.iter() {
+        let mut sent = flight.landed.clone();
+        for span in flight.in_flight.iter() {
             sent.insert(span);
         }
-        if missing.difference(&sent).is_empty() {
+        if flight.missing.difference(&sent).is_empty() {
             Ok(Finished::Unconfirmed)
         } else {
             Err(UploadError::SessionGone)
@@ -585,6 +587,15 @@ impl Engine {
             )),
         }
     }
+}
+
+/// The state of the PUT loop: what the server lacks, what is being sent, what may have
+/// landed although its answer was lost, and the requests in flight.
+struct Flight {
+    missing: RangeSet,
+    in_flight: RangeSet,
+    landed: RangeSet,
+    tasks: JoinSet<(Range<u64>, Result<Response, TransportError>)>,
 }
 
 /// How an upload to a session ended.
