@@ -560,7 +560,9 @@ impl PrintUpload {
             .resume(&self.uploader, &engine, opened, &destination)
             .await?;
         let mut created = Created::default();
-        let result = self.run(&engine, &resume, source, &mut created).await;
+        let result = self
+            .run(&engine, &resume, source, &destination, &mut created)
+            .await;
         created
             .settle(result, &self.common, &self.uploader, &engine, &resume)
             .await
@@ -571,10 +573,10 @@ impl PrintUpload {
         engine: &Engine,
         resume: &Resume,
         source: &UploadSource,
+        destination: &str,
         created: &mut Created,
     ) -> Result<PrintResult, UploadError> {
-        let prefix = format!("/print/{}/{}/jobs", self.collection, self.parent_id);
-        let destination = format!("print/{}/{}", self.collection, self.parent_id);
+        let prefix = format!("/{destination}/jobs");
         let (job_id, document_id, upload_url, ranges) = match &resume.session {
             Some((entry, ranges)) if entry.ids.len() == 2 => {
                 created.journaled = true;
@@ -596,7 +598,7 @@ impl PrintUpload {
                     .await?;
                 created.session = Some(session.upload_url.as_str().to_owned());
                 resume.save(
-                    &destination,
+                    destination,
                     &session.upload_url,
                     vec![job_id.clone(), document_id.clone()],
                     created.job.is_some(),
