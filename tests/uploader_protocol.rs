@@ -98,6 +98,7 @@ uploader_suite! {
         clean_up_can_be_turned_off,
         a_failed_todo_upload_deletes_its_session,
         an_unreachable_server_fails_fast_with_a_hint_before_anything_exists,
+        a_server_speaking_another_protocol_is_given_up_within_the_first_contact_budget,
         retries_are_reported_with_the_url_redacted,
         print_flow_creates_the_job_uploads_without_the_token_and_starts_the_job,
         print_flow_into_an_existing_job_on_a_printer_does_not_start_it_when_asked,
@@ -2407,4 +2408,54 @@ async fn retries_are_reported_with_the_url_redacted(transport: Arc<dyn Transport
     assert_eq!(retry.1, format!("{}/upload/1?...", server.uri()));
     let shown = format!("{events:?}");
     assert!(!shown.contains("SECRET"), "{shown}");
+}
+
+async fn a_server_speaking_another_protocol_is_given_up_within_the_first_contact_budget(
+    transport: Arc<dyn Transport>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Something that is not an HTTP server (here: a TLS alert) on the base URL's port.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut head = [0u8; 1024];
+            let _ = socket.read(&mut head).await;
+            let _ = socket
+                .write_all(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46])
+                .await;
+        }
+    });
+    let timer = Arc::new(InstantTimer::default());
+    let client = Uploader::new(format!("http://127.0.0.1:{port}/v1.0"), TOKEN, transport)
+        .with_timer(Arc::clone(&timer) as Arc<dyn graph_upload::Timer>);
+    let (callback, events) = progress_log();
+
+    let error = client
+        .todo_attachment("list-1", "task-1")
+        .on_progress(callback)
+        .upload(&UploadSource::from_bytes(pattern(1000, 48)))
+        .await
+        .expect_err("no HTTP answer");
+
+    assert!(
+        matches!(error, UploadError::Unreachable { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().ends_with("is it http or https?"),
+        "{error}"
+    );
+    let waited: Duration = timer.sleeps().iter().sum();
+    assert!(waited <= Duration::from_millis(2500), "{waited:?}");
+    let retries = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, ProgressEvent::Retrying { .. }))
+        .count();
+    assert!(
+        retries > 0,
+        "the failure was retried, and each retry reported"
+    );
 }
