@@ -204,11 +204,23 @@ fn file_name(file: &Path) -> String {
         .map_or_else(|| "document".into(), |n| n.to_string_lossy().into_owned())
 }
 
-/// The one line printed for a failed upload. With a journal, every failure that a later run
-/// can continue says so.
+/// The one line printed for a failed upload. When a journal holds the session, every failure
+/// that a later run can continue says so.
 fn describe(error: UploadError, journal: Option<&Path>) -> Failure {
     let interrupted = matches!(error, UploadError::Cancelled);
-    let message = match (error, journal) {
+    // The journal exists only while it names a session (it was checked to be ours before the
+    // first request); input errors are not cured by running the same command again.
+    let keeps = journal.filter(|journal| {
+        journal.is_file()
+            && !matches!(
+                error,
+                UploadError::Journal(_)
+                    | UploadError::Limit(_)
+                    | UploadError::UnsupportedContentType { .. }
+                    | UploadError::SessionGone
+            )
+    });
+    let message = match (error, keeps) {
         (UploadError::Cancelled, None) => {
             "cancelled: what the upload created was removed".to_string()
         }
@@ -216,17 +228,11 @@ fn describe(error: UploadError, journal: Option<&Path>) -> Failure {
             "interrupted: {} keeps the session; run the same command again to resume",
             journal.display()
         ),
-        (
-            error @ (UploadError::Transport(_)
-            | UploadError::Server { .. }
-            | UploadError::Protocol(_)
-            | UploadError::Unreachable { .. }),
-            Some(journal),
-        ) => format!(
+        (error, Some(journal)) => format!(
             "{error}; {} keeps the session: run the same command again to resume",
             journal.display()
         ),
-        (error, _) => error.to_string(),
+        (error, None) => error.to_string(),
     };
     Failure {
         message,

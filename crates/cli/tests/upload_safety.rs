@@ -480,3 +480,53 @@ async fn a_journaled_session_that_is_gone_cancels_its_job_only_when_the_document
     );
     assert_eq!(job_state(&serve, &expired.job_id).await, "canceled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_journal_any_failure_after_the_session_says_how_to_resume_and_the_rerun_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    // Fragments over 1 MiB are refused (413) once the session exists.
+    let mut command = serve_process::serve_command(&dir.path().join("data"));
+    command.args(["--token", TOKEN, "--print-max-fragment", "1048576"]);
+    let serve = Serve::launch(command, Some(TOKEN));
+    let file = dir.path().join("doc.pdf");
+    let bytes: Vec<u8> = (0..4 * MIB).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let journal = dir.path().join("doc.journal");
+    let journal_arg = journal.to_str().unwrap();
+
+    let output = upload(
+        &serve.base,
+        &print_args(file.to_str().unwrap(), &["--journal", journal_arg]),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        failure_line(&output),
+        format!(
+            "too large: a chunk is over the service's per-request limit; lower the chunk size; {} keeps the session: run the same command again to resume",
+            journal.display()
+        )
+    );
+    let kept = jobs(&serve).await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["status"]["state"], "paused");
+
+    let output = upload(
+        &serve.base,
+        &print_args(
+            file.to_str().unwrap(),
+            &["--journal", journal_arg, "--chunk-size", "960KiB"],
+        ),
+    )
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = jobs(&serve).await;
+    assert_eq!(after.len(), 1, "the rerun continued the same job");
+    assert_eq!(after[0]["id"], kept[0]["id"]);
+    assert!(!journal.exists());
+}
