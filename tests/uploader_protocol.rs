@@ -2459,3 +2459,24 @@ async fn a_server_speaking_another_protocol_is_given_up_within_the_first_contact
         "the failure was retried, and each retry reported"
     );
 }
+
+#[test]
+fn debug_output_of_the_uploader_and_its_builders_hides_the_token_and_the_upload_url_query() {
+    let transport: Arc<dyn Transport> =
+        Arc::new(graph_upload::transport::ReqwestTransport::new(test_config()).unwrap());
+    let uploader = Uploader::new("http://127.0.0.1:9/v1.0", TOKEN, transport);
+    let session = session(
+        "http://127.0.0.1:9/upload/1?tempauthtoken=SECRET",
+        &[String::from("0-")],
+    );
+    let shown = format!(
+        "{uploader:?} {:?} {:?} {:?} {:?}",
+        uploader.print_to_share("s"),
+        uploader.todo_attachment("l", "t"),
+        uploader.existing_session(session.clone(), EndpointProfile::todo()),
+        session,
+    );
+    assert!(!shown.contains(TOKEN), "{shown}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(shown.contains("<redacted>"), "{shown}");
+}

@@ -9,6 +9,7 @@ use crate::progress::{ProgressEvent, ProgressFn, ProgressSink};
 use crate::retry::{RetryPolicy, Timer, TokioTimer};
 use crate::service::{Service, Stage};
 use crate::source::UploadSource;
+use crate::token::BearerToken;
 use graph_upload_models::{
     AttachmentInfo, AttachmentType, AttachmentUploadSessionRequest, PrintDocument,
     PrintDocumentUploadProperties, PrintJob, PrintUploadSessionRequest, PrinterCapabilities,
@@ -24,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone)]
 pub struct Uploader {
     base_url: String,
-    token: String,
+    token: BearerToken,
     transport: Arc<dyn Transport>,
     retry: RetryPolicy,
     timer: Arc<dyn Timer>,
@@ -39,7 +40,7 @@ impl Uploader {
     ) -> Self {
         Uploader {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
-            token: token.into(),
+            token: BearerToken::new(token.into()),
             transport,
             retry: RetryPolicy::default(),
             timer: Arc::new(TokioTimer::default()),

@@ -8,6 +8,7 @@ use crate::profile::EndpointProfile;
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::retry::{Backoff, RetryPolicy, Timer, retry_after};
 use crate::source::UploadSource;
+use crate::token::BearerToken;
 use graph_upload_models::{GraphErrorBody, PrintDocument, UploadSessionStatus, UploadUrl, redact};
 use graph_upload_ranges::{ChunkSize, ContentRange, RangeSet};
 use graph_upload_transport::{
@@ -42,7 +43,7 @@ pub enum UploadOutcome {
 #[derive(Debug, Clone)]
 pub(crate) struct Engine {
     pub transport: Arc<dyn Transport>,
-    pub token: Option<String>,
+    pub token: Option<BearerToken>,
     pub profile: EndpointProfile,
     pub retry: RetryPolicy,
     pub timer: Arc<dyn Timer>,
@@ -67,12 +68,7 @@ impl Engine {
 
     fn authorize(&self, request: Request) -> Result<Request, UploadError> {
         match &self.token {
-            Some(token) => request
-                .header_str(header::AUTHORIZATION, &format!("Bearer {token}"))
-                .map_err(|error| UploadError::BadInput {
-                    message: format!("the token cannot be sent in a header: {error}"),
-                    graph: None,
-                }),
+            Some(token) => token.authorize(request),
             None => Ok(request),
         }
     }

@@ -36,6 +36,7 @@ mod progress;
 mod retry;
 mod service;
 mod source;
+mod token;
 
 pub use client::{PrintResult, PrintUpload, SessionUpload, TodoUpload, Uploader};
 pub use engine::UploadOutcome;

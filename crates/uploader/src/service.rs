@@ -5,8 +5,9 @@ use crate::engine::fatal;
 use crate::error::UploadError;
 use crate::progress::{ProgressEvent, ProgressSink};
 use crate::retry::{Backoff, RetryPolicy, Timer, retry_after};
+use crate::token::BearerToken;
 use graph_upload_models::redact;
-use graph_upload_transport::{ErrorKind, Request, Response, Transport, header};
+use graph_upload_transport::{ErrorKind, Request, Response, Transport};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ pub(crate) enum Stage {
 #[derive(Debug, Clone)]
 pub(crate) struct Service {
     pub base_url: String,
-    pub token: String,
+    pub token: BearerToken,
     pub transport: Arc<dyn Transport>,
     pub retry: RetryPolicy,
     pub timer: Arc<dyn Timer>,
@@ -40,16 +41,11 @@ impl Service {
         path: &str,
     ) -> Result<Request, UploadError> {
         let url = format!("{}{path}", self.base_url);
-        build(&url)
-            .map_err(|error| UploadError::BadInput {
-                message: format!("{:?} is not a usable URL: {error}", redact(&url)),
-                graph: None,
-            })?
-            .header_str(header::AUTHORIZATION, &format!("Bearer {}", self.token))
-            .map_err(|error| UploadError::BadInput {
-                message: format!("the token cannot be sent in a header: {error}"),
-                graph: None,
-            })
+        let request = build(&url).map_err(|error| UploadError::BadInput {
+            message: format!("{:?} is not a usable URL: {error}", redact(&url)),
+            graph: None,
+        })?;
+        self.token.authorize(request)
     }
 
     /// A POST of JSON to `path`; a `404` names a wrong id.
