@@ -27,7 +27,7 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// The emulator's settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Where state (`state.redb`) and uploaded bytes (`blobs/`) live; created if missing.
     pub data_dir: PathBuf,
@@ -93,5 +93,45 @@ impl ServerConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
+    }
+}
+
+/// Every setting but the token, which is a credential (`<redacted>`).
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("data_dir", &self.data_dir)
+            .field("token", &"<redacted>")
+            .field("public_url", &self.public_url)
+            .field("print_max_fragment", &self.print_max_fragment)
+            .field("print_max_size", &self.print_max_size)
+            .field("todo_max_fragment", &self.todo_max_fragment)
+            .field("todo_max_size", &self.todo_max_size)
+            .field("session_ttl", &self.session_ttl)
+            .field("sweep_interval", &self.sweep_interval)
+            .field("clock", &self.clock)
+            .field("faults", &self.faults)
+            .field("fault_seed", &self.fault_seed)
+            .field("latency", &self.latency)
+            .field("bandwidth", &self.bandwidth)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_token() {
+        let shown = format!("{:?}", ServerConfig::new("/tmp/x", "SECRET-TOKEN"));
+        assert!(!shown.contains("SECRET-TOKEN"), "{shown}");
+        assert!(
+            shown.contains("<redacted>") && shown.contains("max_connections"),
+            "{shown}"
+        );
     }
 }

@@ -168,12 +168,20 @@ pub async fn serve(
 }
 
 /// A server running in the background of the current runtime (tests, the demo).
-#[derive(Debug)]
 pub struct RunningServer {
     address: SocketAddr,
     token: String,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<io::Result<()>>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("address", &self.address)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 impl RunningServer {
