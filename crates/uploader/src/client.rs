@@ -13,7 +13,7 @@ use crate::token::BearerToken;
 use graph_upload_models::{
     AttachmentInfo, AttachmentType, AttachmentUploadSessionRequest, PrintDocument,
     PrintDocumentUploadProperties, PrintJob, PrintUploadSessionRequest, PrinterCapabilities,
-    UploadSession,
+    UploadSession, UploadUrl,
 };
 use graph_upload_transport::{Request, Response, Transport};
 use std::path::PathBuf;
@@ -359,7 +359,7 @@ impl Resume {
     fn save(
         &self,
         destination: &str,
-        upload_url: &graph_upload_models::UploadUrl,
+        upload_url: &UploadUrl,
         ids: Vec<String>,
         created_job: bool,
     ) -> Result<(), UploadError> {
@@ -398,7 +398,7 @@ struct Created {
     /// The job path (`/print/{collection}/{parent}/jobs/{id}`), when this upload created it.
     job: Option<String>,
     /// The session's upload URL, once there is one.
-    session: Option<String>,
+    session: Option<UploadUrl>,
     /// Whether a journal entry names them (so a later run can resume them).
     journaled: bool,
 }
@@ -426,7 +426,11 @@ impl Created {
         if resume.keeps() && self.journaled && !gone {
             return result;
         }
-        let session = self.session.as_deref().filter(|_| !gone && !resume.keeps());
+        let session = self
+            .session
+            .as_ref()
+            .map(UploadUrl::as_str)
+            .filter(|_| !gone && !resume.keeps());
         clean_up(uploader, engine, session, self.job.as_deref()).await;
         result
     }
@@ -584,7 +588,7 @@ impl PrintUpload {
                 if entry.created_job {
                     created.job = Some(format!("{prefix}/{}", entry.ids[0]));
                 }
-                created.session = Some(entry.upload_url.as_str().to_owned());
+                created.session = Some(entry.upload_url.clone());
                 (
                     entry.ids[0].clone(),
                     entry.ids[1].clone(),
@@ -597,7 +601,7 @@ impl PrintUpload {
                 let session = self
                     .create_session(&prefix, &job_id, &document_id, source)
                     .await?;
-                created.session = Some(session.upload_url.as_str().to_owned());
+                created.session = Some(session.upload_url.clone());
                 resume.save(
                     destination,
                     &session.upload_url,
@@ -879,7 +883,7 @@ impl TodoUpload {
         let (upload_url, ranges) = match &resume.session {
             Some((entry, ranges)) => {
                 created.journaled = true;
-                created.session = Some(entry.upload_url.as_str().to_owned());
+                created.session = Some(entry.upload_url.clone());
                 (entry.upload_url.clone(), ranges.clone())
             }
             None => {
@@ -904,7 +908,7 @@ impl TodoUpload {
                     .post_json(&path, &body, Stage::BeforeSession, &self.common.progress)
                     .await?;
                 let session = session_of(&response)?;
-                created.session = Some(session.upload_url.as_str().to_owned());
+                created.session = Some(session.upload_url.clone());
                 resume.save(destination, &session.upload_url, Vec::new(), false)?;
                 created.journaled = resume.keeps();
                 (session.upload_url, session.next_expected_ranges)
