@@ -351,13 +351,24 @@ fn check_ours(path: &Path) -> Result<(), JournalError> {
 fn lock(journal: &Path, lock_path: &Path) -> Result<File, JournalError> {
     let io = JournalError::io(lock_path);
     for _ in 0..16 {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
+        // Only a file this call created, or one that carries the marker, is ours.
+        let (mut file, created) = match OpenOptions::new()
+            .create_new(true)
             .read(true)
             .write(true)
             .open(lock_path)
-            .map_err(JournalError::io(lock_path))?;
+        {
+            Ok(file) => (file, true),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                match OpenOptions::new().read(true).write(true).open(lock_path) {
+                    Ok(file) => (file, false),
+                    // Removed in between by the holder before: start over.
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                    Err(error) => return Err(JournalError::io(lock_path)(error)),
+                }
+            }
+            Err(error) => return Err(JournalError::io(lock_path)(error)),
+        };
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -371,8 +382,7 @@ fn lock(journal: &Path, lock_path: &Path) -> Result<File, JournalError> {
         let mut content = Vec::new();
         file.read_to_end(&mut content)
             .map_err(JournalError::io(lock_path))?;
-        if content.is_empty() {
-            // New (ours, just created), or left empty by a crash between create and write.
+        if content.is_empty() && created {
             file.write_all(LOCK_MARKER.as_bytes())
                 .map_err(JournalError::io(lock_path))?;
         } else if content != LOCK_MARKER.as_bytes() {
@@ -517,10 +527,12 @@ mod tests {
     fn a_lock_file_that_is_not_ours_is_refused_and_left_untouched() {
         let (dir, file) = setup();
         let path = dir.path().join("j.journal");
-        std::fs::write(lock_path(&path), b"someone's notes").unwrap();
-        let error = Journal::open(&path, &file).unwrap_err();
-        assert!(matches!(error, JournalError::NotAJournal(_)), "{error}");
-        assert_eq!(std::fs::read(lock_path(&path)).unwrap(), b"someone's notes");
+        for content in [&b"someone's notes"[..], b""] {
+            std::fs::write(lock_path(&path), content).unwrap();
+            let error = Journal::open(&path, &file).unwrap_err();
+            assert!(matches!(error, JournalError::NotAJournal(_)), "{error}");
+            assert_eq!(std::fs::read(lock_path(&path)).unwrap(), content);
+        }
     }
 
     #[test]
