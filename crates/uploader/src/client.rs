@@ -960,3 +960,22 @@ impl SessionUpload {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::accepts;
+
+    #[test]
+    fn content_types_match_by_essence_and_oxps_goes_to_a_pdf_printer() {
+        let pdf = ["application/pdf".to_string(), "image/png".to_string()];
+        assert!(accepts(&pdf, "application/pdf"));
+        assert!(accepts(&pdf, "Application/PDF; charset=binary"));
+        assert!(accepts(&pdf, "application/oxps"));
+        assert!(!accepts(&pdf, "text/plain"));
+        let oxps_only = ["application/oxps".to_string()];
+        assert!(accepts(&oxps_only, "application/oxps"));
+        assert!(!accepts(&oxps_only, "application/pdf"));
+        let photo = ["image/jpeg".to_string()];
+        assert!(!accepts(&photo, "application/oxps"));
+    }
+}
