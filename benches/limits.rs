@@ -13,6 +13,9 @@
 //! `--no-load` (skip the load run, which otherwise runs once per round), `--verbose` (print
 //! every run as it ends).
 //!
+//! Every run is checked outside its timed part: the last PUT answered `201` and the bytes
+//! through `$value` equal the file (`disk`: the written file equals it).
+//!
 //! It writes a test file, then for every run starts a fresh emulator in-process on a free port
 //! with an empty data directory, runs one variant in a child process of itself (so that each
 //! one's peak RSS and CPU time are its own), and stops the emulator. Variants are interleaved
@@ -20,9 +23,11 @@
 //! ratio to `raw` (of the medians, and of the best runs), CPU seconds per GiB for the client and
 //! for the emulator (medians), and client peak RSS (the highest).
 //!
-//! - `raw`: the limit. The same 10 MiB chunks PUT by a minimal hyper loop (4 connections, no
-//!   protocol logic) to the same emulator, each read from the file into a buffer that the
-//!   connection reuses.
+//! - `raw`: the limit, the simplest fast client: inside the timed part it creates the job and
+//!   the session with two plain requests, then PUTs the same 10 MiB chunks over 4 raw hyper
+//!   connections (opened before the clock), each chunk streamed from the file in 1 MiB frames
+//!   read with `pread` as hyper asks for them, into buffers allocated before the clock and
+//!   returned when hyper drops a frame. No retries, ranges or progress.
 //! - `disk`: the emulator's storage alone: the same bytes written with `pwrite` and an fsync
 //!   per chunk, as the emulator does.
 //! - `uploader-reqwest`, `uploader-hyper`: the uploader, 10 MiB chunks, 4 in parallel.
@@ -444,16 +449,16 @@ impl Stopwatch {
 }
 
 async fn run_variant(variant: &str, target: &str, file: &Path) -> Result<Timed, Failure> {
-    match variant {
-        "raw" => raw_upload(target, file).await,
-        "disk" => disk_write(Path::new(target), file),
+    let (timed, document) = match variant {
+        "raw" => raw_upload(target, file).await?,
+        "disk" => return disk_write(Path::new(target), file),
         "uploader-reqwest" => {
             uploader_upload(
                 target,
                 file,
                 Arc::new(ReqwestTransport::new(TransportConfig::default())?),
             )
-            .await
+            .await?
         }
         "uploader-hyper" => {
             uploader_upload(
@@ -461,15 +466,74 @@ async fn run_variant(variant: &str, target: &str, file: &Path) -> Result<Timed, 
                 file,
                 Arc::new(HyperTransport::new(TransportConfig::default())?),
             )
-            .await
+            .await?
         }
-        other => Err(format!("unknown variant {other}").into()),
-    }
+        other => return Err(format!("unknown variant {other}").into()),
+    };
+    // Outside the timed part: what the emulator stored is the file, byte for byte.
+    verify_stored(target, &document, file).await?;
+    Ok(timed)
 }
 
-/// Creates a print job and session with plain requests; returns the upload URL.
-async fn new_session(base: &str, size: u64) -> Result<String, Failure> {
-    let transport = HyperTransport::new(TransportConfig::default())?;
+/// A print job and its document.
+struct Document {
+    job_id: String,
+    document_id: String,
+}
+
+/// Streams `GET .../documents/{id}/$value` and compares it with the file block by block
+/// (so that checking a 1 GiB upload does not hold it in memory).
+async fn verify_stored(base: &str, document: &Document, file: &Path) -> Result<(), Failure> {
+    use std::os::unix::fs::FileExt;
+    let url = format!(
+        "{base}/v1.0/print/shares/{}/jobs/{}/documents/{}/$value",
+        fixtures::SHARE_ID,
+        document.job_id,
+        document.document_id
+    );
+    let uri: hyper::Uri = url.parse()?;
+    let authority = uri.authority().ok_or("no authority")?.to_string();
+    let stream = tokio::net::TcpStream::connect(&authority).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let request = hyper::Request::get(uri.path_and_query().ok_or("no path")?.as_str())
+        .header("host", authority.as_str())
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(http_body_util::Empty::<Bytes>::new())?;
+    let response = sender.send_request(request).await?;
+    if response.status() != hyper::StatusCode::OK {
+        return Err(format!("$value answered {}", response.status()).into());
+    }
+    let source = std::fs::File::open(file)?;
+    let size = source.metadata()?.len();
+    let mut body = response.into_body();
+    let mut offset = 0u64;
+    let mut expected = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        expected.resize(data.len(), 0);
+        source.read_exact_at(&mut expected, offset)?;
+        if data[..] != expected[..] {
+            return Err(format!("$value differs from the file near byte {offset}").into());
+        }
+        offset += data.len() as u64;
+    }
+    if offset != size {
+        return Err(format!("$value has {offset} bytes, the file {size}").into());
+    }
+    Ok(())
+}
+
+/// Creates a print job and session with plain requests; returns the upload URL and the
+/// document.
+async fn new_session(
+    transport: &HyperTransport,
+    base: &str,
+    size: u64,
+) -> Result<(String, Document), Failure> {
     let bearer = format!("Bearer {TOKEN}");
     let jobs = format!("{base}/v1.0/print/shares/{}/jobs", fixtures::SHARE_ID);
     let job = transport
@@ -493,71 +557,87 @@ async fn new_session(base: &str, size: u64) -> Result<String, Failure> {
         )
         .await?;
     let session: serde_json::Value = session.json()?;
-    Ok(session["uploadUrl"]
+    let url = session["uploadUrl"]
         .as_str()
         .ok_or("no uploadUrl")?
-        .to_owned())
+        .to_owned();
+    Ok((
+        url,
+        Document {
+            job_id: job_id.to_owned(),
+            document_id: document_id.to_owned(),
+        },
+    ))
 }
 
-/// The limit: chunks PUT over `PARALLEL` raw hyper connections, nothing else. Each connection
-/// reads its chunk from the file with one `pread` into a buffer of its own, reused from chunk
-/// to chunk (allocated and zeroed once): the file reading every client must do, with none of
-/// the protocol's logic and no allocation per chunk.
-async fn raw_upload(base: &str, file: &Path) -> Result<Timed, Failure> {
+/// The limit: the simplest fast client. Inside the timed part, like the uploader: create the
+/// job and the session, then PUT 10 MiB chunks over `PARALLEL` raw hyper connections, each
+/// chunk streamed from the file in 1 MiB frames read as hyper asks for them (`pread` into
+/// buffers allocated before the clock, returned when hyper drops a frame), so reading and
+/// sending overlap. No retries, no ranges, no progress: nothing but the bytes. The last answer
+/// must be the `201`.
+async fn raw_upload(base: &str, file: &Path) -> Result<(Timed, Document), Failure> {
     let size = std::fs::metadata(file)?.len();
     let file = Arc::new(std::fs::File::open(file)?);
-    let url = new_session(base, size).await?;
+    let authority = base.trim_start_matches("http://").to_owned();
+    // Each connection's frames, ready before the clock: hyper holds at most a frame or two.
+    let pools: Vec<Arc<Pool>> = (0..PARALLEL).map(|_| Arc::new(Pool::filled(4))).collect();
+    let streams = {
+        let mut streams = Vec::new();
+        for _ in 0..PARALLEL {
+            let stream = tokio::net::TcpStream::connect(&authority).await?;
+            stream.set_nodelay(true)?;
+            streams.push(stream);
+        }
+        streams
+    };
+    let api = HyperTransport::new(TransportConfig::default())?;
+    let started = Stopwatch::start();
+    let (url, document) = new_session(&api, base, size).await?;
     let uri: hyper::Uri = url.parse()?;
-    let authority = uri.authority().ok_or("no authority")?.to_string();
     let path = uri.path_and_query().ok_or("no path")?.to_string();
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let started = Stopwatch::start();
+    let created = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..PARALLEL {
-        let (authority, path, file, next) = (
+    for (stream, pool) in streams.into_iter().zip(&pools) {
+        let (authority, path, file, next, pool, created) = (
             authority.clone(),
             path.clone(),
             Arc::clone(&file),
             Arc::clone(&next),
+            Arc::clone(pool),
+            Arc::clone(&created),
         );
         workers.spawn(async move {
-            let stream = tokio::net::TcpStream::connect(&authority).await?;
-            stream.set_nodelay(true)?;
             let (mut sender, connection) =
                 hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
             tokio::spawn(connection);
-            let mut buffer = Arc::new(vec![0u8; CHUNK as usize]);
             loop {
                 let start = next.fetch_add(CHUNK, std::sync::atomic::Ordering::SeqCst);
                 if start >= size {
                     return Ok::<(), Failure>(());
                 }
                 let end = (start + CHUNK).min(size);
-                let len = (end - start) as usize;
-                // The previous request's body is gone once its response came back.
-                if Arc::get_mut(&mut buffer).is_none() {
-                    buffer = Arc::new(vec![0u8; CHUNK as usize]);
-                }
-                let (file, mut filled) = (Arc::clone(&file), buffer);
-                buffer = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-                    use std::os::unix::fs::FileExt;
-                    let target = Arc::get_mut(&mut filled)
-                        .ok_or_else(|| std::io::Error::other("chunk buffer still shared"))?;
-                    file.read_exact_at(&mut target[..len], start)?;
-                    Ok(filled)
-                })
-                .await??;
-                let body = Bytes::from_owner(Chunk(Arc::clone(&buffer), len));
+                let body = FileFrames {
+                    file: Arc::clone(&file),
+                    offset: start,
+                    end,
+                    pool: Arc::clone(&pool),
+                };
                 let request = hyper::Request::put(path.as_str())
                     .header("host", authority.as_str())
                     .header("content-range", format!("bytes {start}-{}/{size}", end - 1))
                     .header("content-length", end - start)
-                    .body(Frames(body))?;
+                    .body(body)?;
                 let response = sender.send_request(request).await?;
                 let status = response.status();
                 response.into_body().collect().await?;
-                if !status.is_success() {
-                    return Err(format!("raw PUT answered {status}").into());
+                match status.as_u16() {
+                    201 => {
+                        created.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    200 | 202 => {}
+                    _ => return Err(format!("raw PUT answered {status}").into()),
                 }
             }
         });
@@ -565,46 +645,117 @@ async fn raw_upload(base: &str, file: &Path) -> Result<Timed, Failure> {
     while let Some(result) = workers.join_next().await {
         result??;
     }
-    Ok(started.stop())
+    let timed = started.stop();
+    if created.load(std::sync::atomic::Ordering::SeqCst) != 1 {
+        return Err("no PUT of the raw loop answered 201".into());
+    }
+    let fresh: u64 = pools.iter().map(|p| p.fresh()).sum();
+    if fresh > 0 {
+        eprintln!("raw: {fresh} frame buffers had to be allocated inside the timed part");
+    }
+    Ok((timed, document))
 }
 
-/// The first `len` bytes of a reusable chunk buffer, as the owner of a `Bytes`.
-struct Chunk(Arc<Vec<u8>>, usize);
+/// Frame buffers of one connection, allocated before the clock starts.
+struct Pool {
+    free: std::sync::Mutex<Vec<Vec<u8>>>,
+    fresh: std::sync::atomic::AtomicU64,
+}
 
-impl AsRef<[u8]> for Chunk {
-    fn as_ref(&self) -> &[u8] {
-        &self.0[..self.1]
+impl Pool {
+    fn filled(count: usize) -> Self {
+        Pool {
+            free: std::sync::Mutex::new((0..count).map(|_| vec![0u8; FRAME]).collect()),
+            fresh: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn take(&self) -> Vec<u8> {
+        let reused = self.free.lock().ok().and_then(|mut free| free.pop());
+        reused.unwrap_or_else(|| {
+            self.fresh
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            vec![0u8; FRAME]
+        })
+    }
+
+    fn give_back(&self, buffer: Vec<u8>) {
+        if let Ok(mut free) = self.free.lock() {
+            free.push(buffer);
+        }
+    }
+
+    /// Buffers allocated because every pooled one was still held by hyper.
+    fn fresh(&self) -> u64 {
+        self.fresh.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
-/// A chunk in memory, handed to hyper in frames of [`FRAME`] bytes, the way both transports
-/// send file slices.
-struct Frames(Bytes);
+/// A frame's bytes: a pooled buffer, handed back to its pool when hyper drops the frame.
+struct Pooled {
+    buffer: Vec<u8>,
+    len: usize,
+    pool: Arc<Pool>,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        self.pool.give_back(std::mem::take(&mut self.buffer));
+    }
+}
+
+/// A chunk of the file as a body: each frame is read (`pread`, from the page cache) when hyper
+/// asks for it, so the next block is read while the previous one is on the wire.
+struct FileFrames {
+    file: Arc<std::fs::File>,
+    offset: u64,
+    end: u64,
+    pool: Arc<Pool>,
+}
 
 /// Frame size of the raw loop: the transports' file read block.
 const FRAME: usize = graph_upload::transport::FILE_READ_BLOCK;
 
-impl hyper::body::Body for Frames {
+impl hyper::body::Body for FileFrames {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         mut self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
-        if self.0.is_empty() {
+        use std::os::unix::fs::FileExt;
+        if self.offset >= self.end {
             return std::task::Poll::Ready(None);
         }
-        let n = self.0.len().min(FRAME);
-        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(self.0.split_to(n)))))
+        let len = (self.end - self.offset).min(FRAME as u64) as usize;
+        let mut buffer = self.pool.take();
+        if let Err(error) = self.file.read_exact_at(&mut buffer[..len], self.offset) {
+            return std::task::Poll::Ready(Some(Err(error)));
+        }
+        self.offset += len as u64;
+        let pooled = Pooled {
+            buffer,
+            len,
+            pool: Arc::clone(&self.pool),
+        };
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from_owner(
+            pooled,
+        )))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.0.is_empty()
+        self.offset >= self.end
     }
 
     fn size_hint(&self) -> hyper::body::SizeHint {
-        hyper::body::SizeHint::with_exact(self.0.len() as u64)
+        hyper::body::SizeHint::with_exact(self.end - self.offset)
     }
 }
 
@@ -614,7 +765,12 @@ fn disk_write(data_dir: &Path, file: &Path) -> Result<Timed, Failure> {
     let source = std::fs::File::open(file)?;
     let size = source.metadata()?.len();
     let target_path = data_dir.join("disk-bench.tmp");
-    let target = std::fs::File::create(&target_path)?;
+    let target = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&target_path)?;
     target.set_len(size)?;
     let mut buffer = vec![0u8; CHUNK as usize];
     let started = Stopwatch::start();
@@ -627,6 +783,18 @@ fn disk_write(data_dir: &Path, file: &Path) -> Result<Timed, Failure> {
         offset += n as u64;
     }
     let timed = started.stop();
+    // Outside the timed part: what was written is the file.
+    let mut written = vec![0u8; CHUNK as usize];
+    let mut offset = 0;
+    while offset < size {
+        let n = (size - offset).min(CHUNK) as usize;
+        source.read_exact_at(&mut buffer[..n], offset)?;
+        target.read_exact_at(&mut written[..n], offset)?;
+        if buffer[..n] != written[..n] {
+            return Err(format!("disk: the written bytes differ near byte {offset}").into());
+        }
+        offset += n as u64;
+    }
     std::fs::remove_file(&target_path)?;
     Ok(timed)
 }
@@ -635,11 +803,11 @@ async fn uploader_upload(
     base: &str,
     file: &Path,
     transport: Arc<dyn Transport>,
-) -> Result<Timed, Failure> {
+) -> Result<(Timed, Document), Failure> {
     let source = UploadSource::from_path(file)?;
     let uploader = Uploader::new(format!("{base}/v1.0"), TOKEN, transport);
     let started = Stopwatch::start();
-    uploader
+    let result = uploader
         .print_to_share(fixtures::SHARE_ID)
         .start_job(false)
         .profile(
@@ -649,7 +817,14 @@ async fn uploader_upload(
         )
         .upload(&source)
         .await?;
-    Ok(started.stop())
+    let timed = started.stop();
+    Ok((
+        timed,
+        Document {
+            job_id: result.job_id,
+            document_id: result.document.id,
+        },
+    ))
 }
 
 /// 64 concurrent sessions of 16 MiB each, 4 MiB PUTs, straight through the transport.
@@ -661,9 +836,10 @@ async fn load_run(base: &str) -> Result<LoadResult, Failure> {
         TransportConfig::default().pool_max_idle_per_host(SESSIONS),
     )?);
     let payload = Bytes::from(vec![7u8; PUT as usize]);
+    let api = HyperTransport::new(TransportConfig::default())?;
     let mut urls = Vec::new();
     for _ in 0..SESSIONS {
-        urls.push(new_session(base, SIZE).await?);
+        urls.push(new_session(&api, base, SIZE).await?.0);
     }
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
