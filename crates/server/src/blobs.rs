@@ -171,6 +171,12 @@ async fn write_fragment_measured(
     if received < expected {
         return Err(WriteError::Short { received });
     }
+    #[cfg(all(test, unix))]
+    crate::sync_log::record(crate::sync_log::Event::Written {
+        file: crate::sync_log::file_id(&file),
+        start: offset,
+        end: offset + expected,
+    });
     sync.sync_after_write(&file).await.map_err(WriteError::Disk)
 }
 
@@ -210,9 +216,18 @@ impl SyncGate {
         // Every write with a ticket up to here finished before this fsync starts.
         let covering = self.written.load(Ordering::SeqCst);
         let file = Arc::clone(file);
-        tokio::task::spawn_blocking(move || file.sync_data())
-            .await
-            .map_err(io::Error::other)??;
+        tokio::task::spawn_blocking(move || {
+            #[cfg(all(test, unix))]
+            let id = crate::sync_log::file_id(&file);
+            #[cfg(all(test, unix))]
+            crate::sync_log::record(crate::sync_log::Event::SyncStarted { file: id });
+            file.sync_data()?;
+            #[cfg(all(test, unix))]
+            crate::sync_log::record(crate::sync_log::Event::Synced { file: id });
+            Ok::<_, io::Error>(())
+        })
+        .await
+        .map_err(io::Error::other)??;
         self.flushes.fetch_add(1, Ordering::Relaxed);
         *durable = covering;
         Ok(())
