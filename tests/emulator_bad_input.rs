@@ -502,7 +502,9 @@ async fn print_fragment_overlapping_a_fragment_in_flight() {
     use tokio::io::AsyncWriteExt;
     stream.write_all(&head).await.unwrap();
     stream.write_all(&scene.data[2048..2548]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once the emulator reads the slow body (after the scene's 1024 bytes), its range is
+    // reserved.
+    emu.wait_for_put_bytes(1024 + 500).await;
     // Meanwhile another request for some of those bytes.
     let reply = emu
         .put_fragment(&scene.url, 3000, &intruder(500), SIZE as u64)
