@@ -928,10 +928,10 @@ async fn expired_sessions_answer_not_found() {
     let data = test_data(1000, 14);
     let (_, print) = emu.new_print_upload(1000).await;
     let todo = emu.create_todo_session("late.bin", 1000).await;
-    for url in [&print.upload_url, &todo.upload_url] {
+    for (url, status) in [(&print.upload_url, 202), (&todo.upload_url, 200)] {
         assert_eq!(
-            emu.put_fragment(url, 0, &data[..100], 1000).await.status / 100,
-            2
+            emu.put_fragment(url, 0, &data[..100], 1000).await.status,
+            status
         );
     }
     clock.advance(Duration::from_secs(599));
@@ -976,11 +976,14 @@ async fn an_accepted_fragment_extends_the_expiry() {
     assert_eq!(todo.expiration_date_time.unix_timestamp(), created);
 
     clock.advance(Duration::from_secs(300));
-    for (url, start) in [(&print.upload_url, 500usize), (&todo.upload_url, 0)] {
+    for (url, start, status) in [
+        (&print.upload_url, 500usize, 202),
+        (&todo.upload_url, 0, 200),
+    ] {
         let reply = emu
             .put_fragment(url, start as u64, &data[start..start + 500], 1000)
             .await;
-        assert_eq!(reply.status / 100, 2, "{}", reply.text());
+        assert_eq!(reply.status, status, "{}", reply.text());
         assert_eq!(
             expiration(&reply).unix_timestamp(),
             created + 300,
@@ -1028,21 +1031,48 @@ async fn the_sweeper_removes_expired_sessions_from_disk() {
         emu.upload_all(&done.upload_url, &data, 1000).await.status,
         201
     );
-    // Two sessions with some bytes.
+    // A session that expires first: its removal shows that a sweep ran.
+    let (_, early) = emu.new_print_upload(1000).await;
+    assert_eq!(
+        emu.put_fragment(&early.upload_url, 0, &data[..100], 1000)
+            .await
+            .status,
+        202
+    );
+    clock.advance(Duration::from_secs(400));
+    // Two sessions with some bytes, which expire 400 s later.
     let (_, print) = emu.new_print_upload(1000).await;
     let todo = emu.create_todo_session("swept.bin", 1000).await;
-    for url in [&print.upload_url, &todo.upload_url] {
+    for (url, status) in [(&print.upload_url, 202), (&todo.upload_url, 200)] {
         assert_eq!(
-            emu.put_fragment(url, 0, &data[..100], 1000).await.status / 100,
-            2
+            emu.put_fragment(url, 0, &data[..100], 1000).await.status,
+            status
         );
     }
-    assert_eq!(emu.blob_count(), 3);
-    // Not expired yet: a few sweeps leave everything.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(emu.blob_count(), 3);
+    assert_eq!(emu.blob_count(), 4);
+    // Only the early session has expired: a sweep removes it and leaves the other two.
+    clock.advance(Duration::from_secs(201));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while emu.blob_count() > 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no sweep removed the expired session"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(emu.blob_count(), 3, "a sweep removed unexpired sessions");
+    assert_graph_error(
+        &emu.get_status(&early.upload_url).await,
+        404,
+        error_codes::ITEM_NOT_FOUND,
+        None,
+    );
+    for url in [&print.upload_url, &todo.upload_url] {
+        assert_eq!(emu.get_status(url).await.status, 200);
+    }
 
-    clock.advance(Duration::from_secs(601));
+    // Past every expiry, even one a status GET would have extended.
+    clock.advance(Duration::from_secs(1000));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while emu.blob_count() > 1 {
         assert!(
@@ -1085,7 +1115,8 @@ async fn a_fragment_abandoned_mid_body_does_not_block_its_range() {
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&data[..1000]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The emulator is reading the body (its range reserved) when the client vanishes.
+    emu.wait_for_put_bytes(1000).await;
     drop(stream);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {

@@ -443,6 +443,31 @@ impl Emulator {
         }
         Snapshot { files, api }
     }
+
+    /// Waits (at most 10 s) until the emulator has read at least `bytes` bytes of fragment
+    /// PUT bodies in all (`bytesReceived.put` of `GET /_emulator/stats`). A fragment whose body
+    /// the emulator has begun to read has its range reserved already.
+    pub async fn wait_for_put_bytes(&self, bytes: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let reply = self
+                .send(
+                    self.bare(Method::GET, "/_emulator/stats")
+                        .bearer_auth(TOKEN),
+                )
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            let read = reply.value()["bytesReceived"]["put"].as_u64().unwrap_or(0);
+            if read >= bytes {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the emulator read {read} of {bytes} fragment bytes"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
 }
 
 /// Files under the root: relative path -> (size, hash of the bytes); the database by name.

@@ -42,6 +42,8 @@ mod state;
 mod stats;
 mod store;
 mod sweeper;
+#[cfg(all(test, unix))]
+mod sync_log;
 #[cfg(test)]
 mod test_app;
 mod token_file;

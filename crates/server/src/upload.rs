@@ -228,7 +228,17 @@ pub async fn put_fragment(
     let mut known = lock.record.lock().await;
     reservation.release();
     written?;
-    record_and_answer(&state, session_id, &mut known, Some(span)).await
+    let answer = record_and_answer(&state, session_id, &mut known, Some(span.clone())).await;
+    #[cfg(all(test, unix))]
+    if let Ok(response) = &answer {
+        crate::sync_log::record(crate::sync_log::Event::Answered {
+            session: session_id.to_owned(),
+            start: span.start,
+            end: span.end,
+            status: response.status().as_u16(),
+        });
+    }
+    answer
 }
 
 /// A range reserved by a request still streaming its bytes; released when dropped early.
