@@ -1072,14 +1072,17 @@ async fn response_body_stalling_midway_times_out(make: MakeTransport) {
 
 async fn a_timed_out_connection_is_not_reused_for_the_next_request(make: MakeTransport) {
     // The slow answer is still due on the first connection: a transport that pooled that
-    // connection would hand the next request the wrong response, or time out again.
-    let transport = make(test_config().request_timeout(Some(Duration::from_millis(300))));
+    // connection would hand the next request the wrong response, or time out again. The
+    // follow-up requests go through the same transport (its pool is what is tested), so its
+    // timeout is one they cannot reach on a busy machine, and the slow answer is far later.
+    let timeout = Duration::from_secs(2);
+    let transport = make(test_config().request_timeout(Some(timeout)));
     let server = MockServer::start().await;
     Mock::given(path("/slow"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_string("slow")
-                .set_delay(Duration::from_secs(2)),
+                .set_delay(10 * timeout),
         )
         .mount(&server)
         .await;

@@ -1805,6 +1805,42 @@ async fn dropped_connection_before_the_server_got_the_chunk_resends_it(
     dropped_connection(transport, DropMode::BeforeForwarding).await;
 }
 
+/// Sends the first `PUT` through `first_put` and every other request through `rest`: a
+/// deliberately short timeout can cut that `PUT` without the requests that follow inheriting
+/// it (on a busy machine they would time out too).
+#[derive(Debug)]
+struct FirstPutThrough {
+    first_put: Arc<dyn Transport>,
+    rest: Arc<dyn Transport>,
+    puts: std::sync::atomic::AtomicUsize,
+}
+
+impl Transport for FirstPutThrough {
+    fn send<'life0, 'async_trait>(
+        &'life0 self,
+        request: graph_upload::transport::Request,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<
+                        graph_upload::transport::Response,
+                        graph_upload::transport::TransportError,
+                    >,
+                > + Send
+                + 'async_trait,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        let first = request.method() == graph_upload::transport::Method::PUT
+            && self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        let transport = if first { &self.first_put } else { &self.rest };
+        transport.send(request)
+    }
+}
+
 async fn timed_out(make: MakeTransport, stored: bool) {
     let server = MockServer::start().await;
     let size = 2 * Q;
@@ -1817,7 +1853,11 @@ async fn timed_out(make: MakeTransport, stored: bool) {
     };
     let fake = FakeSession::new(SessionSpec::print(size)).on_put(1, step);
     fake.mount(&server).await;
-    let transport = make(test_config().request_timeout(Some(Duration::from_millis(500))));
+    let transport: Arc<dyn Transport> = Arc::new(FirstPutThrough {
+        first_put: make(test_config().request_timeout(Some(Duration::from_millis(500)))),
+        rest: make(test_config()),
+        puts: std::sync::atomic::AtomicUsize::new(0),
+    });
     let (uploader, timer) = uploader(&server, transport);
     let started = Instant::now();
 
