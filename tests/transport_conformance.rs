@@ -8,6 +8,8 @@
 
 #[path = "support/raw_server.rs"]
 mod raw_server;
+#[path = "support/refused_port.rs"]
+mod refused_port;
 
 use bytes::Bytes;
 use graph_upload_models::{GraphErrorBody, InnerError};
@@ -976,7 +978,8 @@ fn invalid_url_is_refused_before_anything_is_sent() {
 }
 
 async fn connect_refused_is_a_connect_error_and_not_sent(transport: Arc<dyn Transport>) {
-    let port = raw_server::refused_port().await;
+    let refused = refused_port::RefusedPort::bind();
+    let port = refused.port();
     let request = Request::put(&format!("http://127.0.0.1:{port}{UPLOAD_PATH}"))
         .unwrap()
         .body(vec![0u8; 1000]);

@@ -14,6 +14,8 @@
 //! equal to the file's bytes, who carried `Authorization`, which requests were repeated.
 //! Backoffs and `Retry-After` go through `InstantTimer`, so nothing really waits.
 
+#[path = "support/refused_port.rs"]
+mod refused_port;
 #[path = "support/uploader_mocks.rs"]
 mod uploader_mocks;
 
@@ -2362,11 +2364,9 @@ async fn a_failed_todo_upload_deletes_its_session(transport: Arc<dyn Transport>)
 async fn an_unreachable_server_fails_fast_with_a_hint_before_anything_exists(
     transport: Arc<dyn Transport>,
 ) {
-    // A port nothing listens on (bound, then released).
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    // A port nothing listens on (bound, not listening, for the whole test).
+    let refused = refused_port::RefusedPort::bind();
+    let port = refused.port();
     let base = format!("http://127.0.0.1:{port}/v1.0");
     let (callback, events) = progress_log();
     for flow in ["print", "todo"] {
@@ -2504,9 +2504,10 @@ async fn a_server_speaking_another_protocol_is_given_up_within_the_first_contact
 fn debug_output_of_the_uploader_and_its_builders_hides_the_token_and_the_upload_url_query() {
     let transport: Arc<dyn Transport> =
         Arc::new(graph_upload::transport::ReqwestTransport::new(test_config()).unwrap());
-    let uploader = Uploader::new("http://127.0.0.1:9/v1.0", TOKEN, transport);
+    // Nothing is sent: the host only has to look like one.
+    let uploader = Uploader::new("http://graph.invalid/v1.0", TOKEN, transport);
     let session = session(
-        "http://127.0.0.1:9/upload/1?tempauthtoken=SECRET",
+        "http://graph.invalid/upload/1?tempauthtoken=SECRET",
         &[String::from("0-")],
     );
     let shown = format!(

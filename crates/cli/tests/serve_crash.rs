@@ -8,9 +8,12 @@
 
 #![cfg(unix)]
 
+#[path = "support/child_guard.rs"]
+mod child_guard;
 #[path = "support/serve_process.rs"]
 mod serve_process;
 
+use child_guard::ChildGuard;
 use serve_process::{
     MIB, PutReply, RawPut, Rng, Serve, assert_same_bytes, complement, intersects, merge,
     parse_ranges, pattern, pieces, put_print, put_todo, rebase, serve_command, serve_command_on,
@@ -55,7 +58,7 @@ fn run_to_exit(mut command: Command, timeout: Duration) -> (ExitStatus, String, 
         .stdin(Stdio::null())
         .stdout(Stdio::from(stdout.reopen().expect("reopen")))
         .stderr(Stdio::from(stderr.reopen().expect("reopen")));
-    let mut child = command.spawn().expect("spawn graph-upload");
+    let mut child = ChildGuard::spawn(&mut command);
     let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
