@@ -680,7 +680,11 @@ fn half_fragment_then_sigterm(
         eprintln!("note: the in-flight bytes were not seen on disk before SIGTERM");
     }
     server.signal("TERM");
-    std::thread::sleep(Duration::from_millis(300));
+    // The server closes its listener when it starts shutting down.
+    assert!(
+        server.wait_until_refusing(Duration::from_secs(10)),
+        "the server still accepts connections 10 s after SIGTERM"
+    );
     raw
 }
 
