@@ -964,6 +964,23 @@ async fn raw_caller_content_length_is_not_duplicated(transport: Arc<dyn Transpor
 // Failures
 // ---------------------------------------------------------------------------------------------
 
+/// The refused port of the connect tests: refused, and nobody else can take it meanwhile.
+#[test]
+fn a_refused_port_refuses_and_stays_reserved_until_dropped() {
+    let refused = refused_port::RefusedPort::bind();
+    let error = std::net::TcpStream::connect(refused.addr()).expect_err("nothing listens");
+    assert_eq!(
+        error.kind(),
+        std::io::ErrorKind::ConnectionRefused,
+        "{error}"
+    );
+    let taken = std::net::TcpListener::bind(refused.addr()).expect_err("the port is held");
+    assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse, "{taken}");
+    let addr = refused.addr();
+    drop(refused);
+    std::net::TcpListener::bind(addr).expect("the port is free once dropped");
+}
+
 #[test]
 fn invalid_url_is_refused_before_anything_is_sent() {
     for url in [

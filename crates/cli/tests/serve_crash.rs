@@ -171,6 +171,32 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
     assert_token_is_enforced(&from_env).await;
 }
 
+/// A test that panics while a `graph-upload` it spawned runs leaves no process behind.
+#[test]
+fn a_child_guard_kills_and_reaps_its_process_when_the_test_panics() {
+    let dir = tempdir();
+    let mut command = serve_command(&dir.path().join("data"));
+    command.args(["--token", "t"]);
+    let (pid_sender, pid) = std::sync::mpsc::channel();
+    let test = std::thread::spawn(move || {
+        let child = ChildGuard::spawn(&mut command);
+        pid_sender.send(child.id()).expect("send the pid");
+        panic!("a failing test");
+    });
+    assert!(test.join().is_err(), "the test thread panicked");
+    let pid = pid.recv().expect("the pid").to_string();
+    // Reaped: no process (not even a zombie) has the pid any more.
+    let alive = Command::new("kill")
+        .args(["-0", &pid])
+        .stderr(Stdio::null())
+        .status()
+        .expect("run kill(1)");
+    assert!(
+        !alive.success(),
+        "process {pid} outlived the panicking test"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_dir_is_created_when_missing() {
     let dir = tempdir();
