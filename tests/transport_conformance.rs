@@ -8,6 +8,8 @@
 
 #[path = "support/raw_server.rs"]
 mod raw_server;
+#[path = "support/refused_port.rs"]
+mod refused_port;
 
 use bytes::Bytes;
 use graph_upload_models::{GraphErrorBody, InnerError};
@@ -962,6 +964,23 @@ async fn raw_caller_content_length_is_not_duplicated(transport: Arc<dyn Transpor
 // Failures
 // ---------------------------------------------------------------------------------------------
 
+/// The refused port of the connect tests: refused, and nobody else can take it meanwhile.
+#[test]
+fn a_refused_port_refuses_and_stays_reserved_until_dropped() {
+    let refused = refused_port::RefusedPort::bind();
+    let error = std::net::TcpStream::connect(refused.addr()).expect_err("nothing listens");
+    assert_eq!(
+        error.kind(),
+        std::io::ErrorKind::ConnectionRefused,
+        "{error}"
+    );
+    let taken = std::net::TcpListener::bind(refused.addr()).expect_err("the port is held");
+    assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse, "{taken}");
+    let addr = refused.addr();
+    drop(refused);
+    std::net::TcpListener::bind(addr).expect("the port is free once dropped");
+}
+
 #[test]
 fn invalid_url_is_refused_before_anything_is_sent() {
     for url in [
@@ -976,7 +995,8 @@ fn invalid_url_is_refused_before_anything_is_sent() {
 }
 
 async fn connect_refused_is_a_connect_error_and_not_sent(transport: Arc<dyn Transport>) {
-    let port = raw_server::refused_port().await;
+    let refused = refused_port::RefusedPort::bind();
+    let port = refused.port();
     let request = Request::put(&format!("http://127.0.0.1:{port}{UPLOAD_PATH}"))
         .unwrap()
         .body(vec![0u8; 1000]);
@@ -1072,14 +1092,17 @@ async fn response_body_stalling_midway_times_out(make: MakeTransport) {
 
 async fn a_timed_out_connection_is_not_reused_for_the_next_request(make: MakeTransport) {
     // The slow answer is still due on the first connection: a transport that pooled that
-    // connection would hand the next request the wrong response, or time out again.
-    let transport = make(test_config().request_timeout(Some(Duration::from_millis(300))));
+    // connection would hand the next request the wrong response, or time out again. The
+    // follow-up requests go through the same transport (its pool is what is tested), so its
+    // timeout is one they cannot reach on a busy machine, and the slow answer is far later.
+    let timeout = Duration::from_secs(2);
+    let transport = make(test_config().request_timeout(Some(timeout)));
     let server = MockServer::start().await;
     Mock::given(path("/slow"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_string("slow")
-                .set_delay(Duration::from_secs(2)),
+                .set_delay(10 * timeout),
         )
         .mount(&server)
         .await;

@@ -778,10 +778,16 @@ async fn parallel_answers_out_of_order_do_not_resend_acknowledged_bytes(make: Ma
     let graph = Graph::start().await;
     let file = graph.file("swapped.pdf", 8 * QUANTUM, 9);
     let transport = make();
-    let recorder = Recorder::new(SwapFirstTwoAnswers::new(Arc::clone(&transport)));
+    let swap = SwapFirstTwoAnswers::new(Arc::clone(&transport));
+    let recorder = Recorder::new(swap.clone());
     let result = print_in_quanta_two_at_a_time(&graph, &recorder, &file)
         .await
         .expect("the upload succeeds");
+    assert!(
+        swap.swapped(),
+        "the answers to the first two PUTs did not reach the uploader swapped: {:#?}",
+        summary(&recorder.puts())
+    );
     let bytes = download(
         &transport,
         &graph.print_value_url(&result.job_id, &result.document.id),
@@ -799,9 +805,15 @@ async fn a_404_while_the_completing_put_is_in_flight_does_not_fail_the_upload(ma
     let graph = Graph::start().await;
     let file = graph.file("completed.pdf", 3 * QUANTUM, 10);
     let transport = make();
-    let recorder = Recorder::new(ReplayFirstAfterCompletion::new(Arc::clone(&transport)));
+    let replay = ReplayFirstAfterCompletion::new(Arc::clone(&transport));
+    let recorder = Recorder::new(replay.clone());
     let result = print_in_quanta_two_at_a_time(&graph, &recorder, &file).await;
     let puts = recorder.puts();
+    assert!(
+        replay.read_404_first(),
+        "the uploader did not read the 404 before the 201: {:#?}",
+        summary(&puts)
+    );
     let result = result.unwrap_or_else(|error| {
         panic!(
             "the upload was completed, yet: {error:?}; PUTs: {:#?}",

@@ -14,6 +14,8 @@
 //! equal to the file's bytes, who carried `Authorization`, which requests were repeated.
 //! Backoffs and `Retry-After` go through `InstantTimer`, so nothing really waits.
 
+#[path = "support/refused_port.rs"]
+mod refused_port;
 #[path = "support/uploader_mocks.rs"]
 mod uploader_mocks;
 
@@ -1805,6 +1807,42 @@ async fn dropped_connection_before_the_server_got_the_chunk_resends_it(
     dropped_connection(transport, DropMode::BeforeForwarding).await;
 }
 
+/// Sends the first `PUT` through `first_put` and every other request through `rest`: a
+/// deliberately short timeout can cut that `PUT` without the requests that follow inheriting
+/// it (on a busy machine they would time out too).
+#[derive(Debug)]
+struct FirstPutThrough {
+    first_put: Arc<dyn Transport>,
+    rest: Arc<dyn Transport>,
+    puts: std::sync::atomic::AtomicUsize,
+}
+
+impl Transport for FirstPutThrough {
+    fn send<'life0, 'async_trait>(
+        &'life0 self,
+        request: graph_upload::transport::Request,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<
+                        graph_upload::transport::Response,
+                        graph_upload::transport::TransportError,
+                    >,
+                > + Send
+                + 'async_trait,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        let first = request.method() == graph_upload::transport::Method::PUT
+            && self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        let transport = if first { &self.first_put } else { &self.rest };
+        transport.send(request)
+    }
+}
+
 async fn timed_out(make: MakeTransport, stored: bool) {
     let server = MockServer::start().await;
     let size = 2 * Q;
@@ -1817,7 +1855,11 @@ async fn timed_out(make: MakeTransport, stored: bool) {
     };
     let fake = FakeSession::new(SessionSpec::print(size)).on_put(1, step);
     fake.mount(&server).await;
-    let transport = make(test_config().request_timeout(Some(Duration::from_millis(500))));
+    let transport: Arc<dyn Transport> = Arc::new(FirstPutThrough {
+        first_put: make(test_config().request_timeout(Some(Duration::from_millis(500)))),
+        rest: make(test_config()),
+        puts: std::sync::atomic::AtomicUsize::new(0),
+    });
     let (uploader, timer) = uploader(&server, transport);
     let started = Instant::now();
 
@@ -2322,11 +2364,9 @@ async fn a_failed_todo_upload_deletes_its_session(transport: Arc<dyn Transport>)
 async fn an_unreachable_server_fails_fast_with_a_hint_before_anything_exists(
     transport: Arc<dyn Transport>,
 ) {
-    // A port nothing listens on (bound, then released).
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    // A port nothing listens on (bound, not listening, for the whole test).
+    let refused = refused_port::RefusedPort::bind();
+    let port = refused.port();
     let base = format!("http://127.0.0.1:{port}/v1.0");
     let (callback, events) = progress_log();
     for flow in ["print", "todo"] {
@@ -2464,9 +2504,10 @@ async fn a_server_speaking_another_protocol_is_given_up_within_the_first_contact
 fn debug_output_of_the_uploader_and_its_builders_hides_the_token_and_the_upload_url_query() {
     let transport: Arc<dyn Transport> =
         Arc::new(graph_upload::transport::ReqwestTransport::new(test_config()).unwrap());
-    let uploader = Uploader::new("http://127.0.0.1:9/v1.0", TOKEN, transport);
+    // Nothing is sent: the host only has to look like one.
+    let uploader = Uploader::new("http://graph.invalid/v1.0", TOKEN, transport);
     let session = session(
-        "http://127.0.0.1:9/upload/1?tempauthtoken=SECRET",
+        "http://graph.invalid/upload/1?tempauthtoken=SECRET",
         &[String::from("0-")],
     );
     let shown = format!(

@@ -13,12 +13,13 @@
 
 #![allow(dead_code)]
 
+use bytes::Bytes;
 use graph_upload_ranges::ContentRange;
 use graph_upload_transport::{Method, Request, Response, Transport, TransportError, header};
 use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -212,12 +213,15 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// and the first answer is held back until a third `PUT` starts. With two chunks in flight at
 /// most, the third `PUT` starts only once the uploader has read the second answer, so it then
 /// reads the first (older) answer, which still lists the second chunk as missing.
+/// [`swapped`](Self::swapped) tells whether that really happened.
 #[derive(Debug)]
 pub struct SwapFirstTwoAnswers {
     inner: Arc<dyn Transport>,
     puts: AtomicUsize,
     first_answered: Notify,
+    second_delivered: AtomicBool,
     third_started: Notify,
+    swapped: AtomicBool,
 }
 
 impl SwapFirstTwoAnswers {
@@ -227,8 +231,17 @@ impl SwapFirstTwoAnswers {
             inner,
             puts: AtomicUsize::new(0),
             first_answered: Notify::new(),
+            second_delivered: AtomicBool::new(false),
             third_started: Notify::new(),
+            swapped: AtomicBool::new(false),
         })
+    }
+
+    /// Whether the answer to the second `PUT` was handed over first and the answer to the
+    /// first only once the third `PUT` had started (not after giving up waiting for it): a
+    /// test that relies on the swap asserts this, so that it cannot pass without it.
+    pub fn swapped(&self) -> bool {
+        self.swapped.load(Ordering::SeqCst)
     }
 
     async fn send_swapped(&self, request: Request) -> Result<Response, TransportError> {
@@ -239,13 +252,19 @@ impl SwapFirstTwoAnswers {
             0 => {
                 let answer = self.inner.send(request).await;
                 self.first_answered.notify_one();
-                // Not forever: if no third PUT comes, the answer goes late rather than never.
-                let _ = tokio::time::timeout(PATIENCE, self.third_started.notified()).await;
+                // Not forever: if no third PUT comes, the answer goes late rather than never
+                // (and the swap did not happen).
+                let third = tokio::time::timeout(PATIENCE, self.third_started.notified()).await;
+                if third.is_ok() && self.second_delivered.load(Ordering::SeqCst) {
+                    self.swapped.store(true, Ordering::SeqCst);
+                }
                 answer
             }
             1 => {
                 self.first_answered.notified().await;
-                self.inner.send(request).await
+                let answer = self.inner.send(request).await;
+                self.second_delivered.store(true, Ordering::SeqCst);
+                answer
             }
             2 => {
                 self.third_started.notify_one();
@@ -270,15 +289,35 @@ impl Transport for SwapFirstTwoAnswers {
 /// the upload is still on its way. The first `PUT` is sent and stored (`202`), but its answer
 /// is held; once the third `PUT` has completed the upload (`201`, held too), the first request
 /// is sent again, as a proxy that replays a request would, and its `404` (the session is gone:
-/// it is complete) is what the uploader reads for the first chunk; the `201` follows a moment
-/// later. With two chunks in flight at most and three chunks in all, the third `PUT` is the
-/// last one.
+/// it is complete) is what the uploader reads for the first chunk; the `201` follows
+/// once the uploader has dropped the `404` (it has read it). With two chunks in flight at
+/// most and three chunks in all, the third `PUT` is the last one.
+/// [`read_404_first`](Self::read_404_first) tells whether that really happened.
 #[derive(Debug)]
 pub struct ReplayFirstAfterCompletion {
     inner: Arc<dyn Transport>,
     puts: AtomicUsize,
     third_answered: Notify,
-    first_replayed: Notify,
+    first_read: Arc<Notify>,
+    read_404_first: AtomicBool,
+}
+
+/// The body of an answer, which signals when the uploader drops it: it has read the answer.
+struct SignalWhenDropped {
+    body: Bytes,
+    dropped: Arc<Notify>,
+}
+
+impl AsRef<[u8]> for SignalWhenDropped {
+    fn as_ref(&self) -> &[u8] {
+        &self.body
+    }
+}
+
+impl Drop for SignalWhenDropped {
+    fn drop(&mut self) {
+        self.dropped.notify_one();
+    }
 }
 
 impl ReplayFirstAfterCompletion {
@@ -288,8 +327,15 @@ impl ReplayFirstAfterCompletion {
             inner,
             puts: AtomicUsize::new(0),
             third_answered: Notify::new(),
-            first_replayed: Notify::new(),
+            first_read: Arc::new(Notify::new()),
+            read_404_first: AtomicBool::new(false),
         })
+    }
+
+    /// Whether the `201` was handed over only once the uploader had read and dropped the
+    /// `404` of the replayed first `PUT` (not after giving up waiting for it).
+    pub fn read_404_first(&self) -> bool {
+        self.read_404_first.load(Ordering::SeqCst)
     }
 
     async fn send_replayed(&self, request: Request) -> Result<Response, TransportError> {
@@ -306,16 +352,27 @@ impl ReplayFirstAfterCompletion {
                 {
                     return stored;
                 }
-                let answer = self.inner.send(again).await;
-                self.first_replayed.notify_one();
-                answer
+                // The replayed answer tells when the uploader is done with it.
+                self.inner.send(again).await.map(|response| {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let body = Bytes::from_owner(SignalWhenDropped {
+                        body: response.into_body(),
+                        dropped: Arc::clone(&self.first_read),
+                    });
+                    Response::new(status, headers, body)
+                })
             }
             2 => {
                 let answer = self.inner.send(request).await;
                 self.third_answered.notify_one();
-                let _ = tokio::time::timeout(PATIENCE, self.first_replayed.notified()).await;
-                // Let the uploader read the 404 first.
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // The uploader reads the 404 first: the 201 waits until it has dropped it.
+                if tokio::time::timeout(PATIENCE, self.first_read.notified())
+                    .await
+                    .is_ok()
+                {
+                    self.read_404_first.store(true, Ordering::SeqCst);
+                }
                 answer
             }
             _ => self.inner.send(request).await,

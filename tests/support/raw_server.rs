@@ -157,14 +157,6 @@ impl RawServer {
     }
 }
 
-/// A loopback port that nothing listens on (bound, then released).
-pub async fn refused_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
-}
-
 async fn serve(
     mut stream: TcpStream,
     behaviour: Behaviour,

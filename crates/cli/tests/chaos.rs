@@ -10,14 +10,20 @@
 
 #[path = "support/chaos_proxy.rs"]
 mod chaos_proxy;
+#[path = "support/child_guard.rs"]
+mod child_guard;
+#[path = "support/refused_port.rs"]
+mod refused_port;
 #[path = "support/serve_process.rs"]
 mod serve_process;
 
 use chaos_proxy::ChaosProxy;
+use child_guard::ChildGuard;
+use refused_port::RefusedPort;
 use serve_process::{BIN, LIST_ID, MIB, SHARE_ID, Serve, TASK_ID, serve_command_on};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -49,15 +55,15 @@ fn serve_on(data_dir: &Path, listen: &str, public_url: &str) -> Serve {
 }
 
 /// Spawns `graph-upload upload ...` through the proxy; stderr lines go to the channel.
-fn spawn_upload(base: &str, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(BIN)
-        .arg("upload")
-        .args(args)
-        .args(["--base-url", base, "--token", TOKEN])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+fn spawn_upload(base: &str, args: &[&str]) -> (ChildGuard, mpsc::Receiver<String>) {
+    let mut child = ChildGuard::spawn(
+        Command::new(BIN)
+            .arg("upload")
+            .args(args)
+            .args(["--base-url", base, "--token", TOKEN])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let stderr = child.stderr.take().unwrap();
     let (sender, lines) = mpsc::channel();
     std::thread::spawn(move || {
@@ -75,7 +81,7 @@ fn acknowledged(line: &str) -> Option<u64> {
     count.parse().ok()
 }
 
-fn finish(child: Child, lines: &mpsc::Receiver<String>, seen: &mut Vec<String>) -> String {
+fn finish(child: ChildGuard, lines: &mpsc::Receiver<String>, seen: &mut Vec<String>) -> String {
     let output = child.wait_with_output().unwrap();
     while let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
         seen.push(line);
@@ -258,10 +264,8 @@ async fn no_secret_reaches_the_terminal_in_retrying_or_failing_uploads() {
     let file = dir.path().join("secret.pdf");
     patterned(&file, 6 * MIB);
     let file = file.to_str().unwrap();
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let refused = RefusedPort::bind();
+    let closed = refused.base();
     let mut transcript = String::new();
     let mut retried = 0;
     for transport in ["reqwest", "hyper"] {

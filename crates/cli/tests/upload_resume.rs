@@ -5,9 +5,15 @@
 #![cfg(unix)]
 #![allow(dead_code)] // the shared support module has helpers other test files use
 
+#[path = "support/child_guard.rs"]
+mod child_guard;
+#[path = "support/refused_port.rs"]
+mod refused_port;
 #[path = "support/serve_process.rs"]
 mod serve_process;
 
+use child_guard::ChildGuard;
+use refused_port::RefusedPort;
 use serve_process::{BIN, LIST_ID, MIB, SHARE_ID, Serve};
 use std::io::Write;
 use std::path::Path;
@@ -74,7 +80,7 @@ async fn kill_then_resume(
     size: u64,
     bearer: bool,
 ) -> String {
-    let mut first = upload_command(serve, args).spawn().unwrap();
+    let mut first = ChildGuard::spawn(&mut upload_command(serve, args));
     let deadline = Instant::now() + Duration::from_secs(60);
     let url = journal_url(journal, deadline);
     // Wait until the server has some bytes, then kill the client without warning.
@@ -200,12 +206,13 @@ fn a_second_client_on_the_same_journal_is_refused() {
     let file = dir.path().join("f.bin");
     std::fs::write(&file, b"hello").unwrap();
     let holder = graph_upload::Journal::open(&journal, &file).unwrap();
+    let refused = RefusedPort::bind();
     let output = Command::new(BIN)
         .args([
             "upload",
             "print",
             "--base-url",
-            "http://127.0.0.1:9",
+            &refused.base(),
             "--token",
             "t",
         ])

@@ -6,9 +6,15 @@
 #![cfg(unix)]
 #![allow(dead_code)] // the shared support module has helpers other test files use
 
+#[path = "support/child_guard.rs"]
+mod child_guard;
+#[path = "support/refused_port.rs"]
+mod refused_port;
 #[path = "support/serve_process.rs"]
 mod serve_process;
 
+use child_guard::ChildGuard;
+use refused_port::RefusedPort;
 use serve_process::{BIN, LIST_ID, MIB, SHARE_ID, Serve, TASK_ID};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -205,10 +211,8 @@ async fn an_unreachable_or_mismatched_base_url_fails_within_three_seconds_with_a
     let file = dir.path().join("doc.pdf");
     write(&file, MIB);
     let file = file.to_str().unwrap();
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let refused = RefusedPort::bind();
+    let closed = refused.base();
     let https = serve.base.replace("http://", "https://");
     for transport in ["reqwest", "hyper"] {
         for (base, hint) in [
@@ -240,7 +244,7 @@ async fn an_unreachable_or_mismatched_base_url_fails_within_three_seconds_with_a
 /// acknowledged some bytes (a progress line on stderr), sends `signal`, and returns the
 /// output.
 fn interrupt_mid_upload(serve: &Serve, args: &[&str], signal: &str) -> Output {
-    let mut child = upload(&serve.base, args).spawn().unwrap();
+    let mut child = ChildGuard::spawn(&mut upload(&serve.base, args));
     let stderr = child.stderr.take().unwrap();
     let (lines, seen) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {

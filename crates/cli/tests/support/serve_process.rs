@@ -190,6 +190,24 @@ impl Serve {
         }
     }
 
+    /// Waits up to `timeout` until a new connection is refused: the server stopped
+    /// accepting, which it does when it starts to shut down. Returns whether it did.
+    pub fn wait_until_refusing(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)) {
+                Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    return true;
+                }
+                _ => {}
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `{base}{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
