@@ -238,6 +238,11 @@ async fn measure(variant: &str, dir: &Path, file: &Path) -> Result<Sample, Failu
         )
         .into());
     }
+    // What a variant warns about (e.g. buffers allocated inside the timed part) is shown.
+    let warnings = String::from_utf8_lossy(&output.stderr);
+    if !warnings.trim().is_empty() {
+        eprintln!("{}", warnings.trim_end());
+    }
     let text = String::from_utf8_lossy(&output.stdout);
     let mut words = text.split_whitespace();
     let mut next = |what: &str| {
@@ -618,12 +623,7 @@ async fn raw_upload(base: &str, file: &Path) -> Result<(Timed, Document), Failur
                     return Ok::<(), Failure>(());
                 }
                 let end = (start + CHUNK).min(size);
-                let body = FileFrames {
-                    file: Arc::clone(&file),
-                    offset: start,
-                    end,
-                    pool: Arc::clone(&pool),
-                };
+                let body = FileFrames::new(Arc::clone(&file), start, end, Arc::clone(&pool));
                 let request = hyper::Request::put(path.as_str())
                     .header("host", authority.as_str())
                     .header("content-range", format!("bytes {start}-{}/{size}", end - 1))
@@ -710,13 +710,48 @@ impl Drop for Pooled {
     }
 }
 
-/// A chunk of the file as a body: each frame is read (`pread`, from the page cache) when hyper
-/// asks for it, so the next block is read while the previous one is on the wire.
+/// A chunk of the file as a body, in 1 MiB frames read with `pread` on the blocking pool, one
+/// block ahead: while hyper sends a frame, the next one is being read, so reading and sending
+/// overlap.
 struct FileFrames {
     file: Arc<std::fs::File>,
     offset: u64,
     end: u64,
     pool: Arc<Pool>,
+    ahead: Option<tokio::task::JoinHandle<std::io::Result<Pooled>>>,
+    /// Bytes not yet handed to hyper.
+    remaining: u64,
+}
+
+impl FileFrames {
+    fn new(file: Arc<std::fs::File>, start: u64, end: u64, pool: Arc<Pool>) -> Self {
+        let mut frames = FileFrames {
+            file,
+            offset: start,
+            end,
+            pool,
+            ahead: None,
+            remaining: end - start,
+        };
+        frames.read_ahead();
+        frames
+    }
+
+    /// Starts reading the next block, if any.
+    fn read_ahead(&mut self) {
+        if self.offset >= self.end {
+            return;
+        }
+        let len = (self.end - self.offset).min(FRAME as u64) as usize;
+        let (file, offset, pool) = (Arc::clone(&self.file), self.offset, Arc::clone(&self.pool));
+        self.offset += len as u64;
+        self.ahead = Some(tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::FileExt;
+            let mut buffer = pool.take();
+            file.read_exact_at(&mut buffer[..len], offset)?;
+            Ok(Pooled { buffer, len, pool })
+        }));
+    }
 }
 
 /// Frame size of the raw loop: the transports' file read block.
@@ -728,34 +763,35 @@ impl hyper::body::Body for FileFrames {
 
     fn poll_frame(
         mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
+        cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
-        use std::os::unix::fs::FileExt;
-        if self.offset >= self.end {
+        use std::future::Future;
+        let Some(ahead) = self.ahead.as_mut() else {
             return std::task::Poll::Ready(None);
-        }
-        let len = (self.end - self.offset).min(FRAME as u64) as usize;
-        let mut buffer = self.pool.take();
-        if let Err(error) = self.file.read_exact_at(&mut buffer[..len], self.offset) {
-            return std::task::Poll::Ready(Some(Err(error)));
-        }
-        self.offset += len as u64;
-        let pooled = Pooled {
-            buffer,
-            len,
-            pool: Arc::clone(&self.pool),
         };
+        let read = match std::pin::Pin::new(ahead).poll(cx) {
+            std::task::Poll::Pending => return std::task::Poll::Pending,
+            std::task::Poll::Ready(read) => read,
+        };
+        self.ahead = None;
+        let pooled = match read {
+            Ok(Ok(pooled)) => pooled,
+            Ok(Err(error)) => return std::task::Poll::Ready(Some(Err(error))),
+            Err(error) => return std::task::Poll::Ready(Some(Err(std::io::Error::other(error)))),
+        };
+        self.remaining -= pooled.len as u64;
+        self.read_ahead();
         std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from_owner(
             pooled,
         )))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.offset >= self.end
+        self.remaining == 0
     }
 
     fn size_hint(&self) -> hyper::body::SizeHint {
-        hyper::body::SizeHint::with_exact(self.end - self.offset)
+        hyper::body::SizeHint::with_exact(self.remaining)
     }
 }
 
