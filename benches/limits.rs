@@ -874,8 +874,11 @@ async fn load_run(base: &str) -> Result<LoadResult, Failure> {
     let payload = Bytes::from(vec![7u8; PUT as usize]);
     let api = HyperTransport::new(TransportConfig::default())?;
     let mut urls = Vec::new();
+    let mut documents = Vec::new();
     for _ in 0..SESSIONS {
-        urls.push(new_session(&api, base, SIZE).await?.0);
+        let (url, document) = new_session(&api, base, SIZE).await?;
+        urls.push(url);
+        documents.push(document);
     }
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -898,8 +901,10 @@ async fn load_run(base: &str) -> Result<LoadResult, Failure> {
                     continue;
                 };
                 let sent = Instant::now();
+                // Every fragment is accepted, and the last one completes the document.
+                let expected = if start + PUT >= SIZE { 201 } else { 202 };
                 match transport.send(request).await {
-                    Ok(response) if response.status().is_success() => {
+                    Ok(response) if response.status().as_u16() == expected => {
                         latencies.push(sent.elapsed())
                     }
                     _ => errors += 1,
@@ -916,6 +921,12 @@ async fn load_run(base: &str) -> Result<LoadResult, Failure> {
         errors += e;
     }
     let seconds = started.elapsed().as_secs_f64();
+    // Outside the timed part: every document holds its 16 MiB.
+    let expected = tempfile::NamedTempFile::new()?;
+    std::fs::write(expected.path(), vec![7u8; SIZE as usize])?;
+    for document in &documents {
+        verify_stored(base, document, expected.path()).await?;
+    }
     latencies.sort();
     let pick = |q: f64| {
         latencies
