@@ -2107,15 +2107,24 @@ async fn cancelling_during_a_retry_after_wait_stops_at_once(transport: Arc<dyn T
             print_by_quantum(),
         )
         .cancel_on(token.clone());
+    // Cancel once the uploader reports that it is waiting the 60 s (not after a guessed delay).
+    let waiting = Arc::new(Mutex::new(None));
+    let seen = Arc::clone(&waiting);
+    let upload = upload.on_progress(Arc::new(move |event| {
+        if let ProgressEvent::Retrying { delay, .. } = event {
+            *seen.lock().unwrap() = Some(delay);
+            token.cancel();
+        }
+    }));
     let task = tokio::spawn(async move { upload.upload(&source).await });
 
-    cancel_after_first_put(&server, token, Duration::from_millis(200)).await;
     let result = tokio::time::timeout(Duration::from_secs(3), task)
         .await
         .expect("cancelling must interrupt the Retry-After wait")
         .expect("the upload task does not panic");
 
     assert!(matches!(result, Err(UploadError::Cancelled)), "{result:?}");
+    assert_eq!(*waiting.lock().unwrap(), Some(Duration::from_secs(60)));
     let requests = requests(&server).await;
     assert_eq!(count(&requests, "DELETE", Some("/upload/1")), 1);
     assert_eq!(count(&requests, "PUT", None), 1);
