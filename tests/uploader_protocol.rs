@@ -1919,8 +1919,8 @@ async fn timeout_before_the_server_stored_the_chunk_resends_it(make: MakeTranspo
 // Cancellation
 // ---------------------------------------------------------------------------------------------
 
-/// Cancels `token` once the server has received a PUT (and, after `extra`, more time).
-async fn cancel_after_first_put(server: &MockServer, token: CancellationToken, extra: Duration) {
+/// Cancels `token` once the server has received a PUT.
+async fn cancel_after_first_put(server: &MockServer, token: CancellationToken) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         if count(&requests(server).await, "PUT", None) > 0 {
@@ -1929,7 +1929,6 @@ async fn cancel_after_first_put(server: &MockServer, token: CancellationToken, e
         assert!(Instant::now() < deadline, "no PUT reached the server");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(extra).await;
     token.cancel();
 }
 
@@ -1960,7 +1959,7 @@ async fn cancelling_a_print_upload_deletes_the_session_without_the_token(
     let started = Instant::now();
     let task = tokio::spawn(async move { upload.upload(&source).await });
 
-    cancel_after_first_put(&server, token, Duration::ZERO).await;
+    cancel_after_first_put(&server, token).await;
     let result = tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .expect("the cancelled upload returns promptly")
@@ -2321,7 +2320,7 @@ async fn a_cancelled_print_upload_cancels_the_job_it_created(transport: Arc<dyn 
         .profile(print_by_quantum())
         .cancel_on(token.clone());
     let task = tokio::spawn(async move { upload.upload(&source).await });
-    cancel_after_first_put(&server, token, Duration::ZERO).await;
+    cancel_after_first_put(&server, token).await;
     let result = tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .expect("the cancelled upload returns promptly")
