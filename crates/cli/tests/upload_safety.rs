@@ -8,7 +8,8 @@
 
 #[path = "support/child_guard.rs"]
 mod child_guard;
-#[path = "support/refused_port.rs"]
+// One copy for the workspace: the tests crate's support module.
+#[path = "../../../tests/support/refused_port.rs"]
 mod refused_port;
 #[path = "support/serve_process.rs"]
 mod serve_process;
