@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Graph's largest print fragment: 10 MiB.
-pub const DEFAULT_PRINT_MAX_FRAGMENT: u64 = 10 * 1024 * 1024;
+/// Graph's largest print fragment: 10 MiB (defined once, in `graph-upload-models`).
+pub const DEFAULT_PRINT_MAX_FRAGMENT: u64 = graph_upload_models::PRINT_MAX_FRAGMENT_SIZE;
 /// Graph's largest To Do fragment: 4 MiB.
-pub const DEFAULT_TODO_MAX_FRAGMENT: u64 = 4 * 1024 * 1024;
+pub const DEFAULT_TODO_MAX_FRAGMENT: u64 = graph_upload_models::TODO_MAX_FRAGMENT_SIZE;
 /// Graph's largest To Do attachment: 25 MiB.
-pub const DEFAULT_TODO_MAX_SIZE: u64 = 25 * 1024 * 1024;
+pub const DEFAULT_TODO_MAX_SIZE: u64 = graph_upload_models::TODO_MAX_ATTACHMENT_SIZE;
 /// Largest print document accepted (printers differ; Graph documents of hundreds of MB are
 /// normal).
 pub const DEFAULT_PRINT_MAX_SIZE: u64 = 16 * 1024 * 1024 * 1024;

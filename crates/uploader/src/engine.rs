@@ -680,7 +680,5 @@ fn bad_url(url: &str, error: &TransportError) -> UploadError {
 
 /// A jitter seed that differs between sessions.
 fn seed(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
-    })
+    crate::fnv::Fnv::of(text.as_bytes())
 }

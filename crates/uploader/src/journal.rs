@@ -16,6 +16,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use crate::fnv::Fnv;
 use graph_upload_models::UploadUrl;
 
 const EDGE: u64 = 64 * 1024;
@@ -105,25 +106,8 @@ impl Fingerprint {
             path,
             size,
             modified_ns,
-            edges_hash: hash.0,
+            edges_hash: hash.finish(),
         })
-    }
-}
-
-#[derive(Debug)]
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3);
-        }
     }
 }
 

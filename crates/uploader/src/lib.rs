@@ -30,6 +30,7 @@
 mod client;
 mod engine;
 mod error;
+mod fnv;
 mod journal;
 mod profile;
 mod progress;
