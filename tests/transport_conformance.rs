@@ -650,9 +650,9 @@ async fn non_2xx_status_is_a_response_not_an_error(transport: Arc<dyn Transport>
             response.header_str("request-id"),
             Some(format!("req-{status}").as_str())
         );
-        let error = response
-            .graph_error()
-            .unwrap_or_else(|| panic!("{status}: no Graph error in {:?}", response.body()));
+        let error: GraphErrorBody = response
+            .json()
+            .unwrap_or_else(|e| panic!("{status}: no Graph error in {:?}: {e}", response.body()));
         assert_eq!(error.error.code, code);
         assert_eq!(error.error.message, format!("status {status}"));
         assert_eq!(error.most_specific_code(), inner.unwrap_or(code));
@@ -746,7 +746,7 @@ async fn response_headers_and_an_empty_201_are_readable(transport: Arc<dyn Trans
         .iter()
         .collect();
     assert_eq!(diagnostics, ["one", "two"]);
-    assert!(response.graph_error().is_none());
+    assert!(response.json::<GraphErrorBody>().is_err());
 
     let response = expect_response(
         transport

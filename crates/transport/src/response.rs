@@ -3,7 +3,6 @@
 
 use crate::error::{ErrorKind, TransportError};
 use bytes::{Bytes, BytesMut};
-use graph_upload_models::GraphErrorBody;
 use http::{HeaderMap, StatusCode};
 use http_body::Body as HttpBody;
 use http_body_util::BodyExt;
@@ -55,14 +54,6 @@ impl Response {
     /// Parses the body as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_slice(&self.body)
-    }
-
-    /// Graph's error body, when this is an error response that carries one.
-    pub fn graph_error(&self) -> Option<GraphErrorBody> {
-        if self.status.is_success() {
-            return None;
-        }
-        serde_json::from_slice(&self.body).ok()
     }
 }
 
@@ -131,14 +122,5 @@ mod tests {
         let body = Full::new(Bytes::from(vec![0u8; 11]));
         let error = read_capped(body, 10, never).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::ResponseTooLarge);
-    }
-
-    #[test]
-    fn graph_error_is_read_only_from_error_statuses() {
-        let body = Bytes::from_static(br#"{"error": {"code": "itemNotFound", "message": "gone"}}"#);
-        let not_found = Response::new(StatusCode::NOT_FOUND, HeaderMap::new(), body.clone());
-        assert_eq!(not_found.graph_error().unwrap().error.code, "itemNotFound");
-        let ok = Response::new(StatusCode::OK, HeaderMap::new(), body);
-        assert!(ok.graph_error().is_none());
     }
 }

@@ -254,7 +254,7 @@ impl Engine {
                                 tasks.abort_all();
                                 return Err(UploadError::Server {
                                     status: response.status().as_u16(),
-                                    graph: response.graph_error().map(Box::new),
+                                    graph: crate::error::graph_error(&response).map(Box::new),
                                 });
                             }
                             *missing = self.resync(upload_url, size, backoff).await?;
@@ -408,7 +408,7 @@ impl Engine {
         } else {
             Err(UploadError::Server {
                 status: response.status().as_u16(),
-                graph: response.graph_error().map(Box::new),
+                graph: crate::error::graph_error(response).map(Box::new),
             })
         }
     }
@@ -644,7 +644,7 @@ fn outcome(response: &Response, reply: FinalReply) -> Result<UploadOutcome, Uplo
 /// A refusal that retrying cannot fix (400, 401, 403, 413 and other 4xx).
 pub(crate) fn fatal(response: &Response) -> UploadError {
     let status = response.status().as_u16();
-    let graph: Option<Box<GraphErrorBody>> = response.graph_error().map(Box::new);
+    let graph: Option<Box<GraphErrorBody>> = crate::error::graph_error(response).map(Box::new);
     match status {
         400 => UploadError::BadInput {
             message: graph.as_ref().map_or_else(

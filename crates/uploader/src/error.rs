@@ -89,6 +89,15 @@ pub enum UploadError {
     Io(#[from] std::io::Error),
 }
 
+/// Graph's error body of an error response, when it carries one (the transport knows HTTP,
+/// not Graph).
+pub(crate) fn graph_error(response: &graph_upload_transport::Response) -> Option<GraphErrorBody> {
+    if response.status().is_success() {
+        return None;
+    }
+    response.json().ok()
+}
+
 fn unreachable_message(url: &str, error: &TransportError) -> String {
     match error.kind() {
         ErrorKind::Tls => {
@@ -121,5 +130,21 @@ impl UploadError {
             | UploadError::Server { graph, .. } => graph.as_deref(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::graph_error;
+    use bytes::Bytes;
+    use graph_upload_transport::{HeaderMap, Response, StatusCode};
+
+    #[test]
+    fn graph_error_is_read_only_from_error_statuses() {
+        let body = Bytes::from_static(br#"{"error": {"code": "itemNotFound", "message": "gone"}}"#);
+        let not_found = Response::new(StatusCode::NOT_FOUND, HeaderMap::new(), body.clone());
+        assert_eq!(graph_error(&not_found).unwrap().error.code, "itemNotFound");
+        let ok = Response::new(StatusCode::OK, HeaderMap::new(), body);
+        assert!(graph_error(&ok).is_none());
     }
 }

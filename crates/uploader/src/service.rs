@@ -141,7 +141,7 @@ pub(crate) fn refusal(url: &str, response: &Response) -> UploadError {
     if response.status().as_u16() != 404 {
         return fatal(response);
     }
-    let graph = response.graph_error().map(Box::new);
+    let graph = crate::error::graph_error(response).map(Box::new);
     UploadError::BadInput {
         message: format!(
             "{} was not found: check the printer, share, job, document, list or task id ({})",
