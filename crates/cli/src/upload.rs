@@ -7,9 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use graph_upload::transport::{
     HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
 };
-use graph_upload::{
-    CancellationToken, EndpointProfile, LimitError, Size, UploadError, UploadSource, Uploader,
-};
+use graph_upload::{CancellationToken, EndpointProfile, UploadError, UploadSource, Uploader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -148,25 +146,9 @@ fn checked(profile: EndpointProfile, chunk_size: Option<u64>) -> Result<Endpoint
         Some(chunk) => profile.with_max_chunk(chunk),
         None => profile,
     };
-    profile.check_chunk().map_err(|error| {
-        Failure::from(match error {
-            LimitError::ChunkBelowQuantum { chunk, quantum } => format!(
-                "--chunk-size {} is below the {} that chunks are multiples of",
-                Size(chunk),
-                Size(quantum)
-            ),
-            LimitError::ChunkOverLimit {
-                chunk,
-                limit,
-                endpoint,
-            } => format!(
-                "--chunk-size {} is over {endpoint}'s {} per request",
-                Size(chunk),
-                Size(limit)
-            ),
-            other => other.to_string(),
-        })
-    })?;
+    profile
+        .check_chunk()
+        .map_err(|error| Failure::from(error.describe("--chunk-size")))?;
     Ok(profile)
 }
 

@@ -201,10 +201,7 @@ impl Journal {
     /// ours), and a journal another process holds.
     pub fn open(path: impl Into<PathBuf>, uploading: &Path) -> Result<Self, JournalError> {
         let path = path.into();
-        let directory = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-            _ => PathBuf::from("."),
-        };
+        let directory = directory_of(&path);
         if !directory.is_dir() {
             return Err(JournalError::MissingDirectory(directory));
         }
@@ -254,7 +251,7 @@ impl Journal {
     pub fn save(&self, entry: &JournalEntry) -> Result<(), JournalError> {
         let bytes = serde_json::to_vec_pretty(&OnDisk::new(entry))
             .map_err(|error| JournalError::io(&self.path)(io::Error::other(error)))?;
-        let directory = self.directory();
+        let directory = directory_of(&self.path);
         let io = JournalError::io(&self.path);
         let mut temp = tempfile::Builder::new()
             .prefix(".graph-upload-journal-")
@@ -284,13 +281,6 @@ impl Journal {
                 Err(JournalError::io(&self.path)(error))
             }
             _ => Ok(()),
-        }
-    }
-
-    fn directory(&self) -> PathBuf {
-        match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-            _ => PathBuf::from("."),
         }
     }
 }
@@ -403,6 +393,14 @@ fn sync_directory(directory: &Path) -> io::Result<()> {
 #[cfg(not(unix))]
 fn sync_directory(_directory: &Path) -> io::Result<()> {
     Ok(())
+}
+
+/// The directory a journal lives in (`.` for a bare file name).
+fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
 }
 
 fn lock_path(path: &Path) -> PathBuf {

@@ -112,9 +112,9 @@ impl EndpointProfile {
 /// A chunk or file size the endpoint cannot take.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[error("{}", self.describe("chunk size"))]
 pub enum LimitError {
     /// Chunks must hold at least one quantum (320 KiB).
-    #[error("chunk size {} is below the {} quantum chunks are made of", Size(*.chunk), Size(*.quantum))]
     ChunkBelowQuantum {
         /// Requested chunk size.
         chunk: u64,
@@ -122,7 +122,6 @@ pub enum LimitError {
         quantum: u64,
     },
     /// Chunks must fit the endpoint's per-request limit.
-    #[error("chunk size {} is over {endpoint}'s {} per request", Size(*.chunk), Size(*.limit))]
     ChunkOverLimit {
         /// Requested chunk size.
         chunk: u64,
@@ -132,7 +131,6 @@ pub enum LimitError {
         endpoint: &'static str,
     },
     /// The file is over the endpoint's size limit.
-    #[error("the file's {} is over {endpoint}'s {} limit", Size(*.size), Size(*.limit))]
     FileOverLimit {
         /// File size.
         size: u64,
@@ -141,6 +139,41 @@ pub enum LimitError {
         /// Which endpoint.
         endpoint: &'static str,
     },
+}
+
+impl LimitError {
+    /// The message, naming the chunk size as `chunk` calls it (`chunk size` in the library,
+    /// `--chunk-size` in the CLI): one wording for both.
+    pub fn describe(&self, chunk: &str) -> String {
+        match self {
+            LimitError::ChunkBelowQuantum {
+                chunk: size,
+                quantum,
+            } => format!(
+                "{chunk} {} is below the {} that chunks are multiples of",
+                Size(*size),
+                Size(*quantum)
+            ),
+            LimitError::ChunkOverLimit {
+                chunk: size,
+                limit,
+                endpoint,
+            } => format!(
+                "{chunk} {} is over {endpoint}'s {} per request",
+                Size(*size),
+                Size(*limit)
+            ),
+            LimitError::FileOverLimit {
+                size,
+                limit,
+                endpoint,
+            } => format!(
+                "the file's {} is over {endpoint}'s {} limit",
+                Size(*size),
+                Size(*limit)
+            ),
+        }
+    }
 }
 
 /// A byte count as people write it: `11 MiB`, `320 KiB`, `1000001 bytes`.

@@ -83,22 +83,26 @@ impl Service {
         let mut backoff = Backoff::new(self.retry.clone(), 0x9e37_79b9_7f4a_7c15);
         let started = self.timer.now();
         loop {
-            let result = self.transport.send(request.clone()).await;
+            let result = match self.transport.send(request.clone()).await {
+                Err(error)
+                    if stage == Stage::BeforeSession
+                        && (matches!(error.kind(), ErrorKind::Connect | ErrorKind::Tls)
+                            || self.timer.now().saturating_sub(started) >= FIRST_CONTACT) =>
+                {
+                    return Err(UploadError::Unreachable {
+                        url: redact(&self.base_url),
+                        error,
+                    });
+                }
+                other => other,
+            };
             let (wait, reason) = match &result {
                 Ok(response) if matches!(response.status().as_u16(), 408 | 429 | 500..=599) => (
                     retry_after(response.headers()),
                     format!("HTTP {}", response.status()),
                 ),
                 Ok(_) => return result.map_err(UploadError::Transport),
-                Err(error) => {
-                    if stage == Stage::BeforeSession
-                        && (matches!(error.kind(), ErrorKind::Connect | ErrorKind::Tls)
-                            || self.timer.now().saturating_sub(started) >= FIRST_CONTACT)
-                    {
-                        return Err(self.unreachable(result));
-                    }
-                    (None, error.to_string())
-                }
+                Err(error) => (None, error.to_string()),
             };
             let Some(delay) = backoff.next_delay(self.timer.now(), wait) else {
                 return match result {
@@ -119,19 +123,6 @@ impl Service {
                 url: url.clone(),
             });
             self.timer.sleep(delay).await;
-        }
-    }
-
-    fn unreachable(
-        &self,
-        result: Result<Response, graph_upload_transport::TransportError>,
-    ) -> UploadError {
-        match result {
-            Err(error) => UploadError::Unreachable {
-                url: redact(&self.base_url),
-                error,
-            },
-            Ok(response) => fatal(&response),
         }
     }
 }
