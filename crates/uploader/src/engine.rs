@@ -1,76 +1,88 @@
-//! The upload loop: send the missing ranges in chunks (in parallel where the endpoint allows),
+//! The PUT loop: send the missing ranges in chunks (in parallel where the endpoint allows),
 //! trust the server's `nextExpectedRanges` over local bookkeeping, ask for the session's
 //! status whenever a chunk may or may not have landed, retry what can be retried, and stop on
 //! the server's confirmation.
 
-use crate::error::UploadError;
+use crate::clock::Clock;
+use crate::credential::Credential;
+use crate::error::{InvalidInput, ServiceError, UploadError};
+use crate::outcome::{UploadOutcome, Uploaded};
 use crate::profile::EndpointProfile;
-use crate::progress::{ProgressEvent, ProgressSink};
-use crate::retry::{Backoff, RetryPolicy, Timer, retry_after};
+use crate::progress::ProgressEvent;
+use crate::reply::{FinalReply, Reply, missing_from, read};
+use crate::retry::{Retrier, RetryPolicy, Stage};
+use crate::service::Watch;
 use crate::source::UploadSource;
-use crate::token::BearerToken;
-use graph_upload_models::{GraphErrorBody, PrintDocument, UploadSessionStatus, UploadUrl, redact};
+use graph_upload_models::UploadUrl;
 use graph_upload_ranges::{ChunkSize, ContentRange, RangeSet};
-use graph_upload_transport::{
-    HeaderValue, Request, Response, StatusCode, Transport, TransportError, header,
-};
+use graph_upload_transport::{HeaderValue, Request, Response, Transport, TransportError, header};
 use std::ops::Range;
 use std::sync::Arc;
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
-/// What the service answered when the last byte arrived.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UploadOutcome {
-    /// Print: the printDocument from the `201` body.
-    PrintDocument(PrintDocument),
-    /// To Do: the new attachment's URL from the `Location` header.
-    Attachment {
-        /// `Location` of the attachment.
-        location: String,
-    },
-    /// Another endpoint's completion: the status and body as sent.
-    Other {
-        /// Final status.
-        status: u16,
-        /// Final body.
-        body: String,
-    },
-}
-
-/// Everything the loop needs, shared by the builders.
+/// Everything the loop needs, shared by the flows.
 #[derive(Debug, Clone)]
 pub(crate) struct Engine {
     pub transport: Arc<dyn Transport>,
-    pub token: Option<BearerToken>,
+    /// The token for requests to the upload URL; `None` when it is pre-authenticated.
+    pub credential: Option<Credential>,
     pub profile: EndpointProfile,
     pub retry: RetryPolicy,
-    pub timer: Arc<dyn Timer>,
-    pub progress: ProgressSink,
-    pub cancel: CancellationToken,
+    pub clock: Arc<dyn Clock>,
+    pub watch: Watch,
     /// Whether cancelling deletes the session (not when a journal keeps it for later).
     pub delete_on_cancel: bool,
 }
 
-/// How the session is finished: what kind of final reply to expect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FinalReply {
-    PrintDocument,
-    Location,
-    Any,
+/// How an upload to a session ended.
+#[derive(Debug)]
+pub(crate) enum Finished {
+    /// The service confirmed it.
+    Confirmed(Uploaded<UploadOutcome>),
+    /// The session is gone, and the request that would have confirmed it may have landed.
+    Unconfirmed(Uploaded<()>),
+}
+
+/// The state of the PUT loop: what the server lacks, what is being sent, what may have
+/// landed although its answer was lost, what was sent at all, and the requests in flight.
+struct Flight {
+    missing: RangeSet,
+    in_flight: RangeSet,
+    landed: RangeSet,
+    sent: RangeSet,
+    counts: Uploaded<()>,
+    tasks: JoinSet<(Range<u64>, Result<Response, TransportError>)>,
+}
+
+impl Flight {
+    /// Counts `span` as sent, and as resent where it was sent before.
+    fn count(&mut self, span: &Range<u64>) {
+        let mut again = RangeSet::new();
+        again.insert(span.clone());
+        let fresh = again.difference(&self.sent).total_len();
+        self.counts.bytes_sent += span.end - span.start;
+        self.counts.bytes_resent += span.end - span.start - fresh;
+        self.sent.insert(span.clone());
+    }
+
+    fn confirmed(&self, outcome: UploadOutcome) -> Finished {
+        Finished::Confirmed(self.counts.clone().map(|()| outcome))
+    }
 }
 
 impl Engine {
     fn emit(&self, event: ProgressEvent) {
-        self.progress.emit(event);
+        self.watch.progress.emit(event);
     }
 
-    fn authorize(&self, request: Request) -> Result<Request, UploadError> {
-        match &self.token {
-            Some(token) => token.authorize(request),
-            None => Ok(request),
-        }
+    pub(crate) fn retrier(&self, upload_url: &str) -> Retrier {
+        Retrier::new(
+            self.retry.clone(),
+            crate::fnv::Fnv::of(upload_url.as_bytes()),
+            Arc::clone(&self.clock),
+            self.watch.progress.clone(),
+            self.watch.cancel.clone(),
+        )
     }
 
     /// Sends the bytes of `source` to an existing session until the service confirms them.
@@ -81,13 +93,13 @@ impl Engine {
         source: &UploadSource,
         next_expected_ranges: &[String],
         reply: FinalReply,
-    ) -> Result<UploadOutcome, UploadError> {
+    ) -> Result<Uploaded<UploadOutcome>, UploadError> {
         match self
             .upload_until_finished(upload_url, source, next_expected_ranges, reply)
             .await?
         {
-            Finished::Confirmed(outcome) => Ok(outcome),
-            Finished::Unconfirmed => Err(UploadError::SessionGone),
+            Finished::Confirmed(uploaded) => Ok(uploaded),
+            Finished::Unconfirmed(_) => Err(UploadError::SessionGone),
         }
     }
 
@@ -101,44 +113,51 @@ impl Engine {
         next_expected_ranges: &[String],
         reply: FinalReply,
     ) -> Result<Finished, UploadError> {
+        let result = self
+            .run(upload_url, source, next_expected_ranges, reply)
+            .await;
+        match result {
+            Err(UploadError::Cancelled) => Err(self.cancelled(upload_url).await),
+            other => other,
+        }
+    }
+
+    async fn run(
+        &self,
+        upload_url: &str,
+        source: &UploadSource,
+        next_expected_ranges: &[String],
+        reply: FinalReply,
+    ) -> Result<Finished, UploadError> {
         let size = source.len();
-        let chunk =
-            ChunkSize::new(self.profile.quantum, self.profile.max_chunk).map_err(|error| {
-                UploadError::BadInput {
-                    message: format!("chunk size: {error}"),
-                    graph: None,
-                }
-            })?;
-        let put_url = format!("{upload_url}{}", self.profile.put_suffix);
-        let mut backoff = Backoff::new(self.retry.clone(), seed(upload_url));
+        self.profile.check_chunk()?;
+        let chunk = ChunkSize::new(self.profile.quantum, self.profile.max_chunk)
+            .map_err(|_| InvalidInput::Unsupported("the chunk size cannot be planned"))?;
+        let mut retrier = self.retrier(upload_url);
         let missing = missing_from(next_expected_ranges, size)?;
         self.emit(ProgressEvent::SessionReady {
             upload_url: UploadUrl::from(upload_url),
             total: size,
             acknowledged: size - missing.total_len(),
         });
-        if size == 0 {
-            return self
-                .upload_empty(upload_url, &put_url, reply, &mut backoff)
-                .await
-                .map(Finished::Confirmed);
-        }
         let mut flight = Flight {
             missing,
             in_flight: RangeSet::new(),
             landed: RangeSet::new(),
+            sent: RangeSet::new(),
+            counts: Uploaded {
+                item: (),
+                bytes_sent: 0,
+                bytes_resent: 0,
+            },
             tasks: JoinSet::new(),
         };
+        if size == 0 {
+            let outcome = self.upload_empty(upload_url, reply, &mut retrier).await?;
+            return Ok(flight.confirmed(outcome));
+        }
         let pumped = self
-            .pump(
-                &mut flight,
-                upload_url,
-                &put_url,
-                source,
-                &chunk,
-                reply,
-                &mut backoff,
-            )
+            .pump(&mut flight, upload_url, source, &chunk, reply, &mut retrier)
             .await;
         match pumped {
             // A PUT or a status read found the session gone: see whether it ended completed.
@@ -148,135 +167,123 @@ impl Engine {
     }
 
     /// Sends what is missing until the service confirms the upload or something fails.
-    #[allow(clippy::too_many_arguments)]
     async fn pump(
         &self,
         flight: &mut Flight,
         upload_url: &str,
-        put_url: &str,
         source: &UploadSource,
         chunk: &ChunkSize,
         reply: FinalReply,
-        backoff: &mut Backoff,
+        retrier: &mut Retrier,
     ) -> Result<Finished, UploadError> {
         let size = source.len();
         let parallel = self.profile.parallel.max(1);
-        let Flight {
-            missing,
-            in_flight,
-            landed,
-            tasks,
-        } = flight;
+        let put_url = format!("{upload_url}{}", self.profile.put_suffix);
         loop {
-            while tasks.len() < parallel {
-                if self.cancel.is_cancelled() {
-                    tasks.abort_all();
-                    return Err(self.cancelled(upload_url).await);
+            while flight.tasks.len() < parallel {
+                if self.watch.cancel.is_cancelled() {
+                    return Err(UploadError::Cancelled);
                 }
-                let available = missing.difference(in_flight);
+                let available = flight.missing.difference(&flight.in_flight);
                 let Some(span) = chunk.plan(&available).next() else {
                     break;
                 };
-                let request = self.put_request(put_url, source, &span, size).await?;
-                in_flight.insert(span.clone());
+                let request = self.put_request(&put_url, source, &span, size).await?;
+                flight.in_flight.insert(span.clone());
+                flight.count(&span);
                 self.emit(ProgressEvent::ChunkStarted(span.clone()));
                 let transport = Arc::clone(&self.transport);
-                tasks.spawn(async move { (span, transport.send(request).await) });
+                flight
+                    .tasks
+                    .spawn(async move { (span, transport.send(request).await) });
             }
-            if tasks.is_empty() {
+            if flight.tasks.is_empty() {
                 // Nothing missing by the server's account, yet no confirmation: ask again.
-                let status = self.status(upload_url, backoff).await?;
+                let status = self.status(upload_url, retrier).await?;
                 match status.next_expected_ranges {
                     Some(ranges) if !ranges.is_empty() => {
-                        *missing = missing_from(&ranges, size)?;
-                        if missing.is_empty() {
-                            return Err(UploadError::Protocol(format!(
+                        flight.missing = missing_from(&ranges, size)?;
+                        if flight.missing.is_empty() {
+                            return Err(UploadError::protocol(format!(
                                 "the service expects {ranges:?} of a {size}-byte file but never confirmed the upload"
                             )));
                         }
                         continue;
                     }
                     _ => {
-                        return Err(UploadError::Protocol(
-                            "the service has every byte but never confirmed the upload".into(),
+                        return Err(UploadError::protocol(
+                            "the service has every byte but never confirmed the upload",
                         ));
                     }
                 }
             }
             let joined = tokio::select! {
-                joined = tasks.join_next() => joined,
-                () = self.cancel.cancelled() => {
-                    tasks.abort_all();
-                    return Err(self.cancelled(upload_url).await);
-                }
+                joined = flight.tasks.join_next() => joined,
+                () = self.watch.cancel.cancelled() => return Err(UploadError::Cancelled),
             };
-            let Some(joined) = joined else { continue };
-            let (span, result) = joined.map_err(|error| {
-                UploadError::Protocol(format!("an upload task failed: {error}"))
-            })?;
-            in_flight.subtract(span.clone());
+            let (span, result) = match joined {
+                None => continue,
+                Some(Ok(joined)) => joined,
+                // A panic in a request task is a bug, not an upload failure: let it surface.
+                Some(Err(error)) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Some(Err(_)) => continue,
+            };
+            flight.in_flight.subtract(span.clone());
             match result {
-                Ok(response) => {
-                    match self.classify(&response, reply)? {
-                        Reply::Done(outcome) => {
-                            tasks.abort_all();
-                            self.emit(ProgressEvent::Completed { total: size });
-                            return Ok(Finished::Confirmed(outcome));
+                Ok(response) => match read(&put_url, &response, reply)? {
+                    Reply::Done(outcome) => {
+                        self.emit(ProgressEvent::Completed { total: size });
+                        return Ok(flight.confirmed(outcome));
+                    }
+                    Reply::Progress(ranges) => {
+                        let reported = missing_from(&ranges, size)?;
+                        flight.missing = if flight.tasks.is_empty() {
+                            // The newest word of the server: it wins, even when it says that
+                            // bytes it had acknowledged are missing again.
+                            reported
+                        } else {
+                            // Replies to parallel PUTs arrive in any order: an older one must
+                            // not undo newer acknowledgements. It may only shrink what is
+                            // missing; lost ranges are found by the status read once nothing
+                            // is in flight.
+                            flight
+                                .missing
+                                .difference(&flight.missing.difference(&reported))
+                        };
+                        retrier.reset();
+                        self.emit(ProgressEvent::ChunkAcknowledged {
+                            span,
+                            acknowledged: size - flight.missing.total_len(),
+                            total: size,
+                        });
+                    }
+                    Reply::Resync => {
+                        // 416: part of it was already there, or out of order, or still being
+                        // received from an earlier connection. Ask, within the retry budget so
+                        // that a server that keeps refusing cannot spin us.
+                        let reason = format!("HTTP 416 for {span:?}");
+                        if !retrier.pause(upload_url, None, reason).await? {
+                            return Err(ServiceError::new(&put_url, &response).into());
                         }
-                        Reply::Progress(ranges) => {
-                            let reported = missing_from(&ranges, size)?;
-                            *missing = if tasks.is_empty() {
-                                // The newest word of the server: it wins, even when it says
-                                // that bytes it had acknowledged are missing again.
-                                reported
-                            } else {
-                                // Replies to parallel PUTs arrive in any order: an older one
-                                // must not undo newer acknowledgements. It may only shrink
-                                // what is missing; lost ranges are found by the status read
-                                // once nothing is in flight.
-                                missing.difference(&missing.difference(&reported))
-                            };
-                            backoff.reset();
-                            self.emit(ProgressEvent::ChunkAcknowledged {
-                                span,
-                                acknowledged: size - missing.total_len(),
-                                total: size,
-                            });
-                        }
-                        Reply::Resync => {
-                            // 416: part of it was already there, or out of order, or still
-                            // being received from an earlier connection. Ask, within the retry
-                            // budget so that a server that keeps refusing cannot spin us.
-                            if !self
-                                .pause(upload_url, backoff, None, format!("HTTP 416 for {span:?}"))
-                                .await?
-                            {
-                                tasks.abort_all();
-                                return Err(UploadError::Server {
-                                    status: response.status().as_u16(),
-                                    graph: crate::error::graph_error(&response).map(Box::new),
-                                });
-                            }
-                            *missing = self.resync(upload_url, size, backoff).await?;
-                        }
-                        Reply::Retry(reason, wait) => {
-                            self.wait_or_fail(upload_url, backoff, wait, reason, &response)
-                                .await?;
+                        flight.missing = self.resync(upload_url, size, retrier).await?;
+                    }
+                    Reply::Retry(reason, wait) => {
+                        if !retrier.pause(upload_url, wait, reason).await? {
+                            return Err(ServiceError::new(&put_url, &response).into());
                         }
                     }
-                }
-                Err(error) => {
-                    let sent = error.may_have_been_sent();
-                    if !self
-                        .pause(upload_url, backoff, None, error.to_string())
-                        .await?
-                    {
-                        tasks.abort_all();
-                        return Err(UploadError::Transport(error));
+                },
+                Err(source) => {
+                    let may_have_been_sent = source.may_have_been_sent();
+                    if !retrier.pause(upload_url, None, source.to_string()).await? {
+                        return Err(UploadError::Connection {
+                            source,
+                            may_have_been_sent,
+                        });
                     }
-                    if sent {
-                        landed.insert(span.clone());
-                        *missing = self.resync(upload_url, size, backoff).await?;
+                    if may_have_been_sent {
+                        flight.landed.insert(span.clone());
+                        flight.missing = self.resync(upload_url, size, retrier).await?;
                     }
                 }
             }
@@ -291,163 +298,71 @@ impl Engine {
         size: u64,
     ) -> Result<Request, UploadError> {
         let range = ContentRange::from_range(span.clone(), size).map_err(|error| {
-            UploadError::Protocol(format!("cannot describe chunk {span:?}: {error}"))
+            UploadError::protocol(format!("cannot describe chunk {span:?}: {error}"))
         })?;
+        let body = source.body(span).await.map_err(UploadError::Source)?;
         let request = Request::put(put_url)
-            .map_err(|error| bad_url(put_url, &error))?
+            .map_err(|error| UploadError::bad_url(put_url, error))?
             .header_str(header::CONTENT_RANGE, &range.to_string())
-            .map_err(UploadError::Transport)?
-            .body(source.body(span).await?);
-        self.decorate_put(request)
+            .map_err(InvalidInput::from)?
+            .body(body);
+        match &self.credential {
+            Some(credential) => credential.authorize(self.typed(request)).await,
+            None => Ok(self.typed(request)),
+        }
     }
 
-    fn decorate_put(&self, mut request: Request) -> Result<Request, UploadError> {
-        if let Some(content_type) = self.profile.put_content_type {
-            request = request.header(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    /// `request` with the `Content-Type` the endpoint wants on PUTs.
+    fn typed(&self, request: Request) -> Request {
+        match self.profile.put_content_type {
+            Some(content_type) => {
+                request.header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
+            }
+            None => request,
         }
-        if self.profile.auth_on_upload_url {
-            request = self.authorize(request)?;
-        }
-        Ok(request)
     }
 
     /// A 0-byte file: one PUT with an empty body and `Content-Range: bytes */0`.
     async fn upload_empty(
         &self,
         upload_url: &str,
-        put_url: &str,
         reply: FinalReply,
-        backoff: &mut Backoff,
+        retrier: &mut Retrier,
     ) -> Result<UploadOutcome, UploadError> {
+        let put_url = format!("{upload_url}{}", self.profile.put_suffix);
+        let request = Request::put(&put_url)
+            .map_err(|error| UploadError::bad_url(&put_url, error))?
+            .header_str(header::CONTENT_RANGE, &ContentRange::empty(0).to_string())
+            .map_err(InvalidInput::from)?;
+        let request = self.typed(request);
         loop {
-            let request = Request::put(put_url)
-                .map_err(|error| bad_url(put_url, &error))?
-                .header_str(header::CONTENT_RANGE, &ContentRange::empty(0).to_string())
-                .map_err(UploadError::Transport)?;
-            let request = self.decorate_put(request)?;
-            match self.send_or_cancel(upload_url, request).await? {
-                Ok(response) => match self.classify(&response, reply)? {
-                    Reply::Done(outcome) => {
-                        self.emit(ProgressEvent::Completed { total: 0 });
-                        return Ok(outcome);
-                    }
-                    Reply::Retry(reason, wait) => {
-                        self.wait_or_fail(upload_url, backoff, wait, reason, &response)
-                            .await?;
-                    }
-                    Reply::Progress(_) | Reply::Resync => {
-                        // The service wants something of an empty file: ask what, once.
-                        let status = self.status(upload_url, backoff).await?;
-                        if status.next_expected_ranges.is_none() {
-                            return Err(UploadError::Protocol(
-                                "the service did not confirm the empty upload".into(),
-                            ));
-                        }
-                        self.wait_or_fail(
-                            upload_url,
-                            backoff,
-                            None,
-                            "empty upload not confirmed".into(),
-                            &response,
-                        )
-                        .await?;
-                    }
-                },
-                Err(error) => {
-                    if !self
-                        .pause(upload_url, backoff, None, error.to_string())
-                        .await?
+            let response = retrier
+                .send(
+                    &*self.transport,
+                    request.clone(),
+                    self.credential.as_ref(),
+                    Stage::AfterSession,
+                )
+                .await?;
+            match read(&put_url, &response, reply)? {
+                Reply::Done(outcome) => {
+                    self.emit(ProgressEvent::Completed { total: 0 });
+                    return Ok(outcome);
+                }
+                Reply::Retry(..) | Reply::Progress(_) | Reply::Resync => {
+                    // The service wants something of an empty file: ask what, once.
+                    let status = self.status(upload_url, retrier).await?;
+                    if status.next_expected_ranges.is_none()
+                        || !retrier
+                            .pause(upload_url, None, "empty upload not confirmed".into())
+                            .await?
                     {
-                        return Err(UploadError::Transport(error));
+                        return Err(UploadError::protocol(
+                            "the service did not confirm the empty upload",
+                        ));
                     }
                 }
             }
-        }
-    }
-
-    /// Reads a reply to a PUT.
-    fn classify(&self, response: &Response, reply: FinalReply) -> Result<Reply, UploadError> {
-        let status = response.status();
-        match status.as_u16() {
-            201 => Ok(Reply::Done(outcome(response, reply)?)),
-            200 | 202 => {
-                let parsed: UploadSessionStatus = if response.body().is_empty() {
-                    UploadSessionStatus::default()
-                } else {
-                    response.json().map_err(|error| {
-                        UploadError::Protocol(format!(
-                            "a {status} reply is not an upload status: {error}"
-                        ))
-                    })?
-                };
-                match parsed.next_expected_ranges {
-                    Some(ranges) => Ok(Reply::Progress(ranges)),
-                    None => Ok(Reply::Done(outcome(response, reply)?)),
-                }
-            }
-            416 => Ok(Reply::Resync),
-            404 => Err(UploadError::SessionGone),
-            408 | 429 | 500..=599 => Ok(Reply::Retry(
-                format!("HTTP {status}"),
-                retry_after(response.headers()),
-            )),
-            _ => Err(fatal(response)),
-        }
-    }
-
-    async fn wait_or_fail(
-        &self,
-        upload_url: &str,
-        backoff: &mut Backoff,
-        wait: Option<std::time::Duration>,
-        reason: String,
-        response: &Response,
-    ) -> Result<(), UploadError> {
-        if self.pause(upload_url, backoff, wait, reason).await? {
-            Ok(())
-        } else {
-            Err(UploadError::Server {
-                status: response.status().as_u16(),
-                graph: crate::error::graph_error(response).map(Box::new),
-            })
-        }
-    }
-
-    /// Waits before a retry (reporting it): `Ok(false)` when the retry budget is spent, and
-    /// `Cancelled` at once when the upload is cancelled during the wait.
-    async fn pause(
-        &self,
-        upload_url: &str,
-        backoff: &mut Backoff,
-        wait: Option<std::time::Duration>,
-        reason: String,
-    ) -> Result<bool, UploadError> {
-        let Some(delay) = backoff.next_delay(self.timer.now(), wait) else {
-            return Ok(false);
-        };
-        self.emit(ProgressEvent::Retrying {
-            attempt: backoff.attempts(),
-            delay,
-            reason,
-            url: redact(upload_url),
-        });
-        tokio::select! {
-            biased;
-            () = self.cancel.cancelled() => Err(self.cancelled(upload_url).await),
-            () = self.timer.sleep(delay) => Ok(true),
-        }
-    }
-
-    /// Sends a request unless the upload is cancelled first.
-    async fn send_or_cancel(
-        &self,
-        upload_url: &str,
-        request: Request,
-    ) -> Result<Result<Response, TransportError>, UploadError> {
-        tokio::select! {
-            biased;
-            () = self.cancel.cancelled() => Err(self.cancelled(upload_url).await),
-            result = self.transport.send(request) => Ok(result),
         }
     }
 
@@ -456,7 +371,7 @@ impl Engine {
         if self.delete_on_cancel
             && let Err(warning) = self.delete_session(upload_url).await
         {
-            self.progress.warn(warning);
+            self.watch.progress.warn(warning);
         }
         UploadError::Cancelled
     }
@@ -473,10 +388,10 @@ impl Engine {
     ) -> Result<Finished, UploadError> {
         while let Some(joined) = flight.tasks.join_next().await {
             if let Ok((_, Ok(response))) = joined
-                && let Ok(Reply::Done(outcome)) = self.classify(&response, reply)
+                && let Ok(Reply::Done(outcome)) = read("", &response, reply)
             {
                 self.emit(ProgressEvent::Completed { total: size });
-                return Ok(Finished::Confirmed(outcome));
+                return Ok(flight.confirmed(outcome));
             }
         }
         let mut sent = flight.landed.clone();
@@ -484,201 +399,9 @@ impl Engine {
             sent.insert(span);
         }
         if flight.missing.difference(&sent).is_empty() {
-            Ok(Finished::Unconfirmed)
+            Ok(Finished::Unconfirmed(flight.counts.clone()))
         } else {
             Err(UploadError::SessionGone)
         }
     }
-
-    /// `GET {uploadUrl}` (with retries): what the server has, as missing ranges.
-    async fn resync(
-        &self,
-        upload_url: &str,
-        size: u64,
-        backoff: &mut Backoff,
-    ) -> Result<RangeSet, UploadError> {
-        let status = self.status(upload_url, backoff).await?;
-        let ranges = status.next_expected_ranges.unwrap_or_default();
-        let missing = missing_from(&ranges, size)?;
-        self.emit(ProgressEvent::Resumed {
-            acknowledged: size - missing.total_len(),
-        });
-        Ok(missing)
-    }
-
-    /// `GET {uploadUrl}` with a fresh retry budget.
-    pub(crate) async fn session_status(
-        &self,
-        upload_url: &str,
-    ) -> Result<UploadSessionStatus, UploadError> {
-        let mut backoff = Backoff::new(self.retry.clone(), seed(upload_url));
-        self.status(upload_url, &mut backoff).await
-    }
-
-    /// `GET {uploadUrl}` with retries.
-    pub(crate) async fn status(
-        &self,
-        upload_url: &str,
-        backoff: &mut Backoff,
-    ) -> Result<UploadSessionStatus, UploadError> {
-        loop {
-            let mut request =
-                Request::get(upload_url).map_err(|error| bad_url(upload_url, &error))?;
-            if self.profile.auth_on_upload_url {
-                request = self.authorize(request)?;
-            }
-            match self.send_or_cancel(upload_url, request).await? {
-                Ok(response) if response.status() == StatusCode::OK => {
-                    return response.json().map_err(|error| {
-                        UploadError::Protocol(format!(
-                            "the session status is not valid JSON: {error}"
-                        ))
-                    });
-                }
-                Ok(response) => match response.status().as_u16() {
-                    404 => return Err(UploadError::SessionGone),
-                    408 | 429 | 500..=599 => {
-                        let wait = retry_after(response.headers());
-                        self.wait_or_fail(
-                            upload_url,
-                            backoff,
-                            wait,
-                            format!("status HTTP {}", response.status()),
-                            &response,
-                        )
-                        .await?;
-                    }
-                    _ => return Err(fatal(&response)),
-                },
-                Err(error) => {
-                    if !self
-                        .pause(upload_url, backoff, None, error.to_string())
-                        .await?
-                    {
-                        return Err(UploadError::Transport(error));
-                    }
-                }
-            }
-        }
-    }
-
-    /// `DELETE {uploadUrl}`, one attempt (clean-up after a failure or a cancellation): `Err`
-    /// with a warning when the session may still exist (it expires on its own).
-    pub(crate) async fn delete_session(&self, upload_url: &str) -> Result<(), String> {
-        let request = Request::delete(upload_url).map_err(|error| error.to_string())?;
-        let request = if self.profile.auth_on_upload_url {
-            self.authorize(request).map_err(|error| error.to_string())?
-        } else {
-            request
-        };
-        let shown = redact(upload_url);
-        match self.transport.send(request).await {
-            Ok(response) if response.status().is_success() || response.status() == 404 => Ok(()),
-            Ok(response) => Err(format!(
-                "could not delete the upload session {shown} (HTTP {}); it expires on its own",
-                response.status().as_u16()
-            )),
-            Err(error) => Err(format!(
-                "could not delete the upload session {shown} ({error}); it expires on its own"
-            )),
-        }
-    }
-}
-
-/// The state of the PUT loop: what the server lacks, what is being sent, what may have
-/// landed although its answer was lost, and the requests in flight.
-struct Flight {
-    missing: RangeSet,
-    in_flight: RangeSet,
-    landed: RangeSet,
-    tasks: JoinSet<(Range<u64>, Result<Response, TransportError>)>,
-}
-
-/// How an upload to a session ended.
-#[derive(Debug)]
-pub(crate) enum Finished {
-    /// The service confirmed it.
-    Confirmed(UploadOutcome),
-    /// The session is gone, and the request that would have confirmed it may have landed.
-    Unconfirmed,
-}
-
-/// How a reply moves the upload on.
-enum Reply {
-    Done(UploadOutcome),
-    Progress(Vec<String>),
-    Resync,
-    Retry(String, Option<std::time::Duration>),
-}
-
-fn outcome(response: &Response, reply: FinalReply) -> Result<UploadOutcome, UploadError> {
-    let location = response.header_str("location").map(str::to_owned);
-    match (reply, location) {
-        (FinalReply::Location, Some(location)) => Ok(UploadOutcome::Attachment { location }),
-        (FinalReply::PrintDocument, _) => match response.json::<PrintDocument>() {
-            Ok(document) if !document.id.is_empty() => Ok(UploadOutcome::PrintDocument(document)),
-            Ok(_) => Err(UploadError::Protocol(format!(
-                "the upload ended with HTTP {} but the reply carries no printDocument id",
-                response.status()
-            ))),
-            Err(error) => Err(UploadError::Protocol(format!(
-                "the final reply is not a printDocument: {error}"
-            ))),
-        },
-        (FinalReply::Any, Some(location)) => Ok(UploadOutcome::Attachment { location }),
-        (FinalReply::Any, None) => match response.json::<PrintDocument>() {
-            // A session created elsewhere: recognise a printDocument by its id.
-            Ok(document) if !document.id.is_empty() => Ok(UploadOutcome::PrintDocument(document)),
-            _ => Ok(UploadOutcome::Other {
-                status: response.status().as_u16(),
-                body: String::from_utf8_lossy(response.body()).into_owned(),
-            }),
-        },
-        _ => Ok(UploadOutcome::Other {
-            status: response.status().as_u16(),
-            body: String::from_utf8_lossy(response.body()).into_owned(),
-        }),
-    }
-}
-
-/// A refusal that retrying cannot fix (400, 401, 403, 413 and other 4xx).
-pub(crate) fn fatal(response: &Response) -> UploadError {
-    let status = response.status().as_u16();
-    let graph: Option<Box<GraphErrorBody>> = crate::error::graph_error(response).map(Box::new);
-    match status {
-        400 => UploadError::BadInput {
-            message: graph.as_ref().map_or_else(
-                || "the service refused the request".to_string(),
-                ToString::to_string,
-            ),
-            graph,
-        },
-        401 | 403 => UploadError::Auth { status, graph },
-        404 => UploadError::SessionGone,
-        413 => UploadError::TooLarge {
-            message: "a chunk is over the service's per-request limit; lower the chunk size".into(),
-            graph,
-        },
-        _ => UploadError::Server { status, graph },
-    }
-}
-
-fn missing_from(ranges: &[String], size: u64) -> Result<RangeSet, UploadError> {
-    RangeSet::from_expected(ranges, size).map_err(|error| {
-        UploadError::Protocol(format!(
-            "nextExpectedRanges {ranges:?} do not fit a {size}-byte file: {error}"
-        ))
-    })
-}
-
-fn bad_url(url: &str, error: &TransportError) -> UploadError {
-    UploadError::BadInput {
-        message: format!("{:?} is not a usable URL: {error}", redact(url)),
-        graph: None,
-    }
-}
-
-/// A jitter seed that differs between sessions.
-fn seed(text: &str) -> u64 {
-    crate::fnv::Fnv::of(text.as_bytes())
 }

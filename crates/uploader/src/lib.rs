@@ -27,30 +27,43 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-mod client;
+mod clock;
+mod credential;
 mod engine;
 mod error;
+mod flow;
 mod fnv;
 mod journal;
+mod outcome;
+mod print;
 mod profile;
 mod progress;
+mod reply;
+mod resume;
 mod retry;
 mod service;
+mod session;
 mod source;
-mod token;
+mod todo;
+mod upload_url;
+mod uploader;
 
-pub use client::{PrintResult, PrintUpload, SessionUpload, TodoUpload, Uploader};
-pub use engine::UploadOutcome;
-pub use error::UploadError;
+#[cfg(feature = "test-util")]
+pub use clock::InstantClock;
+pub use clock::{Clock, TokioClock};
+pub use credential::{AccessToken, CredentialError, StaticToken, TokenFn, TokenProvider};
+pub use error::{InvalidInput, ServiceError, UploadError};
 pub use graph_upload_models as models;
 pub use graph_upload_ranges as ranges;
 pub use graph_upload_transport as transport;
-pub use journal::{
-    Fingerprint, JOURNAL_FORMAT, JOURNAL_VERSION, Journal, JournalEntry, JournalError, LOCK_MARKER,
-    Saved,
-};
+pub use journal::JournalError;
+pub use outcome::{PrintedDocument, TodoAttachment, UploadOutcome, Uploaded};
+pub use print::PrintUpload;
 pub use profile::{EndpointProfile, LimitError, Size};
-pub use progress::{ProgressEvent, ProgressFn};
-pub use retry::{InstantTimer, RetryPolicy, Timer, TokioTimer};
+pub use progress::ProgressEvent;
+pub use retry::RetryPolicy;
+pub use session::SessionUpload;
 pub use source::{SeekableReader, UploadSource};
+pub use todo::TodoUpload;
 pub use tokio_util::sync::CancellationToken;
+pub use uploader::{Uploader, UploaderBuilder};

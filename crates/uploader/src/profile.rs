@@ -7,8 +7,10 @@ use graph_upload_models::{
 use graph_upload_ranges::GRAPH_QUANTUM;
 use std::fmt;
 
-/// Per-endpoint upload rules. The defaults follow PROTOCOL.md; every field can be overridden.
+/// Per-endpoint upload rules. Start from [`EndpointProfile::print`] or
+/// [`EndpointProfile::todo`] (PROTOCOL.md) and adjust with the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EndpointProfile {
     /// The endpoint's name in messages (`print`, `To Do`).
     pub name: &'static str,
@@ -73,6 +75,24 @@ impl EndpointProfile {
     /// Sets how many chunks may be in flight (values below 1 mean 1).
     pub fn with_parallel(mut self, parallel: usize) -> Self {
         self.parallel = parallel.max(1);
+        self
+    }
+
+    /// Sets the PUT target's suffix (`/content` for To Do).
+    pub fn with_put_suffix(mut self, suffix: &'static str) -> Self {
+        self.put_suffix = suffix;
+        self
+    }
+
+    /// Sets whether PUTs and status reads carry the token.
+    pub fn with_auth_on_upload_url(mut self, auth: bool) -> Self {
+        self.auth_on_upload_url = auth;
+        self
+    }
+
+    /// Sets the `Content-Type` of the PUTs.
+    pub fn with_put_content_type(mut self, content_type: Option<&'static str>) -> Self {
+        self.put_content_type = content_type;
         self
     }
 

@@ -60,7 +60,7 @@ pub enum ProgressEvent {
 }
 
 /// A progress callback. It runs on the upload's task: keep it short.
-pub type ProgressFn = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+pub(crate) type ProgressFn = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
 
 /// Where events go: an optional callback, printable for `Debug`.
 #[derive(Clone, Default)]

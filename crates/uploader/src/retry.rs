@@ -1,79 +1,217 @@
-//! When and how long to wait before trying again: exponential backoff with full jitter,
-//! `Retry-After` honoured, bounded by attempts and by time. Time comes from a [`Timer`] so
-//! that tests of "three 503s then success" run without waiting.
+//! When and how to try again, for every request the uploader sends: one classifier of replies
+//! ([`classify`]), one budget (exponential backoff with full jitter, `Retry-After` honoured,
+//! bounded by attempts and by time) and one loop ([`Retrier::send`], object_store's
+//! `send_retry`). The PUT loop re-plans instead of resending, but waits through the same
+//! [`Retrier::pause`].
 
-use async_trait::async_trait;
-use std::fmt::Debug;
-use std::sync::Mutex;
+use crate::clock::Clock;
+use crate::credential::Credential;
+use crate::error::{ServiceError, UploadError};
+use crate::progress::{ProgressEvent, ProgressSink};
+use graph_upload_models::redact;
+use graph_upload_transport::{ErrorKind, Request, Response, Transport, TransportError};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
-/// The clock and the sleep of the uploader.
-#[async_trait]
-pub trait Timer: Send + Sync + Debug {
-    /// Monotonic time since some fixed point.
-    fn now(&self) -> Duration;
-    /// Waits for `duration`.
-    async fn sleep(&self, duration: Duration);
+/// How long a server that does not answer at all is retried before any session exists.
+pub(crate) const FIRST_CONTACT: Duration = Duration::from_millis(2500);
+
+/// Where a request stands: before a session exists nothing is lost by failing, so an
+/// unreachable server fails fast; afterwards every failure is retried within the budget (a
+/// server restart mid-upload must be survived).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    BeforeSession,
+    AfterSession,
 }
 
-/// Tokio's clock and sleep.
-#[derive(Debug, Clone, Copy)]
-pub struct TokioTimer {
-    start: tokio::time::Instant,
-}
-
-impl Default for TokioTimer {
-    fn default() -> Self {
-        TokioTimer {
-            start: tokio::time::Instant::now(),
-        }
-    }
-}
-
-#[async_trait]
-impl Timer for TokioTimer {
-    fn now(&self) -> Duration {
-        self.start.elapsed()
-    }
-
-    async fn sleep(&self, duration: Duration) {
-        tokio::time::sleep(duration).await;
-    }
-}
-
-/// A timer whose sleeps return at once and only move its clock (tests).
-#[derive(Debug, Default)]
-pub struct InstantTimer {
-    now: Mutex<Duration>,
-    slept: Mutex<Vec<Duration>>,
-}
-
-impl InstantTimer {
-    /// Every sleep requested so far.
-    pub fn sleeps(&self) -> Vec<Duration> {
-        self.slept.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-}
-
-#[async_trait]
-impl Timer for InstantTimer {
-    fn now(&self) -> Duration {
-        self.now.lock().map(|now| *now).unwrap_or_default()
-    }
-
-    async fn sleep(&self, duration: Duration) {
-        if let Ok(mut now) = self.now.lock() {
-            *now += duration;
-        }
-        if let Ok(mut slept) = self.slept.lock() {
-            slept.push(duration);
-        }
-        tokio::task::yield_now().await;
-    }
-}
-
-/// The retry budget (object_store's shape, plus `Retry-After`).
+/// What a reply means for the request that got it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// `2xx`: read the body.
+    Done,
+    /// `416`: the server's state differs from ours; ask it what it has.
+    Resync,
+    /// `404`: the session (or the addressed resource) does not exist.
+    Gone,
+    /// `408`, `429`, `5xx`: try again, after `wait` when the server said so.
+    Retry {
+        /// `HTTP 503`, for the progress event.
+        reason: String,
+        /// `Retry-After`.
+        wait: Option<Duration>,
+    },
+    /// Any other status: retrying cannot help.
+    Refused,
+}
+
+/// The one classifier of replies.
+pub(crate) fn classify(response: &Response) -> Verdict {
+    let status = response.status();
+    match status.as_u16() {
+        200..=299 => Verdict::Done,
+        416 => Verdict::Resync,
+        404 => Verdict::Gone,
+        408 | 429 | 500..=599 => Verdict::Retry {
+            reason: format!("HTTP {status}"),
+            wait: retry_after(response.headers()),
+        },
+        _ => Verdict::Refused,
+    }
+}
+
+/// Retrying since the last progress: the budget, the clock, where retries are reported, and
+/// the cancellation that ends a wait or a request in flight.
+#[derive(Debug)]
+pub(crate) struct Retrier {
+    backoff: Backoff,
+    clock: Arc<dyn Clock>,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+}
+
+impl Retrier {
+    pub(crate) fn new(
+        policy: RetryPolicy,
+        seed: u64,
+        clock: Arc<dyn Clock>,
+        progress: ProgressSink,
+        cancel: CancellationToken,
+    ) -> Self {
+        Retrier {
+            backoff: Backoff::new(policy, seed),
+            clock,
+            progress,
+            cancel,
+        }
+    }
+
+    /// Progress was made: the budget starts again.
+    pub(crate) fn reset(&mut self) {
+        self.backoff.reset();
+    }
+
+    /// Waits before a retry of a request to `url`, reporting it: `Ok(false)` when the budget
+    /// is spent, `Cancelled` at once when the upload is cancelled during the wait.
+    pub(crate) async fn pause(
+        &mut self,
+        url: &str,
+        wait: Option<Duration>,
+        reason: String,
+    ) -> Result<bool, UploadError> {
+        let Some(delay) = self.backoff.next_delay(self.clock.now(), wait) else {
+            return Ok(false);
+        };
+        self.wait(url, delay, reason).await.map(|()| true)
+    }
+
+    async fn wait(&self, url: &str, delay: Duration, reason: String) -> Result<(), UploadError> {
+        self.progress.emit(ProgressEvent::Retrying {
+            attempt: self.backoff.attempts(),
+            delay,
+            reason,
+            url: redact(url),
+        });
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(UploadError::Cancelled),
+            () = self.clock.sleep(delay) => Ok(()),
+        }
+    }
+
+    /// Sends `request` once (authorized by `credential`, asked now), unless the upload is
+    /// cancelled first.
+    pub(crate) async fn attempt(
+        &self,
+        transport: &dyn Transport,
+        request: &Request,
+        credential: Option<&Credential>,
+    ) -> Result<Result<Response, TransportError>, UploadError> {
+        let request = match credential {
+            Some(credential) => credential.authorize(request.clone()).await?,
+            None => request.clone(),
+        };
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(UploadError::Cancelled),
+            result = transport.send(request) => Ok(result),
+        }
+    }
+
+    /// The one retry loop: sends `request` until its reply is not worth retrying, and returns
+    /// that reply (the caller reads it by its [`Verdict`]). `408`, `429` and `5xx` (honouring
+    /// `Retry-After`) and transport failures are retried within the budget, each retry
+    /// reported. Before a session exists, a refused connection, an unknown host or a TLS
+    /// failure ends at once ([`UploadError::Unreachable`]), and other transport failures after
+    /// [`FIRST_CONTACT`].
+    ///
+    /// A request whose connection failed after it may have reached the service is sent again
+    /// too: on a flaky link giving up would lose the upload, while a duplicate create costs an
+    /// unused session (it expires) or, for a print job, an empty job left paused.
+    pub(crate) async fn send(
+        &mut self,
+        transport: &dyn Transport,
+        request: Request,
+        credential: Option<&Credential>,
+        stage: Stage,
+    ) -> Result<Response, UploadError> {
+        let url = request.uri().to_string();
+        let started = self.clock.now();
+        loop {
+            let response = match self.attempt(transport, &request, credential).await? {
+                Ok(response) => response,
+                Err(source) => {
+                    let elapsed = self.clock.now().saturating_sub(started);
+                    let before = stage == Stage::BeforeSession;
+                    if before
+                        && (matches!(source.kind(), ErrorKind::Connect | ErrorKind::Tls)
+                            || elapsed >= FIRST_CONTACT)
+                    {
+                        return Err(UploadError::Unreachable {
+                            url: origin(&url),
+                            source,
+                        });
+                    }
+                    let Some(delay) = self.backoff.next_delay(self.clock.now(), None) else {
+                        return Err(UploadError::Connection {
+                            may_have_been_sent: source.may_have_been_sent(),
+                            source,
+                        });
+                    };
+                    // Before a session exists, a server that does not answer is not waited for.
+                    let delay = if before {
+                        delay.min(FIRST_CONTACT.saturating_sub(elapsed))
+                    } else {
+                        delay
+                    };
+                    self.wait(&url, delay, source.to_string()).await?;
+                    continue;
+                }
+            };
+            let Verdict::Retry { reason, wait } = classify(&response) else {
+                return Ok(response);
+            };
+            let Some(delay) = self.backoff.next_delay(self.clock.now(), wait) else {
+                return Err(ServiceError::new(&url, &response).into());
+            };
+            self.wait(&url, delay, reason).await?;
+        }
+    }
+}
+
+/// `scheme://authority` of `url`: where nothing answers.
+fn origin(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split(['/', '?']).next().unwrap_or("")),
+        None => redact(url),
+    }
+}
+
+/// The retry budget (object_store's shape, plus `Retry-After`). Build it from
+/// [`RetryPolicy::default`] or [`RetryPolicy::none`] and the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// First backoff (before jitter). Default 100 ms.
     pub initial_backoff: Duration,
@@ -106,10 +244,33 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            ..RetryPolicy::default()
-        }
+        RetryPolicy::default().with_max_retries(0)
+    }
+
+    /// Failed attempts in a row before giving up.
+    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// Longest time spent retrying without progress.
+    pub fn with_retry_timeout(mut self, retry_timeout: Duration) -> Self {
+        self.retry_timeout = retry_timeout;
+        self
+    }
+
+    /// The first and the largest backoff, and the growth per attempt.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration, base: u32) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self.base = base;
+        self
+    }
+
+    /// Longest `Retry-After` honoured.
+    pub fn with_max_retry_after(mut self, max_retry_after: Duration) -> Self {
+        self.max_retry_after = max_retry_after;
+        self
     }
 }
 
@@ -204,10 +365,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_within_full_jitter_bounds_and_stops_at_the_budget() {
-        let policy = RetryPolicy {
-            max_retries: 5,
-            ..RetryPolicy::default()
-        };
+        let policy = RetryPolicy::default().with_max_retries(5);
         let mut backoff = Backoff::new(policy, 42);
         let ceilings = [100, 200, 400, 800, 1600];
         for ceiling in ceilings {

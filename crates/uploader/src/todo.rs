@@ -1,0 +1,154 @@
+//! To Do: a session for a task's file attachment, then its bytes in order. PROTOCOL.md
+//! section 2.
+
+use crate::engine::Engine;
+use crate::error::UploadError;
+use crate::flow::{Common, default_name, flow_setters, session_of, to_json};
+use crate::outcome::{TodoAttachment, UploadOutcome, Uploaded};
+use crate::profile::EndpointProfile;
+use crate::reply::FinalReply;
+use crate::resume::{Created, Resume};
+use crate::retry::Stage;
+use crate::source::UploadSource;
+use crate::uploader::Uploader;
+use graph_upload_models::{AttachmentInfo, AttachmentType, AttachmentUploadSessionRequest};
+
+/// A To Do attachment upload (build with [`Uploader::todo_attachment`]).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct TodoUpload {
+    uploader: Uploader,
+    user: Option<String>,
+    list_id: String,
+    task_id: String,
+    name: Option<String>,
+    content_type: Option<String>,
+    common: Common,
+}
+
+flow_setters!(TodoUpload);
+
+impl TodoUpload {
+    pub(crate) fn new(
+        uploader: Uploader,
+        user: Option<String>,
+        list_id: String,
+        task_id: String,
+    ) -> Self {
+        TodoUpload {
+            uploader,
+            user,
+            list_id,
+            task_id,
+            name: None,
+            content_type: None,
+            common: Common::new(EndpointProfile::todo()),
+        }
+    }
+
+    /// The attachment's name (default: the file name, or `attachment`).
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.set_name(Some(name.into()))
+    }
+
+    /// [`name`](Self::name), or the default for `None`.
+    pub fn set_name(mut self, name: Option<String>) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// The attachment's media type.
+    pub fn content_type(self, content_type: impl Into<String>) -> Self {
+        self.set_content_type(Some(content_type.into()))
+    }
+
+    /// [`content_type`](Self::content_type), or none sent for `None`.
+    pub fn set_content_type(mut self, content_type: Option<String>) -> Self {
+        self.content_type = content_type;
+        self
+    }
+
+    /// Creates the session and uploads `source`. On failure the session is deleted (see
+    /// [`clean_up_on_failure`](Self::clean_up_on_failure)).
+    pub async fn upload(
+        self,
+        source: &UploadSource,
+    ) -> Result<Uploaded<TodoAttachment>, UploadError> {
+        let opened = self.common.preflight(source)?;
+        let owner = match &self.user {
+            Some(user) => format!("/users/{user}"),
+            None => "/me".to_string(),
+        };
+        let destination = format!("todo{owner}/{}/{}", self.list_id, self.task_id);
+        let engine = self.common.engine(&self.uploader);
+        let resume = self
+            .common
+            .resume(&self.uploader, &engine, opened, &destination)
+            .await?;
+        let mut created = Created::default();
+        let result = self
+            .run(&engine, &resume, source, &owner, &destination, &mut created)
+            .await;
+        created
+            .settle(result, &self.common, &self.uploader, &engine, &resume)
+            .await
+    }
+
+    async fn run(
+        &self,
+        engine: &Engine,
+        resume: &Resume,
+        source: &UploadSource,
+        owner: &str,
+        destination: &str,
+        created: &mut Created,
+    ) -> Result<Uploaded<TodoAttachment>, UploadError> {
+        let (upload_url, ranges) = match &resume.session {
+            Some((entry, ranges)) => {
+                created.journaled = true;
+                created.session = Some(entry.upload_url.clone());
+                (entry.upload_url.clone(), ranges.clone())
+            }
+            None => {
+                let path = format!(
+                    "{owner}/todo/lists/{}/tasks/{}/attachments/createUploadSession",
+                    self.list_id, self.task_id
+                );
+                let body = AttachmentUploadSessionRequest {
+                    attachment_info: AttachmentInfo {
+                        attachment_type: AttachmentType::File,
+                        name: self
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| default_name(source, "attachment")),
+                        size: source.len(),
+                        content_type: self.content_type.clone(),
+                    },
+                };
+                let response = self
+                    .uploader
+                    .service()
+                    .post_json(&path, &to_json(&body)?, Stage::BeforeSession, &self.common.watch)
+                    .await?;
+                let session = session_of(&response)?;
+                created.session = Some(session.upload_url.clone());
+                resume.save(destination, &session.upload_url, Vec::new(), false)?;
+                created.journaled = resume.keeps();
+                (session.upload_url, session.next_expected_ranges)
+            }
+        };
+        let result = engine
+            .upload(upload_url.as_str(), source, &ranges, FinalReply::Location)
+            .await;
+        resume.finish(&result)?;
+        let uploaded = result?;
+        match uploaded.item.clone() {
+            UploadOutcome::Attachment { location } => {
+                Ok(uploaded.map(|_| TodoAttachment::from_location(location)))
+            }
+            other => Err(UploadError::protocol(format!(
+                "the final To Do reply has no Location: {other:?}"
+            ))),
+        }
+    }
+}
