@@ -140,7 +140,11 @@ fn uploads(c: &mut Criterion) {
         for (name, transport) in transports_in_turn(case) {
             case += 1;
             let emulator = Emulator::start(&runtime);
-            let uploader = Uploader::new(emulator.base(), "bench", transport);
+            let uploader = Uploader::builder(emulator.base())
+                .token("bench")
+                .transport(transport)
+                .build()
+                .unwrap_or_else(|e| panic!("{e}"));
             let last = std::sync::Mutex::new(None);
             let id = BenchmarkId::new(name, format!("{}KiB_x{parallel}", planned / 1024));
             group.bench_function(id, |b| {
@@ -155,7 +159,8 @@ fn uploads(c: &mut Criterion) {
                         )
                         .upload(&print_source)
                         .await
-                        .unwrap_or_else(|e| panic!("{e}"));
+                        .unwrap_or_else(|e| panic!("{e}"))
+                        .item;
                     *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
                 });
             });
@@ -185,7 +190,11 @@ fn uploads(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(TODO_SIZE));
     for (name, transport) in transports_in_turn(case) {
         let emulator = Emulator::start(&runtime);
-        let uploader = Uploader::new(emulator.base(), "bench", transport);
+        let uploader = Uploader::builder(emulator.base())
+            .token("bench")
+            .transport(transport)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
         let last = std::sync::Mutex::new(None);
         group.bench_function(BenchmarkId::new(name, "3840KiB_x1"), |b| {
             b.to_async(&runtime).iter(|| async {
@@ -193,7 +202,9 @@ fn uploads(c: &mut Criterion) {
                     .todo_attachment(fixtures::LIST_ID, fixtures::TASK_ID)
                     .upload(&todo_source)
                     .await
-                    .unwrap_or_else(|e| panic!("{e}"));
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .item
+                    .location;
                 *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(location);
             });
         });

@@ -841,7 +841,10 @@ async fn uploader_upload(
     transport: Arc<dyn Transport>,
 ) -> Result<(Timed, Document), Failure> {
     let source = UploadSource::from_path(file)?;
-    let uploader = Uploader::new(format!("{base}/v1.0"), TOKEN, transport);
+    let uploader = Uploader::builder(format!("{base}/v1.0"))
+        .token(TOKEN)
+        .transport(transport)
+        .build()?;
     let started = Stopwatch::start();
     let result = uploader
         .print_to_share(fixtures::SHARE_ID)
@@ -852,7 +855,8 @@ async fn uploader_upload(
                 .with_parallel(PARALLEL),
         )
         .upload(&source)
-        .await?;
+        .await?
+        .item;
     let timed = started.stop();
     Ok((
         timed,

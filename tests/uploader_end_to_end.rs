@@ -20,8 +20,8 @@ mod recording;
 use graph_upload::models::{PrintDocument, UploadSession};
 use graph_upload::ranges::RangeSet;
 use graph_upload::{
-    CancellationToken, EndpointProfile, InstantTimer, PrintResult, ProgressEvent, RetryPolicy,
-    UploadError, UploadOutcome,
+    CancellationToken, EndpointProfile, InstantClock, PrintedDocument, ProgressEvent, RetryPolicy,
+    UploadError, UploadOutcome, Uploaded,
 };
 use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
 use harness::{Events, Graph, MIB, MakeTransport, QUANTUM, TestFile, download, rebase};
@@ -204,7 +204,8 @@ async fn print_and_check(
         .on_progress(events.callback())
         .upload(&file.source())
         .await
-        .expect("the print upload succeeds");
+        .expect("the print upload succeeds")
+        .item;
     assert_eq!(result.document.size, file.len, "{result:?}");
     assert_eq!(
         result.document.document_name.as_deref(),
@@ -249,7 +250,7 @@ async fn todo_and_check(
     let transport = make();
     let recorder = Recorder::new(Arc::clone(&transport));
     let events = Events::default();
-    let location = graph
+    let attachment = graph
         .uploader(recorder.clone())
         .todo_attachment(LIST_ID, TASK_ID)
         .name("flower.bin")
@@ -258,13 +259,20 @@ async fn todo_and_check(
         .on_progress(events.callback())
         .upload(&file.source())
         .await
-        .expect("the To Do upload succeeds");
+        .expect("the To Do upload succeeds")
+        .item;
+    let id = attachment.id;
+    let location = attachment.location;
     let path = format!("/todo/lists/{LIST_ID}/tasks/{TASK_ID}/attachments/");
     assert!(
         location.starts_with(&graph.base) && location.contains(&path),
         "Location {location} is not an attachment of the fixture task"
     );
-    let id = location.rsplit('/').next().expect("an attachment id");
+    assert_eq!(
+        location.rsplit('/').next(),
+        Some(id.as_str()),
+        "the id is the last segment of {location}"
+    );
     let attachments = graph.todo_attachments().await;
     let attachment = attachments
         .iter()
@@ -445,7 +453,8 @@ async fn upload_resumed_after_a_server_restart_sends_only_the_missing_ranges(mak
         .on_progress(events.callback())
         .upload(&file.source())
         .await
-        .expect("the resumed upload succeeds");
+        .expect("the resumed upload succeeds")
+        .item;
     let doc = completed_print_document(&outcome);
     assert_eq!(doc.id, document);
     assert_eq!(doc.size, size);
@@ -476,12 +485,11 @@ async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTran
     first.hold_after_puts(1);
     let first_events = Events::default();
     let upload = graph
-        .uploader(first.clone())
-        .with_retry(RetryPolicy {
-            max_retries: 3,
-            ..RetryPolicy::default()
-        })
-        .with_timer(Arc::new(InstantTimer::default()))
+        .uploader_builder(first.clone())
+        .retry(RetryPolicy::default().with_max_retries(3))
+        .clock(Arc::new(InstantClock::default()))
+        .build()
+        .expect("uploader")
         .existing_session(
             session.clone(),
             EndpointProfile::print()
@@ -496,7 +504,7 @@ async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTran
     first.release();
     let result = running.await.expect("the upload task");
     assert!(
-        matches!(result, Err(UploadError::Transport(_))),
+        matches!(result, Err(UploadError::Connection { .. })),
         "expected a transport error once the server is gone, got {result:?}"
     );
     let acknowledged_by_client = first_events.acknowledged();
@@ -550,7 +558,8 @@ async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTran
         .on_progress(events.callback())
         .upload(&file.source())
         .await
-        .expect("the upload finishes after the restart");
+        .expect("the upload finishes after the restart")
+        .item;
     let doc = completed_print_document(&outcome);
     assert_eq!((doc.id.as_str(), doc.size), (document.as_str(), size));
     assert_eq!(
@@ -577,7 +586,8 @@ async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: usize) {
         .print_to_share(SHARE_ID)
         .upload(&done.source())
         .await
-        .expect("the first upload");
+        .expect("the first upload")
+        .item;
     let blobs_before = graph.blob_names();
     assert_eq!(blobs_before.len(), 1);
     let attachments_before = graph.todo_attachments().await.len();
@@ -602,7 +612,7 @@ async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: usize) {
             .cancel_on(cancel)
             .upload(&file.source())
             .await
-            .map(|location| format!("attachment {location}"))
+            .map(|uploaded| format!("attachment {}", uploaded.item.location))
     } else {
         uploader
             .print_to_share(SHARE_ID)
@@ -708,7 +718,8 @@ async fn restart_client(
         .on_progress(events.callback())
         .upload(&file.source())
         .await
-        .expect("the new client finishes the upload");
+        .expect("the new client finishes the upload")
+        .item;
     assert_eq!(
         events.session_ready(),
         (
@@ -753,7 +764,7 @@ async fn print_in_quanta_two_at_a_time(
     graph: &Graph,
     recorder: &Arc<Recorder>,
     file: &TestFile,
-) -> Result<PrintResult, UploadError> {
+) -> Result<Uploaded<PrintedDocument>, UploadError> {
     graph
         .uploader(recorder.clone())
         .print_to_share(SHARE_ID)
@@ -780,9 +791,16 @@ async fn parallel_answers_out_of_order_do_not_resend_acknowledged_bytes(make: Ma
     let transport = make();
     let swap = SwapFirstTwoAnswers::new(Arc::clone(&transport));
     let recorder = Recorder::new(swap.clone());
-    let result = print_in_quanta_two_at_a_time(&graph, &recorder, &file)
+    let uploaded = print_in_quanta_two_at_a_time(&graph, &recorder, &file)
         .await
         .expect("the upload succeeds");
+    // The stale answer did not make the uploader send an acknowledged chunk again.
+    assert_eq!(
+        (uploaded.bytes_sent, uploaded.bytes_resent),
+        (file.len, 0),
+        "{uploaded:?}"
+    );
+    let result = uploaded.item;
     assert!(
         swap.swapped(),
         "the answers to the first two PUTs did not reach the uploader swapped: {:#?}",
@@ -814,12 +832,14 @@ async fn a_404_while_the_completing_put_is_in_flight_does_not_fail_the_upload(ma
         "the uploader did not read the 404 before the 201: {:#?}",
         summary(&puts)
     );
-    let result = result.unwrap_or_else(|error| {
-        panic!(
-            "the upload was completed, yet: {error:?}; PUTs: {:#?}",
-            summary(&puts)
-        )
-    });
+    let result = result
+        .unwrap_or_else(|error| {
+            panic!(
+                "the upload was completed, yet: {error:?}; PUTs: {:#?}",
+                summary(&puts)
+            )
+        })
+        .item;
     // The scenario happened: one chunk was answered 404, and the last one 201.
     let statuses: Vec<u16> = puts.iter().filter_map(|put| put.status()).collect();
     assert_eq!(
@@ -856,7 +876,8 @@ async fn existing_print_session_returns_the_print_document(make: MakeTransport) 
         .existing_session(session, EndpointProfile::print())
         .upload(&file.source())
         .await
-        .expect("the upload succeeds");
+        .expect("the upload succeeds")
+        .item;
     match &outcome {
         UploadOutcome::PrintDocument(doc) => {
             assert_eq!(doc.id, document);

@@ -89,7 +89,7 @@ async fn upload_with_faults(
     let started = Instant::now();
     let bytes = match flow {
         Flow::Print => {
-            let result = graph
+            let uploaded = graph
                 .uploader(recorder.clone())
                 .print_to_share(SHARE_ID)
                 .document_name("faulted.pdf")
@@ -103,6 +103,14 @@ async fn upload_with_faults(
                         summary(&recorder)
                     )
                 });
+            // Every byte went at least once; what a fault lost went again, and is counted so.
+            assert!(uploaded.bytes_sent >= file.len, "{uploaded:?}");
+            assert_eq!(
+                uploaded.bytes_sent - uploaded.bytes_resent,
+                file.len,
+                "{uploaded:?}"
+            );
+            let result = uploaded.item;
             assert!(result.started, "{result:?}");
             download(
                 &transport,
@@ -124,7 +132,9 @@ async fn upload_with_faults(
                         "the To Do upload failed: {error}; requests: {:#?}",
                         summary(&recorder)
                     )
-                });
+                })
+                .item
+                .location;
             download(&transport, &format!("{location}/$value")).await
         }
     };
@@ -360,7 +370,8 @@ async fn print_whose_completing_put_loses_its_answer_still_succeeds(make: MakeTr
         )
         .upload(&file.source())
         .await
-        .unwrap_or_else(|error| panic!("{error}; requests: {:#?}", summary(&recorder)));
+        .unwrap_or_else(|error| panic!("{error}; requests: {:#?}", summary(&recorder)))
+        .item;
     assert_eq!(result.document.size, file.len);
     let bytes = download(
         &transport,

@@ -12,7 +12,7 @@
 //! connections come from a small loopback proxy that hangs up on a chosen `PUT`. After each
 //! upload the test reads back what the server received: exact `Content-Range` headers, bodies
 //! equal to the file's bytes, who carried `Authorization`, which requests were repeated.
-//! Backoffs and `Retry-After` go through `InstantTimer`, so nothing really waits.
+//! Backoffs and `Retry-After` go through `InstantClock`, so nothing really waits.
 
 #[path = "support/refused_port.rs"]
 mod refused_port;
@@ -23,8 +23,8 @@ use graph_upload::models::{PrintDocument, UploadSession};
 use graph_upload::ranges::GRAPH_QUANTUM;
 use graph_upload::transport::{HyperTransport, ReqwestTransport, Transport, TransportConfig};
 use graph_upload::{
-    CancellationToken, EndpointProfile, InstantTimer, PrintResult, ProgressEvent, ProgressFn,
-    RetryPolicy, UploadError, UploadOutcome, UploadSource, Uploader,
+    CancellationToken, EndpointProfile, InstantClock, InvalidInput, ProgressEvent, RetryPolicy,
+    UploadError, UploadOutcome, UploadSource, Uploader,
 };
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -155,11 +155,25 @@ uploader_suite! {
 // ---------------------------------------------------------------------------------------------
 
 /// An uploader for the mock server's `/v1.0`, with a timer that never really sleeps.
-fn uploader(server: &MockServer, transport: Arc<dyn Transport>) -> (Uploader, Arc<InstantTimer>) {
-    let timer = Arc::new(InstantTimer::default());
-    let uploader = Uploader::new(format!("{}/v1.0", server.uri()), TOKEN, transport)
-        .with_timer(Arc::clone(&timer) as Arc<dyn graph_upload::Timer>);
-    (uploader, timer)
+fn uploader(server: &MockServer, transport: Arc<dyn Transport>) -> (Uploader, Arc<InstantClock>) {
+    uploader_with(server, transport, RetryPolicy::default())
+}
+
+/// [`uploader`] with a retry policy.
+fn uploader_with(
+    server: &MockServer,
+    transport: Arc<dyn Transport>,
+    retry: RetryPolicy,
+) -> (Uploader, Arc<InstantClock>) {
+    let clock = Arc::new(InstantClock::default());
+    let uploader = Uploader::builder(format!("{}/v1.0", server.uri()))
+        .token(TOKEN)
+        .transport(transport)
+        .retry(retry)
+        .clock(Arc::clone(&clock) as Arc<dyn graph_upload::Clock>)
+        .build()
+        .unwrap();
+    (uploader, clock)
 }
 
 /// An `uploadSession` as `createUploadSession` answers it.
@@ -205,12 +219,15 @@ fn print_by_quantum() -> EndpointProfile {
 }
 
 /// Collects progress events.
-fn progress_log() -> (ProgressFn, Arc<Mutex<Vec<ProgressEvent>>>) {
+fn progress_log() -> (
+    impl Fn(ProgressEvent) + Send + Sync + Clone + 'static,
+    Arc<Mutex<Vec<ProgressEvent>>>,
+) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&events);
-    let callback: ProgressFn = Arc::new(move |event| {
+    let callback = move |event| {
         sink.lock().unwrap().push(event);
-    });
+    };
     (callback, events)
 }
 
@@ -327,16 +344,12 @@ async fn print_flow_creates_the_job_uploads_without_the_token_and_starts_the_job
         .profile(EndpointProfile::print().with_max_chunk(2 * Q))
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the print upload succeeds");
+        .expect("the print upload succeeds")
+        .item;
 
-    assert_eq!(
-        result,
-        PrintResult {
-            job_id: "job-1".into(),
-            document: typed_document(size),
-            started: true,
-        }
-    );
+    assert_eq!(result.job_id, "job-1");
+    assert_eq!(result.document, typed_document(size));
+    assert!(result.started);
     let requests = requests(&server).await;
     let puts = puts(&requests);
     assert_eq!(
@@ -413,7 +426,8 @@ async fn print_flow_into_an_existing_job_on_a_printer_does_not_start_it_when_ask
         .start_job(false)
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the print upload succeeds");
+        .expect("the print upload succeeds")
+        .item;
 
     assert_eq!(result.job_id, "job-1");
     assert!(!result.started);
@@ -453,7 +467,8 @@ async fn print_job_creation_is_retried_after_a_503_with_retry_after(transport: A
         .print_to_share("share-1")
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the job is created on the second try");
+        .expect("the job is created on the second try")
+        .item;
 
     assert!(result.started);
     assert_eq!(timer.sleeps(), vec![Duration::from_secs(2)]);
@@ -484,7 +499,8 @@ async fn print_default_profile_sends_ten_mib_then_the_last_byte(transport: Arc<d
         .start_job(false)
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the print upload succeeds");
+        .expect("the print upload succeeds")
+        .item;
 
     assert_eq!(result.document, typed_document(size));
     let requests = requests(&server).await;
@@ -506,11 +522,9 @@ async fn print_parallel_chunks_reassemble_to_the_file(transport: Arc<dyn Transpo
     let fake = FakeSession::new(SessionSpec::print(size));
     fake.mount(&server).await;
     let (uploader, timer) = uploader(&server, transport);
-    let profile = EndpointProfile {
-        quantum: 1000,
-        max_chunk: 1000,
-        ..EndpointProfile::print()
-    };
+    let profile = EndpointProfile::print()
+        .with_quantum(1000)
+        .with_max_chunk(1000);
     assert_eq!(profile.parallel, 4);
 
     let outcome = uploader
@@ -523,7 +537,8 @@ async fn print_parallel_chunks_reassemble_to_the_file(transport: Arc<dyn Transpo
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the parallel upload succeeds");
+        .expect("the parallel upload succeeds")
+        .item;
 
     assert!(
         matches!(&outcome, UploadOutcome::PrintDocument(_)),
@@ -572,7 +587,8 @@ async fn a_stale_parallel_reply_does_not_resend_acknowledged_chunks(transport: A
             EndpointProfile::print().with_max_chunk(Q).with_parallel(2),
         )
         .upload(&UploadSource::from_bytes(data.clone()))
-        .await;
+        .await
+        .map(|uploaded| uploaded.item);
 
     let requests = requests(&server).await;
     assert!(
@@ -638,9 +654,10 @@ async fn todo_flow_puts_to_content_with_the_token_and_returns_the_location(
         .on_progress(callback)
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the To Do upload succeeds");
+        .expect("the To Do upload succeeds")
+        .item;
 
-    assert_eq!(result, location);
+    assert_eq!(result.location, location);
     let requests = requests(&server).await;
     let puts = puts(&requests);
     assert_eq!(
@@ -708,9 +725,10 @@ async fn todo_flow_for_another_user_uses_the_users_path(transport: Arc<dyn Trans
         .todo_attachment_for_user("user-5", "list-1", "task-1")
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the To Do upload succeeds");
+        .expect("the To Do upload succeeds")
+        .item;
 
-    assert_eq!(result, location);
+    assert_eq!(result.location, location);
     let requests = requests(&server).await;
     let create: serde_json::Value = requests[0].body_json().expect("JSON body");
     assert_eq!(create["attachmentInfo"]["attachmentType"], "file");
@@ -740,7 +758,9 @@ async fn todo_over_25_mib_is_too_large_before_anything_is_sent(transport: Arc<dy
     assert!(
         matches!(
             error,
-            UploadError::Limit(graph_upload::LimitError::FileOverLimit { .. })
+            UploadError::Invalid(InvalidInput::Limit(
+                graph_upload::LimitError::FileOverLimit { .. }
+            ))
         ),
         "{error:?}"
     );
@@ -777,7 +797,8 @@ async fn print_document_name_defaults_to_the_file_name(transport: Arc<dyn Transp
         .start_job(false)
         .upload(&UploadSource::from_path(&file).expect("open the file"))
         .await
-        .expect("the upload succeeds");
+        .expect("the upload succeeds")
+        .item;
 
     let requests = requests(&server).await;
     let create: serde_json::Value = requests[0].body_json().expect("JSON body");
@@ -810,7 +831,8 @@ async fn empty_print_file_is_one_put_of_bytes_star_slash_zero(transport: Arc<dyn
         .start_job(false)
         .upload(&UploadSource::from_bytes(Vec::new()))
         .await
-        .expect("the empty print upload succeeds");
+        .expect("the empty print upload succeeds")
+        .item;
 
     assert_eq!(result.document, typed_document(0));
     let requests = requests(&server).await;
@@ -853,9 +875,10 @@ async fn empty_todo_file_is_one_put_of_bytes_star_slash_zero_to_content(
         .name("empty.txt")
         .upload(&UploadSource::from_bytes(Vec::new()))
         .await
-        .expect("the empty To Do upload succeeds");
+        .expect("the empty To Do upload succeeds")
+        .item;
 
-    assert_eq!(result, location);
+    assert_eq!(result.location, location);
     let requests = requests(&server).await;
     let puts = puts(&requests);
     assert_eq!(content_ranges(&puts), vec!["bytes */0".to_string()]);
@@ -887,7 +910,8 @@ async fn one_byte_file_is_one_put_of_bytes_0_0(transport: Arc<dyn Transport>) {
         .start_job(false)
         .upload(&UploadSource::from_bytes(vec![0xA5u8]))
         .await
-        .expect("the 1-byte upload succeeds");
+        .expect("the 1-byte upload succeeds")
+        .item;
 
     assert_eq!(result.document, typed_document(1));
     let requests = requests(&server).await;
@@ -920,7 +944,8 @@ async fn k_quanta_plus_one_from_disk_ends_with_a_one_byte_chunk(transport: Arc<d
         )
         .upload(&source)
         .await
-        .expect("the upload from disk succeeds");
+        .expect("the upload from disk succeeds")
+        .item;
 
     assert!(
         matches!(&outcome, UploadOutcome::PrintDocument(document) if document.id == "doc-1"),
@@ -982,7 +1007,8 @@ async fn pascal_case_200_with_a_start_only_range_moves_the_upload_on(
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds");
+        .expect("the upload succeeds")
+        .item;
 
     assert_eq!(outcome, UploadOutcome::Attachment { location });
     let requests = requests(&server).await;
@@ -1008,12 +1034,10 @@ async fn open_ranges_are_followed_and_only_missing_parts_are_sent(transport: Arc
     let initial = fake.expected_ranges();
     assert_eq!(initial, strings(&["0-511", "1024-"]));
     let (uploader, _timer) = uploader(&server, transport);
-    let profile = EndpointProfile {
-        quantum: 256,
-        max_chunk: 512,
-        ..EndpointProfile::print()
-    }
-    .with_parallel(1);
+    let profile = EndpointProfile::print()
+        .with_quantum(256)
+        .with_max_chunk(512)
+        .with_parallel(1);
 
     uploader
         .existing_session(
@@ -1022,7 +1046,8 @@ async fn open_ranges_are_followed_and_only_missing_parts_are_sent(transport: Arc
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds");
+        .expect("the upload succeeds")
+        .item;
 
     let requests = requests(&server).await;
     let puts = puts(&requests);
@@ -1049,12 +1074,10 @@ async fn closed_end_one_past_the_last_byte_is_clamped(transport: Arc<dyn Transpo
     let initial = fake.expected_ranges();
     assert_eq!(initial, strings(&["100-1000"]));
     let (uploader, _timer) = uploader(&server, transport);
-    let profile = EndpointProfile {
-        quantum: 256,
-        max_chunk: 256,
-        ..EndpointProfile::print()
-    }
-    .with_parallel(1);
+    let profile = EndpointProfile::print()
+        .with_quantum(256)
+        .with_max_chunk(256)
+        .with_parallel(1);
 
     uploader
         .existing_session(
@@ -1063,7 +1086,8 @@ async fn closed_end_one_past_the_last_byte_is_clamped(transport: Arc<dyn Transpo
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds");
+        .expect("the upload succeeds")
+        .item;
 
     let requests = requests(&server).await;
     let puts = puts(&requests);
@@ -1102,7 +1126,8 @@ async fn server_ranges_win_when_an_earlier_range_is_missing_again(transport: Arc
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds");
+        .expect("the upload succeeds")
+        .item;
 
     let requests = requests(&server).await;
     let puts = puts(&requests);
@@ -1151,7 +1176,8 @@ async fn reply_without_next_expected_ranges_is_done(transport: Arc<dyn Transport
             )
             .upload(&UploadSource::from_bytes(data.clone()))
             .await
-            .expect("the reply counts as done");
+            .expect("the reply counts as done")
+            .item;
 
         assert_eq!(outcome, UploadOutcome::Other { status, body });
         let requests = requests(&server).await;
@@ -1183,7 +1209,8 @@ async fn reply_without_next_expected_ranges_is_done(transport: Arc<dyn Transport
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the reply counts as done");
+        .expect("the reply counts as done")
+        .item;
     assert_eq!(
         outcome,
         UploadOutcome::Attachment {
@@ -1207,7 +1234,7 @@ async fn ranges_past_the_end_of_the_file_are_a_protocol_error_before_any_put(
         .await
         .expect_err("a range past the end cannot be uploaded");
 
-    assert!(matches!(error, UploadError::Protocol(_)), "{error:?}");
+    assert!(matches!(error, UploadError::Protocol { .. }), "{error:?}");
     assert!(requests(&server).await.is_empty(), "nothing may be sent");
 }
 
@@ -1247,7 +1274,8 @@ async fn after_416_the_session_is_read_and_only_missing_ranges_are_sent(
         .on_progress(callback)
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds");
+        .expect("the upload succeeds")
+        .item;
 
     assert_eq!(outcome, UploadOutcome::Attachment { location });
     let requests = requests(&server).await;
@@ -1308,7 +1336,8 @@ async fn after_416_a_range_the_server_lacks_is_sent_again(transport: Arc<dyn Tra
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds");
+        .expect("the upload succeeds")
+        .item;
 
     let requests = requests(&server).await;
     assert_eq!(
@@ -1424,18 +1453,11 @@ async fn refusals_400_401_403_413_are_never_retried(transport: Arc<dyn Transport
             .await
             .expect_err("a refusal ends the upload");
 
-        match (status, &error) {
-            (400, UploadError::BadInput { graph: Some(_), .. })
-            | (413, UploadError::TooLarge { graph: Some(_), .. }) => {}
-            (
-                401 | 403,
-                UploadError::Auth {
-                    status: got,
-                    graph: Some(_),
-                },
-            ) if *got == status => {}
-            _ => panic!("HTTP {status} gave {error:?}"),
-        }
+        let refusal = error
+            .service_error()
+            .unwrap_or_else(|| panic!("HTTP {status} gave {error:?}"));
+        assert_eq!(refusal.status(), status, "{error:?}");
+        assert!(refusal.graph_error().is_some(), "{error:?}");
         assert_eq!(
             error.graph_error().map(|g| g.error.code.as_str()),
             Some(code),
@@ -1472,7 +1494,7 @@ async fn refused_job_creation_is_not_retried(transport: Arc<dyn Transport>) {
         .expect_err("the job cannot be created");
 
     assert!(
-        matches!(error, UploadError::Auth { status: 403, .. }),
+        matches!(error.service_error().map(|e| e.status()), Some(403)),
         "{error:?}"
     );
     assert_eq!(requests(&server).await.len(), 1);
@@ -1513,7 +1535,8 @@ async fn retry_after_on_429_and_503_is_honoured(transport: Arc<dyn Transport>) {
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds after waiting");
+        .expect("the upload succeeds after waiting")
+        .item;
 
     assert_eq!(
         timer.sleeps(),
@@ -1564,12 +1587,8 @@ async fn a_burst_of_5xx_within_the_budget_is_survived_and_the_budget_resets_on_p
         );
     }
     fake.mount(&server).await;
-    let policy = RetryPolicy {
-        max_retries: 4,
-        ..RetryPolicy::default()
-    };
-    let (uploader, timer) = uploader(&server, transport);
-    let uploader = uploader.with_retry(policy.clone());
+    let policy = RetryPolicy::default().with_max_retries(4);
+    let (uploader, timer) = uploader_with(&server, transport, policy.clone());
 
     uploader
         .existing_session(
@@ -1581,7 +1600,8 @@ async fn a_burst_of_5xx_within_the_budget_is_survived_and_the_budget_resets_on_p
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the bursts are within the budget");
+        .expect("the bursts are within the budget")
+        .item;
 
     let requests = requests(&server).await;
     let puts = puts(&requests);
@@ -1616,11 +1636,11 @@ async fn a_longer_burst_of_5xx_ends_in_server_error_with_the_last_status(
         );
     }
     fake.mount(&server).await;
-    let (uploader, timer) = uploader(&server, transport);
-    let uploader = uploader.with_retry(RetryPolicy {
-        max_retries: 3,
-        ..RetryPolicy::default()
-    });
+    let (uploader, timer) = uploader_with(
+        &server,
+        transport,
+        RetryPolicy::default().with_max_retries(3),
+    );
 
     let error = uploader
         .existing_session(
@@ -1636,11 +1656,10 @@ async fn a_longer_burst_of_5xx_ends_in_server_error_with_the_last_status(
 
     assert!(
         matches!(
-            &error,
-            UploadError::Server {
-                status: 504,
-                graph: Some(_)
-            }
+            error
+                .service_error()
+                .map(|e| (e.status(), e.graph_error().is_some())),
+            Some((504, true))
         ),
         "{error:?}"
     );
@@ -1667,12 +1686,13 @@ async fn the_time_budget_ends_retrying(transport: Arc<dyn Transport>) {
         );
     }
     fake.mount(&server).await;
-    let (uploader, timer) = uploader(&server, transport);
-    let uploader = uploader.with_retry(RetryPolicy {
-        max_retries: 100,
-        retry_timeout: Duration::from_secs(10),
-        ..RetryPolicy::default()
-    });
+    let (uploader, timer) = uploader_with(
+        &server,
+        transport,
+        RetryPolicy::default()
+            .with_max_retries(100)
+            .with_retry_timeout(Duration::from_secs(10)),
+    );
 
     let error = uploader
         .existing_session(
@@ -1687,7 +1707,7 @@ async fn the_time_budget_ends_retrying(transport: Arc<dyn Transport>) {
         .expect_err("the time budget runs out");
 
     assert!(
-        matches!(error, UploadError::Server { status: 429, .. }),
+        matches!(error.service_error().map(|e| e.status()), Some(429)),
         "{error:?}"
     );
     assert_eq!(
@@ -1722,7 +1742,7 @@ async fn a_retry_after_over_the_limit_ends_the_upload(transport: Arc<dyn Transpo
         .expect_err("an hour is over the 5-minute limit");
 
     assert!(
-        matches!(error, UploadError::Server { status: 503, .. }),
+        matches!(error.service_error().map(|e| e.status()), Some(503)),
         "{error:?}"
     );
     assert!(timer.sleeps().is_empty());
@@ -1752,7 +1772,8 @@ async fn dropped_connection(transport: Arc<dyn Transport>, mode: DropMode) {
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload survives the dropped connection");
+        .expect("the upload survives the dropped connection")
+        .item;
 
     assert!(
         matches!(&outcome, UploadOutcome::PrintDocument(_)),
@@ -1873,7 +1894,8 @@ async fn timed_out(make: MakeTransport, stored: bool) {
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload survives the timeout");
+        .expect("the upload survives the timeout")
+        .item;
 
     assert!(
         started.elapsed() < held,
@@ -2077,7 +2099,8 @@ async fn a_token_cancelled_before_the_upload_sends_nothing(transport: Arc<dyn Tr
         .print_to_share("share-1")
         .cancel_on(token)
         .upload(&UploadSource::from_bytes(pattern(Q as usize, 33)))
-        .await;
+        .await
+        .map(|uploaded| uploaded.item);
 
     assert!(matches!(result, Err(UploadError::Cancelled)), "{result:?}");
     let requests = requests(&server).await;
@@ -2094,7 +2117,11 @@ async fn cancelling_during_a_retry_after_wait_stops_at_once(transport: Arc<dyn T
         ),
     );
     fake.mount(&server).await;
-    let uploader = Uploader::new(format!("{}/v1.0", server.uri()), TOKEN, transport);
+    let uploader = Uploader::builder(format!("{}/v1.0", server.uri()))
+        .token(TOKEN)
+        .transport(transport)
+        .build()
+        .unwrap();
     let token = CancellationToken::new();
     let source = UploadSource::from_bytes(pattern(Q as usize, 30));
     let upload = uploader
@@ -2109,12 +2136,12 @@ async fn cancelling_during_a_retry_after_wait_stops_at_once(transport: Arc<dyn T
     // Cancel once the uploader reports that it is waiting the 60 s (not after a guessed delay).
     let waiting = Arc::new(Mutex::new(None));
     let seen = Arc::clone(&waiting);
-    let upload = upload.on_progress(Arc::new(move |event| {
+    let upload = upload.on_progress(move |event| {
         if let ProgressEvent::Retrying { delay, .. } = event {
             *seen.lock().unwrap() = Some(delay);
             token.cancel();
         }
-    }));
+    });
     let task = tokio::spawn(async move { upload.upload(&source).await });
 
     let result = tokio::time::timeout(Duration::from_secs(3), task)
@@ -2209,10 +2236,10 @@ async fn unsupported_content_type_is_refused_before_the_job_is_created(
         .expect_err("a PNG printer does not take PDF");
 
     match &error {
-        UploadError::UnsupportedContentType {
+        UploadError::Invalid(InvalidInput::UnsupportedContentType {
             content_type,
             supported,
-        } => {
+        }) => {
             assert_eq!(content_type, "application/pdf");
             assert_eq!(supported, &["image/png", "image/jpeg"]);
         }
@@ -2243,7 +2270,8 @@ async fn unsupported_content_type_is_refused_before_the_job_is_created(
         .start_job(false)
         .upload(&UploadSource::from_bytes(pattern(size as usize, 41)))
         .await
-        .expect("OXPS to a PDF printer is accepted");
+        .expect("OXPS to a PDF printer is accepted")
+        .item;
 }
 
 /// A print upload whose first fragment the service refuses (`400`), with clean-up on or off:
@@ -2281,7 +2309,10 @@ async fn a_failed_print_upload_deletes_its_session_and_cancels_the_job_it_create
 ) {
     let (error, requests, fake) = refused_print_upload(transport, true).await;
 
-    assert!(matches!(error, UploadError::BadInput { .. }), "{error:?}");
+    assert!(
+        matches!(error.service_error().map(|e| e.status()), Some(400)),
+        "{error:?}"
+    );
     let shown = format!("{error} {error:?}");
     assert!(
         !shown.contains("tempauthtoken") && !shown.contains(TOKEN),
@@ -2379,19 +2410,23 @@ async fn an_unreachable_server_fails_fast_with_a_hint_before_anything_exists(
     let (callback, events) = progress_log();
     for flow in ["print", "todo"] {
         // A real clock: the budget for a server that never answers is 3 s of real time.
-        let client = Uploader::new(&base, TOKEN, Arc::clone(&transport));
+        let client = Uploader::builder(&base)
+            .token(TOKEN)
+            .transport(Arc::clone(&transport))
+            .build()
+            .unwrap();
         let source = UploadSource::from_bytes(pattern(1000, 46));
         let started = Instant::now();
         let error = match flow {
             "print" => client
                 .print_to_share("share-1")
-                .on_progress(Arc::clone(&callback))
+                .on_progress(callback.clone())
                 .upload(&source)
                 .await
                 .map(|_| ()),
             _ => client
                 .todo_attachment("list-1", "task-1")
-                .on_progress(Arc::clone(&callback))
+                .on_progress(callback.clone())
                 .upload(&source)
                 .await
                 .map(|_| ()),
@@ -2442,7 +2477,8 @@ async fn retries_are_reported_with_the_url_redacted(transport: Arc<dyn Transport
         .on_progress(callback)
         .upload(&UploadSource::from_bytes(pattern(size as usize, 47)))
         .await
-        .expect("the 503 is retried");
+        .expect("the 503 is retried")
+        .item;
 
     let events = events.lock().unwrap().clone();
     let retry = events
@@ -2474,9 +2510,13 @@ async fn a_server_speaking_another_protocol_is_given_up_within_the_first_contact
                 .await;
         }
     });
-    let timer = Arc::new(InstantTimer::default());
-    let client = Uploader::new(format!("http://127.0.0.1:{port}/v1.0"), TOKEN, transport)
-        .with_timer(Arc::clone(&timer) as Arc<dyn graph_upload::Timer>);
+    let timer = Arc::new(InstantClock::default());
+    let client = Uploader::builder(format!("http://127.0.0.1:{port}/v1.0"))
+        .token(TOKEN)
+        .transport(transport)
+        .clock(Arc::clone(&timer) as Arc<dyn graph_upload::Clock>)
+        .build()
+        .unwrap();
     let (callback, events) = progress_log();
 
     let error = client
@@ -2513,7 +2553,11 @@ fn debug_output_of_the_uploader_and_its_builders_hides_the_token_and_the_upload_
     let transport: Arc<dyn Transport> =
         Arc::new(graph_upload::transport::ReqwestTransport::new(test_config()).unwrap());
     // Nothing is sent: the host only has to look like one.
-    let uploader = Uploader::new("http://graph.invalid/v1.0", TOKEN, transport);
+    let uploader = Uploader::builder("http://graph.invalid/v1.0")
+        .token(TOKEN)
+        .transport(transport)
+        .build()
+        .unwrap();
     let session = session(
         "http://graph.invalid/upload/1?tempauthtoken=SECRET",
         &[String::from("0-")],

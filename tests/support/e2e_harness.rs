@@ -12,7 +12,7 @@ use graph_upload::models::UploadSession;
 use graph_upload::transport::{
     HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
 };
-use graph_upload::{ProgressEvent, ProgressFn, UploadSource, Uploader};
+use graph_upload::{ProgressEvent, UploadSource, Uploader, UploaderBuilder};
 use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
 use graph_upload_server::{RunningServer, ServerConfig, spawn};
 use std::collections::BTreeSet;
@@ -142,7 +142,14 @@ impl Graph {
 
     /// An uploader for this server's `/v1.0` with the test token.
     pub fn uploader(&self, transport: Arc<dyn Transport>) -> Uploader {
-        Uploader::new(self.api_base(), TOKEN, transport)
+        self.uploader_builder(transport).build().expect("uploader")
+    }
+
+    /// [`uploader`](Self::uploader), left open for more settings.
+    pub fn uploader_builder(&self, transport: Arc<dyn Transport>) -> UploaderBuilder {
+        Uploader::builder(self.api_base())
+            .token(TOKEN)
+            .transport(transport)
     }
 
     /// A file of `len` deterministic pseudo-random bytes under `{root}/files`.
@@ -424,21 +431,21 @@ pub struct Events(Arc<Mutex<Vec<ProgressEvent>>>);
 
 impl Events {
     /// The callback to hand to the uploader.
-    pub fn callback(&self) -> ProgressFn {
+    pub fn callback(&self) -> impl Fn(ProgressEvent) + Send + Sync + 'static {
         let events = Arc::clone(&self.0);
-        Arc::new(move |event| events.lock().expect("events lock").push(event))
+        move |event| events.lock().expect("events lock").push(event)
     }
 
     /// A callback that records, then calls `also` with the event.
     pub fn callback_and(
         &self,
         also: impl Fn(&ProgressEvent) + Send + Sync + 'static,
-    ) -> ProgressFn {
+    ) -> impl Fn(ProgressEvent) + Send + Sync + 'static {
         let events = Arc::clone(&self.0);
-        Arc::new(move |event| {
+        move |event| {
             also(&event);
             events.lock().expect("events lock").push(event);
-        })
+        }
     }
 
     /// Every event so far.

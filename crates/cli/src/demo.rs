@@ -8,7 +8,7 @@ use crate::size::parse_size;
 use crate::upload::{TransportChoice, attachment_json, transport};
 use clap::Args;
 use graph_upload::transport::{Request, Transport, header};
-use graph_upload::{EndpointProfile, UploadSource, Uploader};
+use graph_upload::{UploadSource, Uploader};
 use graph_upload_server::{ServerConfig, fixtures};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -63,26 +63,27 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     );
     let base = format!("{}/v1.0", server.base_url());
     let transport = transport(args.transport)?;
-    let uploader = Uploader::new(&base, token, std::sync::Arc::clone(&transport));
+    let uploader = Uploader::builder(&base)
+        .token(token)
+        .transport(std::sync::Arc::clone(&transport))
+        .build()
+        .map_err(|error| error.to_string())?;
 
     let print_file = work.path().join("document.pdf");
     write_test_file(&print_file, args.size, 1)?;
     let source = UploadSource::from_path(&print_file).map_err(|e| e.to_string())?;
-    let profile = EndpointProfile::print()
-        .with_max_chunk(args.chunk_size)
-        .with_parallel(usize::from(args.parallel));
-    let mut builder = uploader
+    let builder = uploader
         .print_to_share(fixtures::SHARE_ID)
         .document_name("document.pdf")
-        .profile(profile);
-    if let Some(progress) = reporter("print", args.quiet) {
-        builder = builder.on_progress(progress);
-    }
+        .chunk_size(args.chunk_size)
+        .parallel(usize::from(args.parallel))
+        .on_progress(reporter("print", args.quiet));
     let started = Instant::now();
     let result = builder
         .upload(&source)
         .await
-        .map_err(|e| format!("print upload failed: {e}"))?;
+        .map_err(|e| format!("print upload failed: {e}"))?
+        .item;
     let print_seconds = started.elapsed().as_secs_f64();
     let url = format!(
         "{base}/print/shares/{}/jobs/{}/documents/{}/$value",
@@ -101,17 +102,17 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let todo_file = work.path().join("attachment.bin");
     write_test_file(&todo_file, args.todo_size, 2)?;
     let source = UploadSource::from_path(&todo_file).map_err(|e| e.to_string())?;
-    let mut builder = uploader
+    let builder = uploader
         .todo_attachment(fixtures::LIST_ID, fixtures::TASK_ID)
-        .name("attachment.bin");
-    if let Some(progress) = reporter("todo", args.quiet) {
-        builder = builder.on_progress(progress);
-    }
+        .name("attachment.bin")
+        .on_progress(reporter("todo", args.quiet));
     let started = Instant::now();
     let location = builder
         .upload(&source)
         .await
-        .map_err(|e| format!("To Do upload failed: {e}"))?;
+        .map_err(|e| format!("To Do upload failed: {e}"))?
+        .item
+        .location;
     let todo_seconds = started.elapsed().as_secs_f64();
     verify(
         &*transport,

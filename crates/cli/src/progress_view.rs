@@ -1,14 +1,26 @@
 //! Progress on stderr: a bar when stderr is a terminal, plain lines otherwise, nothing with
 //! `--quiet`.
 
-use graph_upload::{ProgressEvent, ProgressFn};
+use graph_upload::ProgressEvent;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A progress callback for an upload labelled `label`.
-pub fn reporter(label: &str, quiet: bool) -> Option<ProgressFn> {
+/// A progress callback for an upload labelled `label` (silent with `quiet`).
+pub fn reporter(label: &str, quiet: bool) -> impl Fn(ProgressEvent) + Send + Sync + 'static {
+    let view = view(label, quiet);
+    move |event| {
+        if let Some(view) = &view {
+            view(event);
+        }
+    }
+}
+
+/// Draws one upload's events on stderr.
+type View = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+fn view(label: &str, quiet: bool) -> Option<View> {
     if quiet {
         return None;
     }

@@ -140,16 +140,15 @@ pub async fn run(command: UploadCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The profile with the user's chunk size, checked before anything is sent.
-fn checked(profile: EndpointProfile, chunk_size: Option<u64>) -> Result<EndpointProfile, Failure> {
-    let profile = match chunk_size {
-        Some(chunk) => profile.with_max_chunk(chunk),
-        None => profile,
-    };
-    profile
-        .check_chunk()
-        .map_err(|error| Failure::from(error.describe("--chunk-size")))?;
-    Ok(profile)
+/// Checks the user's chunk size before anything is sent, naming the flag.
+fn check_chunk(profile: EndpointProfile, chunk_size: Option<u64>) -> Result<(), Failure> {
+    match chunk_size {
+        Some(chunk) => profile
+            .with_max_chunk(chunk)
+            .check_chunk()
+            .map_err(|error| Failure::from(error.describe("--chunk-size"))),
+        None => Ok(()),
+    }
 }
 
 /// `http://host:port` becomes `http://host:port/v1.0`; a URL with a path is kept.
@@ -196,10 +195,7 @@ fn describe(error: UploadError, journal: Option<&Path>) -> Failure {
         journal.is_file()
             && !matches!(
                 error,
-                UploadError::Journal(_)
-                    | UploadError::Limit(_)
-                    | UploadError::UnsupportedContentType { .. }
-                    | UploadError::SessionGone
+                UploadError::Journal(_) | UploadError::Invalid(_) | UploadError::SessionGone
             )
     });
     let message = match (error, keeps) {
@@ -223,73 +219,59 @@ fn describe(error: UploadError, journal: Option<&Path>) -> Failure {
 }
 
 async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<String, Failure> {
-    let profile = checked(
-        EndpointProfile::print().with_parallel(usize::from(args.parallel)),
-        args.common.chunk_size,
-    )?;
+    check_chunk(EndpointProfile::print(), args.common.chunk_size)?;
     let source = open_source(&args.file)?;
-    let uploader = Uploader::new(
-        api_base(&args.common.base_url),
-        args.common.token.clone(),
-        transport(args.common.transport)?,
-    );
+    let uploader = uploader(&args.common, transport(args.common.transport)?)?;
     let builder = match (&args.printer, &args.share) {
         (Some(printer), _) => uploader.print_to_printer(printer),
         (None, Some(share)) => uploader.print_to_share(share),
         (None, None) => return Err(Failure::from("give --printer or --share".to_string())),
     };
-    let mut builder = builder
+    let uploaded = builder
         .content_type(args.content_type.clone())
         .document_name(file_name(&args.file))
         .start_job(!args.no_start)
-        .profile(profile)
-        .cancel_on(cancel);
-    if let (Some(job), Some(document)) = (&args.job, &args.document) {
-        builder = builder.job(job, document);
-    }
-    if let Some(journal) = &args.common.journal {
-        builder = builder.journal(journal);
-    }
-    if let Some(progress) = reporter("print", args.common.quiet) {
-        builder = builder.on_progress(progress);
-    }
-    let result = builder
+        .parallel(usize::from(args.parallel))
+        .set_chunk_size(args.common.chunk_size)
+        .set_job(args.job.clone().zip(args.document.clone()))
+        .set_journal(args.common.journal.clone())
+        .on_progress(reporter("print", args.common.quiet))
+        .cancel_on(cancel)
         .upload(&source)
         .await
         .map_err(|error| describe(error, args.common.journal.as_deref()))?;
-    serde_json::to_string_pretty(&result.document).map_err(|error| Failure::from(error.to_string()))
+    serde_json::to_string_pretty(&uploaded.item.document)
+        .map_err(|error| Failure::from(error.to_string()))
 }
 
 async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String, Failure> {
-    let profile = checked(EndpointProfile::todo(), args.common.chunk_size)?;
+    check_chunk(EndpointProfile::todo(), args.common.chunk_size)?;
     let source = open_source(&args.file)?;
     let transport = transport(args.common.transport)?;
-    let uploader = Uploader::new(
-        api_base(&args.common.base_url),
-        args.common.token.clone(),
-        Arc::clone(&transport),
-    );
-    let mut builder = match &args.user {
+    let uploader = uploader(&args.common, Arc::clone(&transport))?;
+    let uploaded = match &args.user {
         Some(user) => uploader.todo_attachment_for_user(user, &args.list, &args.task),
         None => uploader.todo_attachment(&args.list, &args.task),
     }
     .name(file_name(&args.file))
-    .profile(profile)
-    .cancel_on(cancel);
-    if let Some(content_type) = &args.content_type {
-        builder = builder.content_type(content_type.clone());
-    }
-    if let Some(journal) = &args.common.journal {
-        builder = builder.journal(journal);
-    }
-    if let Some(progress) = reporter("todo", args.common.quiet) {
-        builder = builder.on_progress(progress);
-    }
-    let location = builder
-        .upload(&source)
-        .await
-        .map_err(|error| describe(error, args.common.journal.as_deref()))?;
-    Ok(attachment_json(&*transport, &location, &args.common.token).await)
+    .set_content_type(args.content_type.clone())
+    .set_chunk_size(args.common.chunk_size)
+    .set_journal(args.common.journal.clone())
+    .on_progress(reporter("todo", args.common.quiet))
+    .cancel_on(cancel)
+    .upload(&source)
+    .await
+    .map_err(|error| describe(error, args.common.journal.as_deref()))?;
+    Ok(attachment_json(&*transport, &uploaded.item.location, &args.common.token).await)
+}
+
+/// The uploader for the common options.
+fn uploader(common: &CommonArgs, transport: Arc<dyn Transport>) -> Result<Uploader, Failure> {
+    Uploader::builder(api_base(&common.base_url))
+        .token(common.token.clone())
+        .transport(transport)
+        .build()
+        .map_err(|error| Failure::from(error.to_string()))
 }
 
 /// The attachment as JSON (GET its Location); its URL alone if that fails.

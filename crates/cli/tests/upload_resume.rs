@@ -206,7 +206,7 @@ fn a_second_client_on_the_same_journal_is_refused() {
     let journal = dir.path().join("held.journal");
     let file = dir.path().join("f.bin");
     std::fs::write(&file, b"hello").unwrap();
-    let holder = graph_upload::Journal::open(&journal, &file).unwrap();
+    let holder = graph_upload::test_journal::Journal::open(&journal, &file).unwrap();
     let refused = RefusedPort::bind();
     let output = Command::new(BIN)
         .args([

@@ -405,10 +405,10 @@ async fn a_journal_of_another_file_is_replaced_with_a_warning_and_its_session_de
 
 /// Writes a journal for `file` naming `upload` (a job this client "created").
 fn journal_for(journal: &Path, file: &Path, upload: &serve_process::PrintUpload) {
-    let saved = graph_upload::Journal::open(journal, file).unwrap();
+    let saved = graph_upload::test_journal::Journal::open(journal, file).unwrap();
     saved
-        .save(&graph_upload::JournalEntry {
-            fingerprint: graph_upload::Fingerprint::of(file).unwrap(),
+        .save(&graph_upload::test_journal::JournalEntry {
+            fingerprint: graph_upload::test_journal::Fingerprint::of(file).unwrap(),
             destination: format!("print/shares/{SHARE_ID}"),
             upload_url: upload.upload_url.clone().into(),
             ids: vec![upload.job_id.clone(), upload.document_id.clone()],

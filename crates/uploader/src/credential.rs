@@ -181,7 +181,10 @@ mod tests {
         let credential = Credential(Arc::new(StaticToken::new("bad\ntoken")));
         let request = Request::get("http://127.0.0.1/x").unwrap();
         let error = credential.authorize(request).await.unwrap_err();
-        assert!(matches!(error, UploadError::Invalid(InvalidInput::Token)), "{error}");
+        assert!(
+            matches!(error, UploadError::Invalid(InvalidInput::Token)),
+            "{error}"
+        );
     }
 
     #[tokio::test]

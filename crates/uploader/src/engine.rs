@@ -225,7 +225,9 @@ impl Engine {
                 None => continue,
                 Some(Ok(joined)) => joined,
                 // A panic in a request task is a bug, not an upload failure: let it surface.
-                Some(Err(error)) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Some(Err(error)) if error.is_panic() => {
+                    std::panic::resume_unwind(error.into_panic())
+                }
                 Some(Err(_)) => continue,
             };
             flight.in_flight.subtract(span.clone());

@@ -122,7 +122,11 @@ impl ServiceError {
         let request_id = response
             .header_str("request-id")
             .map(str::to_owned)
-            .or_else(|| graph.as_ref().and_then(|g| g.error.inner_error.as_ref()?.request_id.clone()));
+            .or_else(|| {
+                graph
+                    .as_ref()
+                    .and_then(|g| g.error.inner_error.as_ref()?.request_id.clone())
+            });
         ServiceError {
             status: response.status().as_u16(),
             graph,
@@ -177,11 +181,12 @@ impl fmt::Display for ServiceError {
             )?,
             413 => write!(
                 f,
-                "too large (HTTP 413): a chunk is over the service's per-request limit; lower the chunk size ({body})"
+                "too large: a chunk is over the service's per-request limit; lower the chunk size"
             )?,
             _ => write!(f, "the service answered HTTP {status}: {body}")?,
         }
-        if let Some(id) = &self.request_id {
+        // Graph's body names its request id; a reply without one may still carry the header.
+        if let (None, Some(id)) = (&self.graph, &self.request_id) {
             write!(f, " [request-id {id}]")?;
         }
         Ok(())
@@ -286,14 +291,19 @@ mod tests {
     fn a_refusal_keeps_status_code_and_request_id_and_hides_the_query() {
         let mut headers = HeaderMap::new();
         headers.insert("request-id", HeaderValue::from_static("req-7"));
-        let body = Bytes::from_static(br#"{"error": {"code": "accessDenied", "message": "no"}}"#);
+        let body = Bytes::from_static(
+            br#"{"error": {"code": "accessDenied", "message": "no", "innerError": {"request-id": "req-7"}}}"#,
+        );
         let response = Response::new(StatusCode::FORBIDDEN, headers, body);
         let error = ServiceError::new("http://h/v1.0/x?tempauthtoken=SECRET", &response);
         assert_eq!(error.status(), 403);
         assert_eq!(error.code(), Some("accessDenied"));
         assert_eq!(error.request_id(), Some("req-7"));
         let shown = UploadError::from(error).to_string();
-        assert!(shown.contains("check the token") && shown.contains("req-7"), "{shown}");
+        assert!(
+            shown.contains("check the token") && shown.contains("req-7"),
+            "{shown}"
+        );
         assert!(!shown.contains("SECRET"), "{shown}");
     }
 

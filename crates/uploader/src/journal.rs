@@ -22,11 +22,11 @@ use graph_upload_models::UploadUrl;
 const EDGE: u64 = 64 * 1024;
 
 /// The `format` member every journal file carries: a file without it is not ours.
-pub(crate) const JOURNAL_FORMAT: &str = "graph-upload-journal";
+pub const JOURNAL_FORMAT: &str = "graph-upload-journal";
 /// The journal format this version writes.
-pub(crate) const JOURNAL_VERSION: u32 = 2;
+pub const JOURNAL_VERSION: u32 = 2;
 /// The content of a journal's lock file (`{journal}.lock`).
-pub(crate) const LOCK_MARKER: &str = "graph-upload journal lock\n";
+pub const LOCK_MARKER: &str = "graph-upload journal lock\n";
 
 /// Why a journal cannot be used. Each is found before any request is sent.
 #[derive(Debug, thiserror::Error)]
@@ -68,20 +68,20 @@ impl JournalError {
 
 /// What identifies a file's content well enough to resume its upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Fingerprint {
+pub struct Fingerprint {
     /// Absolute path.
-    pub(crate) path: PathBuf,
+    pub path: PathBuf,
     /// Size in bytes.
-    pub(crate) size: u64,
+    pub size: u64,
     /// Modification time, nanoseconds since the epoch.
-    pub(crate) modified_ns: u128,
+    pub modified_ns: u128,
     /// FNV-1a of the first and last 64 KiB (a cheap content check, not a security one).
-    pub(crate) edges_hash: u64,
+    pub edges_hash: u64,
 }
 
 impl Fingerprint {
     /// Fingerprints the file at `path`.
-    pub(crate) fn of(path: &Path) -> io::Result<Self> {
+    pub fn of(path: &Path) -> io::Result<Self> {
         let path = std::fs::canonicalize(path)?;
         let mut file = File::open(&path)?;
         let metadata = file.metadata()?;
@@ -113,19 +113,19 @@ impl Fingerprint {
 
 /// The saved state of one upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct JournalEntry {
+pub struct JournalEntry {
     /// The file.
-    pub(crate) fingerprint: Fingerprint,
+    pub fingerprint: Fingerprint,
     /// Where the upload goes (e.g. `print/shares/{id}` or `todo/me/{list}/{task}`): an entry for
     /// another destination is not resumed.
-    pub(crate) destination: String,
+    pub destination: String,
     /// The session's upload URL (it prints redacted; the file keeps it whole).
-    pub(crate) upload_url: UploadUrl,
+    pub upload_url: UploadUrl,
     /// Flow-specific ids (print: job and document).
-    pub(crate) ids: Vec<String>,
+    pub ids: Vec<String>,
     /// Whether the upload created the job in `ids` itself (so that giving up may cancel it).
     #[serde(default)]
-    pub(crate) created_job: bool,
+    pub created_job: bool,
 }
 
 /// What is on disk: the marker, the version and the entry's members, flat (serde's `flatten`
@@ -175,7 +175,7 @@ struct Marker {
 
 /// What [`Journal::load`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Saved {
+pub enum Saved {
     /// No journal yet.
     Nothing,
     /// An entry to resume (if it matches the file and destination).
@@ -187,7 +187,7 @@ pub(crate) enum Saved {
 
 /// An open, locked journal file.
 #[derive(Debug)]
-pub(crate) struct Journal {
+pub struct Journal {
     path: PathBuf,
     lock_path: PathBuf,
     _lock: File,
@@ -199,7 +199,7 @@ impl Journal {
     /// Refuses, without touching anything: a missing directory, a path that is `uploading`
     /// itself, an existing file that is not a graph-upload journal (or a lock file that is not
     /// ours), and a journal another process holds.
-    pub(crate) fn open(path: impl Into<PathBuf>, uploading: &Path) -> Result<Self, JournalError> {
+    pub fn open(path: impl Into<PathBuf>, uploading: &Path) -> Result<Self, JournalError> {
         let path = path.into();
         let directory = directory_of(&path);
         if !directory.is_dir() {
@@ -225,12 +225,12 @@ impl Journal {
     }
 
     /// The journal's path.
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// What the journal holds.
-    pub(crate) fn load(&self) -> Result<Saved, JournalError> {
+    pub fn load(&self) -> Result<Saved, JournalError> {
         let bytes = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Saved::Nothing),
@@ -248,7 +248,7 @@ impl Journal {
 
     /// Saves `entry` atomically: a new temporary file beside the journal, fsync, rename over
     /// the journal, fsync of the directory. No other file is written.
-    pub(crate) fn save(&self, entry: &JournalEntry) -> Result<(), JournalError> {
+    pub fn save(&self, entry: &JournalEntry) -> Result<(), JournalError> {
         let bytes = serde_json::to_vec_pretty(&OnDisk::new(entry))
             .map_err(|error| JournalError::io(&self.path)(io::Error::other(error)))?;
         let directory = directory_of(&self.path);
@@ -267,7 +267,7 @@ impl Journal {
 
     /// Forgets the entry (the upload finished, or its session is gone). Removes the file only
     /// while it is still a journal of ours.
-    pub(crate) fn clear(&self) -> Result<(), JournalError> {
+    pub fn clear(&self) -> Result<(), JournalError> {
         match std::fs::read(&self.path) {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(error) => return Err(JournalError::io(&self.path)(error)),

@@ -50,6 +50,13 @@ mod uploader;
 
 #[cfg(feature = "test-util")]
 pub use clock::InstantClock;
+/// The journal's file format, for tests that write a journal as an earlier run would have
+/// (feature `test-util`; not part of the stable API).
+#[cfg(feature = "test-util")]
+#[doc(hidden)]
+pub mod test_journal {
+    pub use crate::journal::{Fingerprint, JOURNAL_FORMAT, Journal, JournalEntry, LOCK_MARKER};
+}
 pub use clock::{Clock, TokioClock};
 pub use credential::{AccessToken, CredentialError, StaticToken, TokenFn, TokenProvider};
 pub use error::{InvalidInput, ServiceError, UploadError};

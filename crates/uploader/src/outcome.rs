@@ -51,7 +51,11 @@ pub struct TodoAttachment {
 impl TodoAttachment {
     pub(crate) fn from_location(location: String) -> Self {
         let path = location.split(['?', '#']).next().unwrap_or_default();
-        let id = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+        let id = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
         TodoAttachment {
             id: id.to_owned(),
             location,

@@ -1,6 +1,7 @@
 //! Universal Print: create a job (or use one), a session for its document, upload, start the
 //! job. PROTOCOL.md section 1.
 
+use crate::engine::Engine;
 use crate::engine::Finished;
 use crate::error::{InvalidInput, UploadError};
 use crate::flow::{Common, default_name, flow_setters, session_of, to_json};
@@ -12,7 +13,6 @@ use crate::resume::{Created, Resume, complete_document};
 use crate::retry::Stage;
 use crate::source::UploadSource;
 use crate::uploader::Uploader;
-use crate::engine::Engine;
 use graph_upload_models::{
     PrintDocument, PrintDocumentUploadProperties, PrintJob, PrintUploadSessionRequest,
     PrinterCapabilities, UploadSession,
@@ -239,7 +239,13 @@ impl PrintUpload {
         let response = self
             .uploader
             .service()
-            .send(Request::get, &path, None, Stage::BeforeSession, &self.common.watch)
+            .send(
+                Request::get,
+                &path,
+                None,
+                Stage::BeforeSession,
+                &self.common.watch,
+            )
             .await?;
         if !response.status().is_success() {
             // Reading a printer needs `Printer.Read`, which a token allowed to print may lack;
@@ -315,7 +321,12 @@ impl PrintUpload {
         let response = self
             .uploader
             .service()
-            .post_json(&path, &to_json(&body)?, Stage::BeforeSession, &self.common.watch)
+            .post_json(
+                &path,
+                &to_json(&body)?,
+                Stage::BeforeSession,
+                &self.common.watch,
+            )
             .await?;
         session_of(&response)
     }

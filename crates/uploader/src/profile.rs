@@ -78,6 +78,12 @@ impl EndpointProfile {
         self
     }
 
+    /// Sets the quantum chunks are multiples of (Graph: 320 KiB).
+    pub fn with_quantum(mut self, quantum: u64) -> Self {
+        self.quantum = quantum;
+        self
+    }
+
     /// Sets the PUT target's suffix (`/content` for To Do).
     pub fn with_put_suffix(mut self, suffix: &'static str) -> Self {
         self.put_suffix = suffix;

@@ -26,7 +26,11 @@ pub(crate) enum Reply {
 }
 
 /// Reads a reply to a PUT to `url`, by the one classifier.
-pub(crate) fn read(url: &str, response: &Response, reply: FinalReply) -> Result<Reply, UploadError> {
+pub(crate) fn read(
+    url: &str,
+    response: &Response,
+    reply: FinalReply,
+) -> Result<Reply, UploadError> {
     match classify(response) {
         Verdict::Done if response.status().as_u16() == 201 => {
             Ok(Reply::Done(outcome(response, reply)?))

@@ -145,8 +145,13 @@ async fn abandon(uploader: &Uploader, watch: &Watch, entry: &JournalEntry, gone_
         _ => None,
     };
     if let (Some(path), Some(size), [_, document]) = (&job, gone_with, entry.ids.as_slice())
-        && let Ok(Some(_)) =
-            complete_document(uploader, &format!("{path}/documents/{document}"), size, watch).await
+        && let Ok(Some(_)) = complete_document(
+            uploader,
+            &format!("{path}/documents/{document}"),
+            size,
+            watch,
+        )
+        .await
     {
         watch.progress.warn(format!(
             "the journal's session is gone but job {path} holds the whole document; it was left as is"

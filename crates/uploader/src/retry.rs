@@ -169,7 +169,7 @@ impl Retrier {
                             || elapsed >= FIRST_CONTACT)
                     {
                         return Err(UploadError::Unreachable {
-                            url: origin(&url),
+                            url: redact(&url),
                             source,
                         });
                     }
@@ -197,14 +197,6 @@ impl Retrier {
             };
             self.wait(&url, delay, reason).await?;
         }
-    }
-}
-
-/// `scheme://authority` of `url`: where nothing answers.
-fn origin(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{}", rest.split(['/', '?']).next().unwrap_or("")),
-        None => redact(url),
     }
 }
 

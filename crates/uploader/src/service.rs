@@ -6,6 +6,7 @@ use crate::credential::Credential;
 use crate::error::{InvalidInput, ServiceError, UploadError};
 use crate::progress::ProgressSink;
 use crate::retry::{Retrier, RetryPolicy, Stage};
+use graph_upload_models::redact;
 use graph_upload_transport::{Request, Response, Transport, TransportError};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -57,9 +58,18 @@ impl Service {
         if let Some(body) = body {
             request = request.json(body).map_err(InvalidInput::from)?;
         }
-        self.retrier(&url, watch)
+        let sent = self
+            .retrier(&url, watch)
             .send(&*self.transport, request, Some(&self.credential), stage)
-            .await
+            .await;
+        // Nothing answers at the base URL, whatever the path: name the base URL.
+        sent.map_err(|error| match error {
+            UploadError::Unreachable { source, .. } => UploadError::Unreachable {
+                url: redact(&self.base_url),
+                source,
+            },
+            other => other,
+        })
     }
 
     /// [`send`](Self::send) of a JSON body, where anything but `2xx` is a refusal.

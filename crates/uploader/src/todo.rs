@@ -128,7 +128,12 @@ impl TodoUpload {
                 let response = self
                     .uploader
                     .service()
-                    .post_json(&path, &to_json(&body)?, Stage::BeforeSession, &self.common.watch)
+                    .post_json(
+                        &path,
+                        &to_json(&body)?,
+                        Stage::BeforeSession,
+                        &self.common.watch,
+                    )
                     .await?;
                 let session = session_of(&response)?;
                 created.session = Some(session.upload_url.clone());

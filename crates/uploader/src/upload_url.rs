@@ -3,13 +3,13 @@
 
 use crate::engine::Engine;
 use crate::error::{ServiceError, UploadError};
+use crate::progress::ProgressEvent;
 use crate::reply::missing_from;
 use crate::retry::{Retrier, RetryPolicy, Stage, Verdict, classify};
 use crate::service::Watch;
 use graph_upload_models::{UploadSessionStatus, redact};
 use graph_upload_ranges::RangeSet;
 use graph_upload_transport::Request;
-use crate::progress::ProgressEvent;
 
 impl Engine {
     /// `GET {uploadUrl}` with a fresh retry budget.
@@ -37,9 +37,9 @@ impl Engine {
             )
             .await?;
         match classify(&response) {
-            Verdict::Done => response
-                .json()
-                .map_err(|error| UploadError::unparsable("the session status is not valid JSON", error)),
+            Verdict::Done => response.json().map_err(|error| {
+                UploadError::unparsable("the session status is not valid JSON", error)
+            }),
             Verdict::Gone => Err(UploadError::SessionGone),
             _ => Err(ServiceError::new(upload_url, &response).into()),
         }
