@@ -586,8 +586,7 @@ async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: usize) {
         .print_to_share(SHARE_ID)
         .upload(&done.source())
         .await
-        .expect("the first upload")
-        .item;
+        .expect("the first upload");
     let blobs_before = graph.blob_names();
     assert_eq!(blobs_before.len(), 1);
     let attachments_before = graph.todo_attachments().await.len();
