@@ -797,8 +797,7 @@ async fn print_document_name_defaults_to_the_file_name(transport: Arc<dyn Transp
         .start_job(false)
         .upload(&UploadSource::from_path(&file).expect("open the file"))
         .await
-        .expect("the upload succeeds")
-        .item;
+        .expect("the upload succeeds");
 
     let requests = requests(&server).await;
     let create: serde_json::Value = requests[0].body_json().expect("JSON body");
@@ -1046,8 +1045,7 @@ async fn open_ranges_are_followed_and_only_missing_parts_are_sent(transport: Arc
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds")
-        .item;
+        .expect("the upload succeeds");
 
     let requests = requests(&server).await;
     let puts = puts(&requests);
@@ -1086,8 +1084,7 @@ async fn closed_end_one_past_the_last_byte_is_clamped(transport: Arc<dyn Transpo
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds")
-        .item;
+        .expect("the upload succeeds");
 
     let requests = requests(&server).await;
     let puts = puts(&requests);
@@ -1126,8 +1123,7 @@ async fn server_ranges_win_when_an_earlier_range_is_missing_again(transport: Arc
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds")
-        .item;
+        .expect("the upload succeeds");
 
     let requests = requests(&server).await;
     let puts = puts(&requests);
@@ -1336,8 +1332,7 @@ async fn after_416_a_range_the_server_lacks_is_sent_again(transport: Arc<dyn Tra
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds")
-        .item;
+        .expect("the upload succeeds");
 
     let requests = requests(&server).await;
     assert_eq!(
@@ -1535,8 +1530,7 @@ async fn retry_after_on_429_and_503_is_honoured(transport: Arc<dyn Transport>) {
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload succeeds after waiting")
-        .item;
+        .expect("the upload succeeds after waiting");
 
     assert_eq!(
         timer.sleeps(),
@@ -1600,8 +1594,7 @@ async fn a_burst_of_5xx_within_the_budget_is_survived_and_the_budget_resets_on_p
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the bursts are within the budget")
-        .item;
+        .expect("the bursts are within the budget");
 
     let requests = requests(&server).await;
     let puts = puts(&requests);
@@ -1894,8 +1887,7 @@ async fn timed_out(make: MakeTransport, stored: bool) {
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
-        .expect("the upload survives the timeout")
-        .item;
+        .expect("the upload survives the timeout");
 
     assert!(
         started.elapsed() < held,
@@ -2270,8 +2262,7 @@ async fn unsupported_content_type_is_refused_before_the_job_is_created(
         .start_job(false)
         .upload(&UploadSource::from_bytes(pattern(size as usize, 41)))
         .await
-        .expect("OXPS to a PDF printer is accepted")
-        .item;
+        .expect("OXPS to a PDF printer is accepted");
 }
 
 /// A print upload whose first fragment the service refuses (`400`), with clean-up on or off:
@@ -2477,8 +2468,7 @@ async fn retries_are_reported_with_the_url_redacted(transport: Arc<dyn Transport
         .on_progress(callback)
         .upload(&UploadSource::from_bytes(pattern(size as usize, 47)))
         .await
-        .expect("the 503 is retried")
-        .item;
+        .expect("the 503 is retried");
 
     let events = events.lock().unwrap().clone();
     let retry = events
