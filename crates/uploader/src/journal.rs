@@ -246,23 +246,19 @@ impl Journal {
         })
     }
 
-    /// Saves `entry` atomically: a new temporary file beside the journal, fsync, rename over
-    /// the journal, fsync of the directory. No other file is written.
+    /// Saves `entry` atomically with `atomic-write-file` (the emulator's durable writes use
+    /// it too): a new temporary file beside the journal, fsync, rename over the journal, fsync
+    /// of the directory. No other file is written.
     pub fn save(&self, entry: &JournalEntry) -> Result<(), JournalError> {
-        let bytes = serde_json::to_vec_pretty(&OnDisk::new(entry))
-            .map_err(|error| JournalError::io(&self.path)(io::Error::other(error)))?;
-        let directory = directory_of(&self.path);
         let io = JournalError::io(&self.path);
-        let mut temp = tempfile::Builder::new()
-            .prefix(".graph-upload-journal-")
-            .tempfile_in(&directory)
-            .map_err(JournalError::io(&self.path))?;
-        temp.write_all(&bytes)
-            .and_then(|()| temp.as_file().sync_all())
-            .map_err(JournalError::io(&self.path))?;
-        temp.persist(&self.path)
-            .map_err(|error| JournalError::io(&self.path)(error.error))?;
-        sync_directory(&directory).map_err(io)
+        let bytes = serde_json::to_vec_pretty(&OnDisk::new(entry)).map_err(io::Error::other);
+        bytes
+            .and_then(|bytes| {
+                let mut file = atomic_write_file::AtomicWriteFile::open(&self.path)?;
+                file.write_all(&bytes)?;
+                file.commit()
+            })
+            .map_err(io)
     }
 
     /// Forgets the entry (the upload finished, or its session is gone). Removes the file only
@@ -383,16 +379,6 @@ fn still_named_by(file: &File, path: &Path) -> bool {
 #[cfg(not(unix))]
 fn still_named_by(_file: &File, _path: &Path) -> bool {
     true
-}
-
-#[cfg(unix)]
-fn sync_directory(directory: &Path) -> io::Result<()> {
-    File::open(directory)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_directory(_directory: &Path) -> io::Result<()> {
-    Ok(())
 }
 
 /// The directory a journal lives in (`.` for a bare file name).
