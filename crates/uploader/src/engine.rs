@@ -113,57 +113,65 @@ impl Engine {
         next_expected_ranges: &[String],
         reply: FinalReply,
     ) -> Result<Finished, UploadError> {
-        let result = self
-            .run(upload_url, source, next_expected_ranges, reply)
-            .await;
+        let result = async {
+            let size = source.len();
+            self.profile.check_chunk()?;
+            let chunk = ChunkSize::new(self.profile.quantum, self.profile.max_chunk)
+                .map_err(|_| InvalidInput::Unsupported("the chunk size cannot be planned"))?;
+            let mut retrier = self.retrier(upload_url);
+            let missing = missing_from(next_expected_ranges, size)?;
+            self.emit(ProgressEvent::SessionReady {
+                upload_url: UploadUrl::from(upload_url),
+                total: size,
+                acknowledged: size - missing.total_len(),
+            });
+            let mut flight = Flight {
+                missing,
+                in_flight: RangeSet::new(),
+                landed: RangeSet::new(),
+                sent: RangeSet::new(),
+                counts: Uploaded {
+                    item: (),
+                    bytes_sent: 0,
+                    bytes_resent: 0,
+                },
+                tasks: JoinSet::new(),
+            };
+            if size == 0 {
+                let outcome = self.upload_empty(upload_url, reply, &mut retrier).await?;
+                return Ok(flight.confirmed(outcome));
+            }
+            let pumped = self
+                .pump(&mut flight, upload_url, source, &chunk, reply, &mut retrier)
+                .await;
+            match pumped {
+                // A PUT or a status read found the session gone: see whether it ended completed.
+                Err(UploadError::SessionGone) => self.session_ended(&mut flight, reply, size).await,
+                other => other,
+            }
+        }
+        .await;
         match result {
             Err(UploadError::Cancelled) => Err(self.cancelled(upload_url).await),
             other => other,
         }
     }
 
-    async fn run(
+    /// Sends `request` to the session through the retry loop, with the token when the upload
+    /// URL takes one.
+    pub(crate) async fn send(
         &self,
-        upload_url: &str,
-        source: &UploadSource,
-        next_expected_ranges: &[String],
-        reply: FinalReply,
-    ) -> Result<Finished, UploadError> {
-        let size = source.len();
-        self.profile.check_chunk()?;
-        let chunk = ChunkSize::new(self.profile.quantum, self.profile.max_chunk)
-            .map_err(|_| InvalidInput::Unsupported("the chunk size cannot be planned"))?;
-        let mut retrier = self.retrier(upload_url);
-        let missing = missing_from(next_expected_ranges, size)?;
-        self.emit(ProgressEvent::SessionReady {
-            upload_url: UploadUrl::from(upload_url),
-            total: size,
-            acknowledged: size - missing.total_len(),
-        });
-        let mut flight = Flight {
-            missing,
-            in_flight: RangeSet::new(),
-            landed: RangeSet::new(),
-            sent: RangeSet::new(),
-            counts: Uploaded {
-                item: (),
-                bytes_sent: 0,
-                bytes_resent: 0,
-            },
-            tasks: JoinSet::new(),
-        };
-        if size == 0 {
-            let outcome = self.upload_empty(upload_url, reply, &mut retrier).await?;
-            return Ok(flight.confirmed(outcome));
-        }
-        let pumped = self
-            .pump(&mut flight, upload_url, source, &chunk, reply, &mut retrier)
-            .await;
-        match pumped {
-            // A PUT or a status read found the session gone: see whether it ended completed.
-            Err(UploadError::SessionGone) => self.session_ended(&mut flight, reply, size).await,
-            other => other,
-        }
+        retrier: &mut Retrier,
+        request: Request,
+    ) -> Result<Response, UploadError> {
+        retrier
+            .send(
+                &*self.transport,
+                request,
+                self.credential.as_ref(),
+                Stage::AfterSession,
+            )
+            .await
     }
 
     /// Sends what is missing until the service confirms the upload or something fails.
@@ -338,14 +346,7 @@ impl Engine {
             .map_err(InvalidInput::from)?;
         let request = self.typed(request);
         loop {
-            let response = retrier
-                .send(
-                    &*self.transport,
-                    request.clone(),
-                    self.credential.as_ref(),
-                    Stage::AfterSession,
-                )
-                .await?;
+            let response = self.send(retrier, request.clone()).await?;
             match read(&put_url, &response, reply)? {
                 Reply::Done(outcome) => {
                     self.emit(ProgressEvent::Completed { total: 0 });

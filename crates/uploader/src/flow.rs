@@ -6,6 +6,7 @@ use crate::engine::Engine;
 use crate::error::{InvalidInput, UploadError};
 use crate::journal::{Fingerprint, Journal};
 use crate::profile::EndpointProfile;
+use crate::resume::{Created, Resume};
 use crate::service::Watch;
 use crate::source::UploadSource;
 use crate::uploader::Uploader;
@@ -52,6 +53,25 @@ impl Common {
         let journal = Journal::open(path, file)?;
         let fingerprint = Fingerprint::of(file).map_err(UploadError::Source)?;
         Ok(Some((journal, fingerprint)))
+    }
+
+    /// Runs a flow that creates its session: resumes the journal's session when it can
+    /// (`opened`, from [`preflight`](Self::preflight)), runs `run`, and after a failure
+    /// removes what it created.
+    pub(crate) async fn drive<T>(
+        &self,
+        uploader: &Uploader,
+        opened: Option<(Journal, Fingerprint)>,
+        destination: &str,
+        run: impl AsyncFnOnce(&Engine, &Resume, &mut Created) -> Result<T, UploadError>,
+    ) -> Result<T, UploadError> {
+        let engine = self.engine(uploader);
+        let resume = self.resume(uploader, &engine, opened, destination).await?;
+        let mut created = Created::default();
+        let result = run(&engine, &resume, &mut created).await;
+        created
+            .settle(result, self, uploader, &engine, &resume)
+            .await
     }
 
     /// The PUT loop of this flow. The flows clean up themselves after any failure, not only

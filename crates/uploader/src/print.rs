@@ -98,19 +98,18 @@ impl PrintUpload {
         source: &UploadSource,
     ) -> Result<Uploaded<PrintedDocument>, UploadError> {
         let opened = self.common.preflight(source)?;
-        let destination = format!("print/{}/{}", self.collection, self.parent_id);
-        let engine = self.common.engine(&self.uploader);
         self.check_content_type().await?;
-        let resume = self
-            .common
-            .resume(&self.uploader, &engine, opened, &destination)
-            .await?;
-        let mut created = Created::default();
-        let result = self
-            .run(&engine, &resume, source, &destination, &mut created)
-            .await;
-        created
-            .settle(result, &self.common, &self.uploader, &engine, &resume)
+        let destination = format!("print/{}/{}", self.collection, self.parent_id);
+        self.common
+            .drive(
+                &self.uploader,
+                opened,
+                &destination,
+                async |engine, resume, created| {
+                    self.run(engine, resume, source, &destination, created)
+                        .await
+                },
+            )
             .await
     }
 

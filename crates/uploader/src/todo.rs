@@ -80,17 +80,16 @@ impl TodoUpload {
             None => "/me".to_string(),
         };
         let destination = format!("todo{owner}/{}/{}", self.list_id, self.task_id);
-        let engine = self.common.engine(&self.uploader);
-        let resume = self
-            .common
-            .resume(&self.uploader, &engine, opened, &destination)
-            .await?;
-        let mut created = Created::default();
-        let result = self
-            .run(&engine, &resume, source, &owner, &destination, &mut created)
-            .await;
-        created
-            .settle(result, &self.common, &self.uploader, &engine, &resume)
+        self.common
+            .drive(
+                &self.uploader,
+                opened,
+                &destination,
+                async |engine, resume, created| {
+                    self.run(engine, resume, source, &owner, &destination, created)
+                        .await
+                },
+            )
             .await
     }
 

@@ -5,7 +5,7 @@ use crate::engine::Engine;
 use crate::error::{ServiceError, UploadError};
 use crate::progress::ProgressEvent;
 use crate::reply::missing_from;
-use crate::retry::{Retrier, RetryPolicy, Stage, Verdict, classify};
+use crate::retry::{Retrier, RetryPolicy, Verdict, classify};
 use crate::service::Watch;
 use graph_upload_models::{UploadSessionStatus, redact};
 use graph_upload_ranges::RangeSet;
@@ -28,14 +28,7 @@ impl Engine {
     ) -> Result<UploadSessionStatus, UploadError> {
         let request =
             Request::get(upload_url).map_err(|error| UploadError::bad_url(upload_url, error))?;
-        let response = retrier
-            .send(
-                &*self.transport,
-                request,
-                self.credential.as_ref(),
-                Stage::AfterSession,
-            )
-            .await?;
+        let response = self.send(retrier, request).await?;
         match classify(&response) {
             Verdict::Done => response.json().map_err(|error| {
                 UploadError::unparsable("the session status is not valid JSON", error)
@@ -74,14 +67,7 @@ impl Engine {
             self.watch.progress.clone(),
             Watch::default().cancel,
         );
-        let result = once
-            .send(
-                &*self.transport,
-                request,
-                self.credential.as_ref(),
-                Stage::AfterSession,
-            )
-            .await;
+        let result = self.send(&mut once, request).await;
         match result {
             Ok(response) if matches!(classify(&response), Verdict::Done | Verdict::Gone) => Ok(()),
             Ok(response) => Err(format!(
