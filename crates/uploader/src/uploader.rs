@@ -184,3 +184,29 @@ fn default_transport() -> Result<Arc<dyn Transport>, UploadError> {
     )
     .into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_uploader_needs_a_token_and_gets_the_enabled_transport_by_default() {
+        let error = Uploader::builder("http://127.0.0.1:9/v1.0")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(error, UploadError::Invalid(InvalidInput::Unsupported(_))),
+            "{error:?}"
+        );
+        let uploader = Uploader::builder("http://127.0.0.1:9/v1.0/")
+            .token("t")
+            .build();
+        #[cfg(any(feature = "reqwest", feature = "hyper"))]
+        assert_eq!(
+            uploader.unwrap().service().base_url,
+            "http://127.0.0.1:9/v1.0"
+        );
+        #[cfg(not(any(feature = "reqwest", feature = "hyper")))]
+        assert!(uploader.is_err());
+    }
+}
