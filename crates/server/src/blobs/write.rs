@@ -15,19 +15,23 @@ use std::sync::Arc;
 pub const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// Why a fragment's bytes were not all stored.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     /// The body ended before `expected` bytes (the client stopped sending or lied).
+    #[error("the body ended after {received} bytes")]
     Short {
         /// Bytes received.
         received: u64,
     },
     /// The body carried more than `expected` bytes.
+    #[error("the body is longer than its range")]
     Long,
-    /// Reading the request failed (the client went away).
-    Client(String),
+    /// Reading the request failed (the client went away): the body's own error.
+    #[error("reading the request body failed: {0}")]
+    Client(#[source] axum::Error),
     /// The disk failed.
-    Disk(io::Error),
+    #[error("the disk failed: {0}")]
+    Disk(#[source] io::Error),
 }
 
 /// Streams `body` into `file` at `offset`, expecting exactly `expected` bytes, holding at most
@@ -67,7 +71,7 @@ async fn write_fragment_measured(
                 Ok(data) => Some(data),
                 Err(_) => continue, // trailers carry no bytes
             },
-            Some(Err(error)) => return Err(WriteError::Client(error.to_string())),
+            Some(Err(error)) => return Err(WriteError::Client(error)),
             None => None,
         };
         let Some(mut chunk) = chunk else {
@@ -227,6 +231,53 @@ mod tests {
             frames.push_back(Bytes::from(frame));
         }
         (Body::new(Frames(frames)), all)
+    }
+
+    /// A body whose client goes away after `bytes`.
+    struct Broken(Option<Bytes>);
+
+    impl http_body::Body for Broken {
+        type Data = Bytes;
+        type Error = io::Error;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
+            std::task::Poll::Ready(Some(match self.0.take() {
+                Some(bytes) => Ok(http_body::Frame::data(bytes)),
+                None => Err(io::Error::new(
+                    io::ErrorKind::ConnectionReset,
+                    "the client went away",
+                )),
+            }))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_fails_keeps_the_clients_error_as_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(dir.path().to_path_buf()).unwrap();
+        let id = Blobs::new_id();
+        blobs.create(&id, 10).unwrap();
+        let file = blobs.open_for_write(&id).unwrap();
+        let body = Body::new(Broken(Some(Bytes::from_static(b"abc"))));
+        let error = write_fragment(file, 0, 10, body, &SyncGate::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, WriteError::Client(_)), "{error:?}");
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        let mut found = None;
+        while let Some(error) = cause {
+            found = found.or(error.downcast_ref::<io::Error>());
+            cause = error.source();
+        }
+        let found = found.expect("the client's io::Error is in the source chain");
+        assert_eq!(found.kind(), io::ErrorKind::ConnectionReset);
+        assert!(
+            error.to_string().contains("the client went away"),
+            "{error}"
+        );
     }
 
     #[tokio::test]
