@@ -67,7 +67,7 @@ pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: 
             },
         )) => {
             drain(request.into_body()).await;
-            let mut response = fault_status(rule, status, retry_after);
+            let mut response = fault_status(rule, status, retry_after).render(state.now());
             if let Some(value) = client_request_id {
                 response.headers_mut().insert("client-request-id", value);
             }
@@ -98,8 +98,10 @@ pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: 
     response
 }
 
-/// Graph's error JSON for an injected status, with `Retry-After` when the rule gives one.
-fn fault_status(rule: usize, status: u16, retry_after: Option<u64>) -> Response {
+/// The error an injected status answers (Graph's error JSON, rendered here with the server's
+/// clock, as this layer is outside the one that renders the handlers' errors), with
+/// `Retry-After` when the rule gives one.
+fn fault_status(rule: usize, status: u16, retry_after: Option<u64>) -> ApiError {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let code = match status.as_u16() {
         429 => TOO_MANY_REQUESTS,
@@ -113,7 +115,7 @@ fn fault_status(rule: usize, status: u16, retry_after: Option<u64>) -> Response 
         format!("injected by the emulator's fault rule {rule}; try again later"),
     );
     error.retry_after = retry_after;
-    error.into_response()
+    error
 }
 
 /// The placeholder the connection loop recognises.
