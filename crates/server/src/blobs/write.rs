@@ -171,15 +171,32 @@ mod tests {
     use super::*;
     use crate::blobs::Blobs;
 
+    /// A new blob of `size` zero bytes in a temporary directory, open for writing.
+    struct TestBlob {
+        _dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+        file: Arc<File>,
+    }
+
+    impl TestBlob {
+        fn new(size: u64) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let blobs = Blobs::open(dir.path().to_path_buf()).unwrap();
+            let id = Blobs::new_id();
+            blobs.create(&id, size).unwrap();
+            TestBlob {
+                path: blobs.path(&id).unwrap(),
+                file: blobs.open_for_write(&id).unwrap(),
+                _dir: dir,
+            }
+        }
+    }
+
     #[tokio::test]
     async fn fragment_lands_at_its_offset_and_length_is_enforced() {
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = Blobs::open(dir.path().to_path_buf()).unwrap();
-        let id = Blobs::new_id();
-        blobs.create(&id, 10).unwrap();
-        let file = blobs.open_for_write(&id).unwrap();
+        let blob = TestBlob::new(10);
         write_fragment(
-            Arc::clone(&file),
+            Arc::clone(&blob.file),
             3,
             4,
             Body::from("abcd"),
@@ -187,11 +204,11 @@ mod tests {
         )
         .await
         .unwrap();
-        let stored = std::fs::read(blobs.path(&id).unwrap()).unwrap();
+        let stored = std::fs::read(&blob.path).unwrap();
         assert_eq!(stored, b"\0\0\0abcd\0\0\0");
         assert!(matches!(
             write_fragment(
-                Arc::clone(&file),
+                Arc::clone(&blob.file),
                 0,
                 4,
                 Body::from("abc"),
@@ -201,13 +218,14 @@ mod tests {
             Err(WriteError::Short { received: 3 })
         ));
         assert!(matches!(
-            write_fragment(file, 0, 2, Body::from("abc"), &SyncGate::default()).await,
+            write_fragment(blob.file, 0, 2, Body::from("abc"), &SyncGate::default()).await,
             Err(WriteError::Long)
         ));
     }
 
-    /// A body that yields exactly the given frames, as a client's packets would.
-    struct Frames(std::collections::VecDeque<Bytes>);
+    /// A body that yields exactly the given frames, as a client's packets would (an error:
+    /// the client went away).
+    struct Frames(std::collections::VecDeque<io::Result<Bytes>>);
 
     impl http_body::Body for Frames {
         type Data = Bytes;
@@ -217,7 +235,11 @@ mod tests {
             mut self: std::pin::Pin<&mut Self>,
             _: &mut std::task::Context<'_>,
         ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
-            std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+            std::task::Poll::Ready(
+                self.0
+                    .pop_front()
+                    .map(|next| next.map(http_body::Frame::data)),
+            )
         }
     }
 
@@ -228,41 +250,17 @@ mod tests {
         for (n, size) in sizes.iter().enumerate() {
             let frame: Vec<u8> = (0..*size).map(|i| (i * 7 + n * 13) as u8).collect();
             all.extend_from_slice(&frame);
-            frames.push_back(Bytes::from(frame));
+            frames.push_back(Ok(Bytes::from(frame)));
         }
         (Body::new(Frames(frames)), all)
     }
 
-    /// A body whose client goes away after `bytes`.
-    struct Broken(Option<Bytes>);
-
-    impl http_body::Body for Broken {
-        type Data = Bytes;
-        type Error = io::Error;
-
-        fn poll_frame(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
-            std::task::Poll::Ready(Some(match self.0.take() {
-                Some(bytes) => Ok(http_body::Frame::data(bytes)),
-                None => Err(io::Error::new(
-                    io::ErrorKind::ConnectionReset,
-                    "the client went away",
-                )),
-            }))
-        }
-    }
-
     #[tokio::test]
     async fn a_body_that_fails_keeps_the_clients_error_as_its_source() {
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = Blobs::open(dir.path().to_path_buf()).unwrap();
-        let id = Blobs::new_id();
-        blobs.create(&id, 10).unwrap();
-        let file = blobs.open_for_write(&id).unwrap();
-        let body = Body::new(Broken(Some(Bytes::from_static(b"abc"))));
-        let error = write_fragment(file, 0, 10, body, &SyncGate::default())
+        let blob = TestBlob::new(10);
+        let gone = io::Error::new(io::ErrorKind::ConnectionReset, "the client went away");
+        let body = Body::new(Frames([Ok(Bytes::from_static(b"abc")), Err(gone)].into()));
+        let error = write_fragment(blob.file, 0, 10, body, &SyncGate::default())
             .await
             .unwrap_err();
         assert!(matches!(error, WriteError::Client(_)), "{error:?}");
@@ -289,14 +287,10 @@ mod tests {
         sizes.extend(std::iter::repeat_n(20_000, 100));
         sizes.extend([1024 * 1024 + 17, 9]);
         let (body, expected) = framed_body(&sizes);
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = Blobs::open(dir.path().to_path_buf()).unwrap();
-        let id = Blobs::new_id();
         let offset = 5;
-        blobs.create(&id, offset + expected.len() as u64).unwrap();
-        let file = blobs.open_for_write(&id).unwrap();
+        let blob = TestBlob::new(offset + expected.len() as u64);
         write_fragment(
-            file,
+            blob.file,
             offset,
             expected.len() as u64,
             body,
@@ -304,7 +298,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let stored = std::fs::read(blobs.path(&id).unwrap()).unwrap();
+        let stored = std::fs::read(&blob.path).unwrap();
         assert_eq!(&stored[..offset as usize], &[0u8; 5]);
         assert!(stored[offset as usize..] == expected[..], "bytes differ");
     }
@@ -333,16 +327,12 @@ mod tests {
             offset in 0u64..5_000,
         ) {
             let (body, expected) = framed_body(&sizes);
-            let dir = tempfile::tempdir().unwrap();
-            let blobs = Blobs::open(dir.path().to_path_buf()).unwrap();
-            let id = Blobs::new_id();
-            blobs.create(&id, offset + expected.len() as u64).unwrap();
-            let file = blobs.open_for_write(&id).unwrap();
+            let blob = TestBlob::new(offset + expected.len() as u64);
             let mut peak = 0usize;
             let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
             runtime
                 .block_on(write_fragment_measured(
-                    file,
+                    blob.file,
                     offset,
                     expected.len() as u64,
                     body,
@@ -351,7 +341,7 @@ mod tests {
                 ))
                 .unwrap();
             proptest::prop_assert!(peak <= WRITE_BUFFER, "{} bytes held at once", peak);
-            let stored = std::fs::read(blobs.path(&id).unwrap()).unwrap();
+            let stored = std::fs::read(&blob.path).unwrap();
             proptest::prop_assert_eq!(stored.len() as u64, offset + expected.len() as u64);
             proptest::prop_assert!(stored[..offset as usize].iter().all(|&b| b == 0));
             proptest::prop_assert!(stored[offset as usize..] == expected[..], "bytes differ");

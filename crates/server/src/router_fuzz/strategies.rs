@@ -270,42 +270,31 @@ pub(super) fn extra_headers() -> impl Strategy<Value = Vec<(&'static str, Vec<u8
     proptest::collection::vec((name, value), 0..3)
 }
 
-pub(super) fn case() -> impl Strategy<Value = Case> {
-    (
-        method(),
-        target(),
-        query(),
-        auth(),
-        content_type(),
-        content_range(),
-        content_length(),
-        extra_headers(),
-        body(),
-        0usize..LIVE,
-    )
-        .prop_map(
-            |(
-                method,
-                target,
-                query,
-                auth,
-                content_type,
-                content_range,
-                content_length,
-                extra,
-                body,
-                live,
-            )| Case {
-                method,
-                target,
-                query,
-                auth,
-                content_type,
-                content_range,
-                content_length,
-                extra,
-                body,
-                live,
-            },
-        )
+prop_compose! {
+    /// One whole case.
+    pub(super) fn case()(
+        method in method(),
+        target in target(),
+        query in query(),
+        auth in auth(),
+        content_type in content_type(),
+        content_range in content_range(),
+        content_length in content_length(),
+        extra in extra_headers(),
+        body in body(),
+        live in 0usize..LIVE,
+    ) -> Case {
+        Case {
+            method,
+            target,
+            query,
+            auth,
+            content_type,
+            content_range,
+            content_length,
+            extra,
+            body,
+            live,
+        }
+    }
 }
