@@ -122,7 +122,7 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// A placeholder that carries the error to the router's outer layer, which renders it
-/// ([`graph_error_body`]) with the server's clock: the error itself does not know the time.
+/// (`graph_error_body`) with the server's clock: the error itself does not know the time.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();

@@ -2,7 +2,7 @@
 //! at each fragment's offset and fsynced before the fragment is acknowledged.
 
 //!
-//! [`write`] streams a fragment's body into its blob in bounded [`batch`]es; [`sync_gate`]
+//! [`write`](mod@write) streams a fragment's body into its blob in bounded [`batch`]es; [`sync_gate`]
 //! shares the fsyncs that make them durable between the parallel fragments of one upload.
 
 mod batch;
