@@ -65,7 +65,7 @@ impl UploadSigner {
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 let mut key = [0u8; 32];
                 getrandom::fill(&mut key).map_err(|error| io::Error::other(error.to_string()))?;
-                crate::blobs::write_file_atomically(path, &key, true)?;
+                crate::durable_fs::write_file_atomically(path, &key, true)?;
                 Ok(UploadSigner { key })
             }
             Err(error) => Err(error),

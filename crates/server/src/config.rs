@@ -27,6 +27,20 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// The emulator's settings.
+///
+/// Built with [`ServerConfig::new`] (Graph's defaults), then changed field by field: the
+/// fields are public, and the struct is `#[non_exhaustive]` so that new settings do not break
+/// callers.
+///
+/// ```
+/// use graph_upload_server::ServerConfig;
+/// use std::time::Duration;
+///
+/// let mut config = ServerConfig::new("/tmp/graph-data", "secret-token");
+/// config.session_ttl = Duration::from_secs(600);
+/// config.fault_seed = Some(7);
+/// ```
+#[non_exhaustive]
 #[derive(Clone)]
 pub struct ServerConfig {
     /// Where state (`state.redb`) and uploaded bytes (`blobs/`) live; created if missing.

@@ -1,10 +1,11 @@
 //! Every failure answers with Graph's error JSON and the status Graph would use.
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use graph_upload_models::{GraphErrorBody, InnerError, error_codes};
 use std::fmt;
+use std::time::Duration;
 
 /// An error the API answers with: a status, Graph's code, an optional finer code, a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,31 +121,76 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// A placeholder that carries the error to the router's outer layer, which renders it
+/// (`graph_error_body`) with the server's clock: the error itself does not know the time.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+impl ApiError {
+    /// Graph's answer for this error at `now` (since the epoch, from the server's clock): its
+    /// JSON with a fresh request id and the date, `request-id` and, for `429`/`503`,
+    /// `Retry-After`.
+    pub(crate) fn render(&self, now: Duration) -> Response {
         let request_id = uuid::Uuid::new_v4().to_string();
-        // Graph writes the error date in UTC without an offset or fraction.
-        let date = time_now_graph_error_date();
+        let date = graph_error_date(now);
         let mut response = (self.status, Json(self.body(&request_id, &date))).into_response();
         let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             headers.insert("request-id", value);
         }
         if let Some(seconds) = self.retry_after {
-            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
 }
 
-fn time_now_graph_error_date() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    graph_upload_models::GraphDateTime::from_unix_seconds(now)
+/// Graph writes the error date in UTC, to the second, without an offset.
+fn graph_error_date(now: Duration) -> String {
+    let seconds = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    graph_upload_models::GraphDateTime::from_unix_seconds(seconds)
         .map(|t| t.to_string().chars().take(19).collect())
         .unwrap_or_default()
+}
+
+/// Makes every error answer Graph's error JSON, dated `now`: an [`ApiError`] a handler or
+/// middleware returned is rendered, and an error of the framework itself (a bad path
+/// encoding, a body over the limit: plain text) is rewritten as one.
+pub(crate) async fn graph_error_body(mut response: Response, now: Duration) -> Response {
+    if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        return error.render(now);
+    }
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let text = match axum::body::to_bytes(response.into_body(), 64 * 1024).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let code = match status.as_u16() {
+        401 => error_codes::INVALID_AUTHENTICATION_TOKEN,
+        404 => error_codes::ITEM_NOT_FOUND,
+        405 => error_codes::NOT_ALLOWED,
+        500..=599 => error_codes::GENERAL_EXCEPTION,
+        _ => error_codes::INVALID_REQUEST,
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    ApiError::new(status, code, message).render(now)
 }
 
 /// Turns storage failures into `500 generalException` with the cause in the message.
@@ -172,9 +218,60 @@ mod tests {
     }
 
     #[test]
-    fn error_date_has_graph_shape() {
-        let date = time_now_graph_error_date();
-        assert_eq!(date.len(), 19, "{date}");
-        assert_eq!(&date[10..11], "T");
+    fn error_dates_are_utc_seconds_without_an_offset() {
+        let date = graph_error_date(Duration::from_millis(1_000_000_000_999));
+        assert_eq!(date, "2001-09-09T01:46:40");
+    }
+
+    #[tokio::test]
+    async fn error_bodies_are_dated_by_the_configured_clock() {
+        use crate::clock::ManualClock;
+        use crate::test_app::TestApp;
+        use axum::http::Method;
+        let clock = std::sync::Arc::new(ManualClock::new(Duration::from_secs(1_000_000_000)));
+        let app = TestApp::with(|config| {
+            config.clock = clock.clone();
+            config.faults =
+                crate::FaultRule::parse_list(br#"[{"route": "start", "every": 1, "status": 503}]"#)
+                    .unwrap();
+        })
+        .await;
+        let dated = |answer: &crate::test_app::Answer, status: u16, date: &str| {
+            assert_eq!(answer.status, status, "{answer:?}");
+            let inner = &answer.json()["error"]["innerError"];
+            assert_eq!(inner["date"], date, "{answer:?}");
+            assert_eq!(
+                inner["request-id"].as_str(),
+                answer.headers["request-id"].to_str().ok(),
+                "the body's request id is the header's"
+            );
+        };
+        // An error a handler returns.
+        let answer = app
+            .api(Method::GET, "/v1.0/print/printers/nope", None)
+            .await;
+        dated(&answer, 404, "2001-09-09T01:46:40");
+        clock.advance(Duration::from_secs(3600 + 61));
+        // An error of the bearer check, in front of the handlers.
+        let answer = app
+            .send(
+                axum::http::Request::get("/v1.0/print/printers")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        dated(&answer, 401, "2001-09-09T02:47:41");
+        // An error of the framework (a path that is not UTF-8), rewritten as Graph's.
+        let answer = app
+            .api(Method::GET, "/v1.0/me/todo/lists/%FF%FE/tasks", None)
+            .await;
+        dated(&answer, 400, "2001-09-09T02:47:41");
+        // An injected fault, answered by the fault layer outside the routes.
+        let (job, _) = app
+            .print_job(&format!("/v1.0/print/shares/{}", crate::fixtures::SHARE_ID))
+            .await;
+        clock.advance(Duration::from_secs(1));
+        let answer = app.api(Method::POST, &format!("{job}/start"), None).await;
+        dated(&answer, 503, "2001-09-09T02:47:42");
     }
 }

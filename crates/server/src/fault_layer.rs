@@ -17,12 +17,8 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 /// Graph's code for `429` (not among the generated upload codes).
 const TOO_MANY_REQUESTS: &str = "tooManyRequests";
@@ -43,7 +39,7 @@ pub enum AbortConnection {
 pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let kind = RouteKind::of(request.method(), request.uri().path());
     let client_request_id = request.headers().get("client-request-id").cloned();
-    let request = request.map(|body| Body::new(Counted::new(body, kind, &state.stats)));
+    let request = request.map(|body| counted(body, kind, &state.stats));
     let fired = state.faults.decide(kind);
     if let Some(Fired { rule, effect }) = fired {
         state.stats.fault_injected();
@@ -67,7 +63,7 @@ pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: 
             },
         )) => {
             drain(request.into_body()).await;
-            let mut response = fault_status(rule, status, retry_after);
+            let mut response = fault_status(rule, status, retry_after).render(state.now());
             if let Some(value) = client_request_id {
                 response.headers_mut().insert("client-request-id", value);
             }
@@ -98,8 +94,10 @@ pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: 
     response
 }
 
-/// Graph's error JSON for an injected status, with `Retry-After` when the rule gives one.
-fn fault_status(rule: usize, status: u16, retry_after: Option<u64>) -> Response {
+/// The error an injected status answers (Graph's error JSON, rendered here with the server's
+/// clock, as this layer is outside the one that renders the handlers' errors), with
+/// `Retry-After` when the rule gives one.
+fn fault_status(rule: usize, status: u16, retry_after: Option<u64>) -> ApiError {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let code = match status.as_u16() {
         429 => TOO_MANY_REQUESTS,
@@ -113,7 +111,7 @@ fn fault_status(rule: usize, status: u16, retry_after: Option<u64>) -> Response 
         format!("injected by the emulator's fault rule {rule}; try again later"),
     );
     error.retry_after = retry_after;
-    error.into_response()
+    error
 }
 
 /// The placeholder the connection loop recognises.
@@ -143,44 +141,12 @@ async fn drain(mut body: Body) {
 }
 
 /// A request body that counts its bytes into the statistics as they are read.
-struct Counted {
-    inner: Body,
-    kind: RouteKind,
-    stats: Arc<Stats>,
-}
-
-impl Counted {
-    fn new(inner: Body, kind: RouteKind, stats: &Arc<Stats>) -> Self {
-        Counted {
-            inner,
-            kind,
-            stats: Arc::clone(stats),
+fn counted(body: Body, kind: RouteKind, stats: &Arc<Stats>) -> Body {
+    let stats = Arc::clone(stats);
+    Body::new(body.map_frame(move |frame| {
+        if let Some(data) = frame.data_ref() {
+            stats.received(kind, data.len() as u64);
         }
-    }
-}
-
-impl http_body::Body for Counted {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(frame))) = &polled
-            && let Some(data) = frame.data_ref()
-        {
-            self.stats.received(self.kind, data.len() as u64);
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
+        frame
+    }))
 }

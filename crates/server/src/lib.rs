@@ -27,6 +27,7 @@ mod blobs;
 mod clock;
 mod config;
 mod connection;
+mod durable_fs;
 mod errors;
 mod fault_layer;
 mod faults;

@@ -123,9 +123,11 @@ impl SessionLocks {
         Arc::clone(locks.entry(session_id.to_owned()).or_default())
     }
 
-    /// Forgets the lock of a session that no longer exists (its holder has marked it
-    /// [`Known::Gone`], so that requests still holding it see that).
-    pub fn forget(&self, session_id: &str) {
+    /// Forgets the lock of a session that no longer exists, first marking it
+    /// [`Known::Gone`] through the holder's guard (`known`), so that requests still waiting
+    /// on the lock see that.
+    pub fn forget(&self, session_id: &str, known: &mut Known) {
+        *known = Known::Gone;
         let mut locks = self
             .locks
             .lock()

@@ -4,7 +4,7 @@
 use crate::blobs::Blobs;
 use crate::errors::ApiError;
 use crate::records::{AttachmentRecord, JobRecord, SessionRecord};
-use crate::state::{AppState, Known};
+use crate::state::AppState;
 use crate::store::{Store, Table};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -49,8 +49,7 @@ pub async fn sweep_expired(state: &AppState) -> Result<usize, ApiError> {
             })
             .await?;
         if deleted {
-            *known = Known::Gone;
-            state.sessions.forget(&session.id);
+            state.sessions.forget(&session.id, &mut known);
             state.blobs.remove(&session.blob)?;
             removed += 1;
         }

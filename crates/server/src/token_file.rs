@@ -3,13 +3,13 @@
 //! working.
 //!
 //! The file is `token` in the data directory: a marker line, then the token. It is created
-//! readable by its owner only (unix), written to a temporary file first and linked into place
-//! only if no `token` exists, so that it is never half-written and never replaces a file. A
-//! `token` file without the marker is someone else's: it is refused and left untouched.
+//! readable by its owner only (unix), written whole under a staging name first and linked into
+//! place only if no `token` exists, so that it is never half-written and never replaces a
+//! file. A `token` file without the marker is someone else's: it is refused and left untouched.
 
-use std::fs::OpenOptions;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use crate::durable_fs::{sync_dir, write_file_atomically};
+use std::io;
+use std::path::Path;
 
 /// The file's name in the data directory.
 pub const TOKEN_FILE: &str = "token";
@@ -72,38 +72,32 @@ fn refused(path: &Path, why: &str) -> io::Error {
 }
 
 /// Writes `token` to `path` unless a file is there already; returns whether it did.
+///
+/// The one atomic write of the crate ([`write_file_atomically`], `atomic-write-file`) replaces
+/// whatever is at its path: that crate has no create-only-if-missing, since nothing could keep
+/// the name free between its open and its commit. So the token is written whole and durable
+/// under a staging name of its own, then published with a hard link, which fails rather than
+/// replace; the staging name is removed either way.
 fn store_new(dir: &Path, path: &Path, token: &str) -> io::Result<bool> {
-    let temp: PathBuf = dir.join(format!(".{TOKEN_FILE}.{}.tmp", uuid::Uuid::new_v4()));
-    let result = write_private(&temp, format!("{MARKER}\n{token}\n").as_bytes())
-        .and_then(|()| link_new(&temp, path));
-    let _ = std::fs::remove_file(&temp);
+    let content = format!("{MARKER}\n{token}\n");
+    let staging = dir.join(format!(".{TOKEN_FILE}.{}.new", uuid::Uuid::new_v4()));
+    let result = write_file_atomically(&staging, content.as_bytes(), true)
+        .and_then(|()| publish(&staging, path, content.as_bytes()));
+    let _ = std::fs::remove_file(&staging);
     let stored = result?;
-    crate::blobs::sync_dir(dir)?;
+    sync_dir(dir)?;
     Ok(stored)
 }
 
-/// Creates `path` (owner-only on unix) with `bytes`, durably.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// Puts the finished `temp` at `path` only if `path` does not exist: a hard link fails
-/// rather than replace (a rename would replace). Returns whether it did.
-fn link_new(temp: &Path, path: &Path) -> io::Result<bool> {
-    match std::fs::hard_link(temp, path) {
+/// Links the finished `staging` file at `path` only if `path` does not exist (a rename would
+/// replace). Returns whether it did.
+fn publish(staging: &Path, path: &Path, content: &[u8]) -> io::Result<bool> {
+    match std::fs::hard_link(staging, path) {
         Ok(()) => Ok(true),
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-        // A file system without hard links: rename, after checking as late as possible.
-        Err(_) if !path.exists() => std::fs::rename(temp, path).map(|()| true),
+        // A file system without hard links: the atomic write itself, after checking as late
+        // as possible (two servers starting on one such directory at once may both write).
+        Err(_) if !path.exists() => write_file_atomically(path, content, true).map(|()| true),
         Err(_) => Ok(false),
     }
 }

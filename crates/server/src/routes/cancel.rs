@@ -5,7 +5,7 @@ use super::print::{job_not_found, parent_of};
 use super::{Params, param};
 use crate::errors::ApiError;
 use crate::records::{JobRecord, ParentKind, SessionRecord, SessionTarget};
-use crate::state::{AppState, Known};
+use crate::state::AppState;
 use crate::store::{Store, Table, Tx};
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
@@ -78,11 +78,8 @@ pub(crate) async fn cancel_job(
         match outcome {
             Outcome::MoreSessions(more) => ids.extend(more),
             Outcome::Canceled(blobs) => {
-                for guard in &mut guards {
-                    **guard = Known::Gone;
-                }
-                for (id, _) in &locks {
-                    state.sessions.forget(id);
+                for ((id, _), guard) in locks.iter().zip(&mut guards) {
+                    state.sessions.forget(id, guard);
                 }
                 drop(guards);
                 for blob in blobs {

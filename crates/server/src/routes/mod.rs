@@ -8,7 +8,7 @@ mod sessions;
 mod todo;
 
 use crate::auth::check_bearer;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, graph_error_body};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -45,7 +45,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(emulator_routes(Arc::clone(&state)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(request_ids))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            request_ids,
+        ))
         // Outermost, so that it sees every request and its placeholder for a closed
         // connection reaches the connection loop unchanged.
         .layer(middleware::from_fn_with_state(
@@ -69,11 +72,11 @@ fn emulator_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
 }
 
 /// Graph puts a `request-id` on every response and echoes the caller's `client-request-id`;
-/// errors raised by the framework itself (bad path encoding, body over the limit) get Graph's
-/// error JSON like every other error.
-async fn request_ids(request: Request, next: Next) -> Response {
+/// every error becomes Graph's error JSON here, dated by the configured clock (errors raised
+/// by the framework itself, a bad path encoding or a body over the limit, too).
+async fn request_ids(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let client_request_id = request.headers().get("client-request-id").cloned();
-    let mut response = graph_error_body(next.run(request).await).await;
+    let mut response = graph_error_body(next.run(request).await, state.now()).await;
     let headers = response.headers_mut();
     if !headers.contains_key("request-id")
         && let Ok(value) = header::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
@@ -162,37 +165,6 @@ fn api_routes() -> Router<Arc<AppState>> {
             );
     }
     api
-}
-
-/// Rewrites a non-JSON error response (from an axum extractor) as Graph's error JSON.
-async fn graph_error_body(response: Response) -> Response {
-    use axum::response::IntoResponse;
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return response;
-    }
-    let text = match axum::body::to_bytes(response.into_body(), 64 * 1024).await {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
-        Err(_) => String::new(),
-    };
-    let code = match status.as_u16() {
-        401 => graph_upload_models::error_codes::INVALID_AUTHENTICATION_TOKEN,
-        404 => graph_upload_models::error_codes::ITEM_NOT_FOUND,
-        405 => graph_upload_models::error_codes::NOT_ALLOWED,
-        500..=599 => graph_upload_models::error_codes::GENERAL_EXCEPTION,
-        _ => graph_upload_models::error_codes::INVALID_REQUEST,
-    };
-    let message = if text.is_empty() {
-        status.canonical_reason().unwrap_or("error").to_owned()
-    } else {
-        text
-    };
-    ApiError::new(status, code, message).into_response()
 }
 
 /// Every Graph API call needs the bearer token.

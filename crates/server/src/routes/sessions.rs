@@ -8,7 +8,7 @@ use crate::errors::ApiError;
 use crate::records::{JobRecord, SessionRecord, SessionTarget};
 use crate::state::AppState;
 use crate::store::Table;
-use crate::upload::{self, load_session, status_of};
+use crate::upload::{self, load_session};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{OriginalUri, Path, Query, State};
@@ -303,7 +303,7 @@ pub(crate) async fn get_print(
 ) -> Result<Response, ApiError> {
     authorize_print_url(&state, &session_id, &query, &headers).await?;
     let session = session_of_kind(&state, &session_id, false).await?;
-    Ok(Json(status_of(&session)).into_response())
+    Ok(Json(session.status()).into_response())
 }
 
 /// `DELETE {uploadUrl}` of a print session.
@@ -363,7 +363,7 @@ pub(crate) async fn get_todo(
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let session = todo_session(&state, &params).await?;
-    Ok(Json(status_of(&session)).into_response())
+    Ok(Json(session.status()).into_response())
 }
 
 /// `DELETE {uploadUrl}` of a To Do session.

@@ -1,11 +1,14 @@
 //! What the emulator stores, and how each record is shown as Graph's JSON.
 
+mod session;
+
+pub use session::{SessionRecord, SessionTarget};
+
 use graph_upload_models::{
     GraphDateTime, PrintDocument, PrintJob, PrintJobProcessingState, PrintJobStatus, Printer,
     PrinterShare, TaskFileAttachment, TodoTask, TodoTaskList,
 };
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// A printer, as Graph shows it.
 pub type PrinterRecord = Printer;
@@ -187,82 +190,6 @@ impl AttachmentRecord {
             last_modified_date_time: timestamp(self.modified),
             content_bytes: None,
         }
-    }
-}
-
-/// What an upload session fills when it completes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum SessionTarget {
-    /// A print job's document.
-    #[serde(rename_all = "camelCase")]
-    Print {
-        /// The job.
-        job_id: String,
-        /// The printer or share of the job.
-        parent_kind: ParentKind,
-        /// Its id.
-        parent_id: String,
-        /// Whether OXPS-to-PDF conversion was requested.
-        conversion_requested: bool,
-    },
-    /// A new attachment of a To Do task.
-    #[serde(rename_all = "camelCase")]
-    Todo {
-        /// The user whose task it is (the emulator's user for `/me`).
-        user_id: String,
-        /// The list.
-        list_id: String,
-        /// The task.
-        task_id: String,
-        /// The API prefix used to create the session (`/v1.0`, `/beta` or empty), reused in
-        /// the `Location` of the attachment.
-        api_prefix: String,
-    },
-}
-
-/// An upload session: what it is for, what has been received, until when.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SessionRecord {
-    /// Session id.
-    pub id: String,
-    /// What it fills.
-    pub target: SessionTarget,
-    /// File name.
-    pub name: String,
-    /// Media type.
-    pub content_type: Option<String>,
-    /// Declared size; every `Content-Range` total must equal it.
-    pub size: u64,
-    /// Received spans (`[start, end)`), sorted and merged.
-    pub received: Vec<(u64, u64)>,
-    /// Expiry, milliseconds since the epoch; extended by each accepted fragment.
-    pub expires_ms: u64,
-    /// The expiry signed into the print upload URL (seconds), fixed at creation.
-    pub url_expiry: u64,
-    /// The blob the bytes are written to.
-    pub blob: String,
-}
-
-impl SessionRecord {
-    /// Whether the session has expired at `now`.
-    pub fn expired(&self, now: Duration) -> bool {
-        now.as_millis() >= u128::from(self.expires_ms)
-    }
-
-    /// The expiry as Graph writes it.
-    pub fn expiration(&self) -> GraphDateTime {
-        let nanos = i128::from(self.expires_ms) * 1_000_000;
-        graph_upload_models::time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-            .map(GraphDateTime::from)
-            .unwrap_or_else(|_| {
-                GraphDateTime::from(graph_upload_models::time::OffsetDateTime::UNIX_EPOCH)
-            })
-    }
-
-    /// Whether this is a To Do session (in-order fragments, PascalCase replies).
-    pub fn is_todo(&self) -> bool {
-        matches!(self.target, SessionTarget::Todo { .. })
     }
 }
 

@@ -1,0 +1,165 @@
+//! What follows a stored fragment: the session's record is updated and the client told what
+//! is still missing, or, once every byte is there, the session becomes its print document or
+//! To Do attachment in one transaction.
+
+use super::current;
+use crate::errors::ApiError;
+use crate::records::{AttachmentRecord, JobRecord, SessionRecord, SessionTarget, TaskRecord};
+use crate::state::{AppState, Known};
+use crate::store::Table;
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use graph_upload_models::{PascalCase, PrintJobProcessingState, UploadSessionStatus, error_codes};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Records `span` as received (its bytes are already durable), then either answers with what
+/// is still missing or completes the upload, in one transaction. The caller holds the
+/// session's lock, whose `known` record it updates.
+pub(super) async fn record_and_answer(
+    state: &Arc<AppState>,
+    session_id: &str,
+    known: &mut Known,
+    span: Option<Range<u64>>,
+) -> Result<Response, ApiError> {
+    let mut session = current(state, session_id, known).await?;
+    let mut received = session.received_set();
+    if let Some(span) = span {
+        received.insert(span);
+    }
+    if received.total_len() < session.size {
+        session.set_received(&received);
+        session.renew(state.now(), state.config.session_ttl);
+        let stored = session.clone();
+        state
+            .db(move |store| Ok(store.put_grouped(Table::Sessions, &stored.id, &stored)?))
+            .await?;
+        let response = progress_response(&session);
+        *known = Known::Live(Box::new(session));
+        return Ok(response);
+    }
+    let response = complete(state, session).await?;
+    state.sessions.forget(session_id, known);
+    Ok(response)
+}
+
+/// Turns a whole session into its document or attachment, deleting the session, atomically.
+async fn complete(state: &Arc<AppState>, session: SessionRecord) -> Result<Response, ApiError> {
+    let now = state.now().as_secs() as i64;
+    match session.target.clone() {
+        SessionTarget::Print {
+            job_id,
+            conversion_requested,
+            ..
+        } => complete_print(state, session, job_id, conversion_requested, now).await,
+        SessionTarget::Todo {
+            user_id,
+            list_id,
+            task_id,
+            api_prefix,
+        } => {
+            let attachment = AttachmentRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                list_id: list_id.clone(),
+                task_id: task_id.clone(),
+                name: session.name.clone(),
+                content_type: session.content_type.clone(),
+                size: session.size,
+                blob: session.blob.clone(),
+                modified: now,
+            };
+            let location = format!(
+                "{}{api_prefix}/users/{user_id}/todo/lists/{list_id}/tasks/{task_id}/attachments/{}",
+                state.public_url, attachment.id
+            );
+            complete_todo(state, session, attachment).await?;
+            let mut response = (StatusCode::CREATED, Body::empty()).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                headers.insert(header::LOCATION, value);
+            }
+            Ok(response)
+        }
+    }
+}
+
+/// The job's document gets the session's bytes: `201` with the printDocument.
+async fn complete_print(
+    state: &Arc<AppState>,
+    session: SessionRecord,
+    job_id: String,
+    conversion_requested: bool,
+    now: i64,
+) -> Result<Response, ApiError> {
+    let document = state
+        .db(move |store| {
+            store.write(|tx| {
+                let mut job: JobRecord = tx
+                    .get(Table::Jobs, &job_id)?
+                    .ok_or_else(|| ApiError::not_found("the print job no longer exists"))?;
+                if job.state == PrintJobProcessingState::Canceled {
+                    return Err(ApiError::not_found(
+                        "the print job was canceled: its upload session no longer exists",
+                    ));
+                }
+                if job.document.uploaded.is_some() {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        error_codes::NOT_ALLOWED,
+                        "the document was already uploaded through another session",
+                    ));
+                }
+                job.document.name = session.name.clone();
+                job.document.content_type = session.content_type.clone().unwrap_or_default();
+                job.document.size = session.size;
+                job.document.uploaded = Some(now);
+                job.document.blob = Some(session.blob.clone());
+                job.document.conversion_requested = conversion_requested;
+                job.details.retain(|detail| detail != "uploadPending");
+                tx.put(Table::Jobs, &job.id, &job)?;
+                tx.delete(Table::Sessions, &session.id)?;
+                Ok(job.document.to_graph())
+            })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(document)).into_response())
+}
+
+/// The task gets the new attachment (and `hasAttachments`), the session goes.
+async fn complete_todo(
+    state: &Arc<AppState>,
+    session: SessionRecord,
+    attachment: AttachmentRecord,
+) -> Result<(), ApiError> {
+    state
+        .db(move |store| {
+            store.write(|tx| {
+                let task_id = attachment.task_id.clone();
+                let mut task: TaskRecord = tx
+                    .get(Table::Tasks, &task_id)?
+                    .ok_or_else(|| ApiError::not_found("the task no longer exists"))?;
+                task.task.has_attachments = Some(true);
+                tx.put(Table::Tasks, &task_id, &task)?;
+                tx.put(Table::Attachments, &attachment.id, &attachment)?;
+                tx.delete(Table::Sessions, &session.id)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await
+}
+
+/// `202` (print, camelCase, every missing range) or `200` (To Do, PascalCase, the start of the
+/// next fragment).
+fn progress_response(session: &SessionRecord) -> Response {
+    if session.is_todo() {
+        let status = UploadSessionStatus {
+            expiration_date_time: Some(session.expiration()),
+            next_expected_ranges: Some(vec![session.first_missing().to_string()]),
+        };
+        (StatusCode::OK, axum::Json(PascalCase(&status))).into_response()
+    } else {
+        (StatusCode::ACCEPTED, axum::Json(session.status())).into_response()
+    }
+}
