@@ -5,19 +5,20 @@
 //!
 //! Each test starts its own server on `127.0.0.1:0` with a temporary data directory.
 
-#[path = "support/emulator.rs"]
-mod emulator;
-
-use emulator::{Emulator, PrintTarget, TOKEN, assert_graph_error, printer, share, test_data};
 use graph_upload_models::error_codes;
 use graph_upload_server::fixtures::{PRINTER_ID, SHARE_ID};
+use graph_upload_testkit::emulator::{
+    self, Emulator, PrintTarget, TOKEN, assert_graph_error, printer, share, test_data,
+};
+use graph_upload_testkit::reply::Reply;
+use graph_upload_testkit::urls::rebase;
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// `POST {prefix}{job}/cancel` with the bearer token and no body.
-async fn cancel(emu: &Emulator, prefix: &str, target: &PrintTarget) -> emulator::Reply {
+async fn cancel(emu: &Emulator, prefix: &str, target: &PrintTarget) -> Reply {
     emu.send(
         emu.bare(
             Method::POST,
@@ -208,10 +209,7 @@ async fn every_session_of_the_job_goes_and_the_cancel_survives_a_restart() {
     assert_eq!(cancel(&emu, "", &target).await.status, 204);
     assert_eq!(emu.blob_count(), 1, "the job's three sessions are gone");
     emu.restart().await;
-    let urls: Vec<String> = urls
-        .iter()
-        .map(|u| emulator::rebase(u, &emu.base))
-        .collect();
+    let urls: Vec<String> = urls.iter().map(|u| rebase(u, &emu.base)).collect();
     for url in &urls {
         assert_graph_error(
             &emu.get_status(url).await,
@@ -221,7 +219,7 @@ async fn every_session_of_the_job_goes_and_the_cancel_survives_a_restart() {
         );
     }
     assert_eq!(job(&emu, &target).await["status"]["state"], "canceled");
-    let other_url = emulator::rebase(&other_session.upload_url, &emu.base);
+    let other_url = rebase(&other_session.upload_url, &emu.base);
     let data = test_data(50, 3);
     let reply = emu.upload_all(&other_url, &data, 50).await;
     assert_eq!(reply.status, 201, "{}", reply.text());

@@ -1,16 +1,15 @@
 //! The emulator's fault injection, network shaping and connection limits over plain HTTP
 //! (PROTOCOL.md section 8): the `/_emulator/faults` and `/_emulator/stats` routes, what each
 //! effect looks like on the wire, latency and bandwidth, the header-read and idle timeouts and
-//! the connection cap. (`uploader_faults.rs` runs the uploader through every effect.)
+//! the connection cap. (`tests/uploader_faults.rs` in the workspace runs the uploader through every effect.)
 //!
 //! Each test starts its own server on `127.0.0.1:0` with a temporary data directory.
 
-#[path = "support/emulator.rs"]
-#[allow(unused_imports)]
-mod emulator;
-
-use emulator::{Emulator, QUANTUM, Reply, TOKEN, assert_graph_error, test_data};
 use graph_upload_server::FaultRule;
+use graph_upload_testkit::emulator::{
+    self, Emulator, QUANTUM, TOKEN, assert_graph_error, test_data,
+};
+use graph_upload_testkit::reply::Reply;
 use reqwest::Method;
 use serde_json::json;
 use std::net::SocketAddr;

@@ -1,8 +1,6 @@
 //! A spawned `graph-upload` process that is killed and reaped when the guard is dropped, so
 //! that a test that panics while it runs leaves no process behind.
 
-#![allow(dead_code)]
-
 use std::ops::{Deref, DerefMut};
 use std::process::{Child, Command, Output};
 

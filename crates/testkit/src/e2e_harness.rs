@@ -6,8 +6,8 @@
 //! Every test owns its [`Graph`] and ends with [`Graph::shutdown`]; a panicking test drops the
 //! runtime, which ends the server task, and the temporary directory with it.
 
-#![allow(dead_code)]
-
+use crate::reply::Reply;
+use crate::urls::is_todo;
 use graph_upload::models::UploadSession;
 use graph_upload::transport::{
     HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
@@ -61,11 +61,6 @@ fn http_client() -> reqwest::Client {
         .build()
         .expect("reqwest client")
 }
-
-/// A whole answer (shared with the emulator harness).
-#[path = "reply.rs"]
-mod reply;
-pub use reply::Reply;
 
 /// The emulator, its data directory and a directory of test files, all in one temporary
 /// directory.
@@ -309,10 +304,6 @@ impl Graph {
             .collect()
     }
 }
-
-#[path = "urls.rs"]
-mod urls;
-pub use urls::{is_todo, rebase};
 
 /// `GET url` with the token through `transport`, expecting `200`; the whole body.
 pub async fn download(transport: &Arc<dyn Transport>, url: &str) -> Vec<u8> {

@@ -11,8 +11,6 @@
 //! - [`ReplayFirstAfterCompletion`] makes the uploader read a `404` for a chunk while the `201`
 //!   that completed the upload is still on its way.
 
-#![allow(dead_code)]
-
 use bytes::Bytes;
 use graph_upload_ranges::ContentRange;
 use graph_upload_transport::{Method, Request, Response, Transport, TransportError, header};

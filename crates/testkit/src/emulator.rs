@@ -6,8 +6,8 @@
 //! Every test owns its server and must end with [`Emulator::stop`]; a panicking test drops the
 //! runtime, which ends the server task, and the temporary directory with it.
 
-#![allow(dead_code)]
-
+use crate::reply::Reply;
+use crate::urls::is_todo;
 use graph_upload_models::{GraphErrorBody, UploadSession, UploadSessionStatus};
 use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
 use graph_upload_server::{ManualClock, RunningServer, ServerConfig, spawn};
@@ -558,10 +558,6 @@ pub fn todo_task_path() -> String {
     format!("/me/todo/lists/{LIST_ID}/tasks/{TASK_ID}")
 }
 
-#[path = "urls.rs"]
-mod urls;
-pub use urls::{is_todo, rebase};
-
 /// The id at the end of a URL path (`.../attachments/{id}`, `.../uploadSessions/{id}?...`).
 pub fn last_segment(url: &str) -> String {
     let path = url.split('?').next().unwrap_or(url);
@@ -605,11 +601,6 @@ pub fn base64(bytes: &[u8]) -> String {
     }
     out
 }
-
-/// A whole answer: status, headers, body (shared with the other harnesses).
-#[path = "reply.rs"]
-mod reply;
-pub use reply::Reply;
 
 /// Checks a Graph error answer: `status`, `Content-Type: application/json`, a
 /// [`GraphErrorBody`] with `code`, a non-empty message, an `innerError` with `request-id` (the

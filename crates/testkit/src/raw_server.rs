@@ -35,9 +35,13 @@ pub enum Behaviour {
     /// Reads the whole request, then answers. A request whose body ends early (the client
     /// gave up) gets no answer.
     Respond {
+        /// The status code.
         status: u16,
+        /// Extra headers, in order.
         headers: Vec<(String, String)>,
+        /// The body.
         body: Vec<u8>,
+        /// How the body is framed.
         framing: Framing,
     },
     /// Reads everything the client sends and never answers.
@@ -46,12 +50,20 @@ pub enum Behaviour {
     CloseWithoutAnswer,
     /// Reads the head and at least `after` bytes of the body, then hangs up; with `reset`, by
     /// a TCP reset (`SO_LINGER` 0) rather than a plain close.
-    CloseMidRequestBody { after: usize, reset: bool },
+    CloseMidRequestBody {
+        /// Body bytes to read first.
+        after: usize,
+        /// Hang up with a reset instead of a close.
+        reset: bool,
+    },
     /// Reads the whole request, sends a `200` head declaring `declared` bytes and only `sent`
     /// of them; then closes the connection, or with `stall`, keeps it open and silent.
     ShortResponse {
+        /// The `Content-Length` of the answer.
         declared: usize,
+        /// How many body bytes are sent.
         sent: usize,
+        /// Keep the connection open and silent instead of closing it.
         stall: bool,
     },
 }

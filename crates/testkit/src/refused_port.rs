@@ -5,14 +5,13 @@
 //! which clients see as "connection refused". A port that is bound, released and then handed
 //! over (or a fixed one such as 9) can be taken by anything before the test connects.
 
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 
 /// A loopback port bound without listening; refused until dropped.
 #[derive(Debug)]
 pub struct RefusedPort {
-    socket: tokio::net::TcpSocket,
+    /// Held, never read: the port stays bound until the guard is dropped.
+    _socket: tokio::net::TcpSocket,
     addr: SocketAddr,
 }
 
@@ -24,7 +23,10 @@ impl RefusedPort {
             .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .expect("bind a loopback port");
         let addr = socket.local_addr().expect("local address");
-        RefusedPort { socket, addr }
+        RefusedPort {
+            _socket: socket,
+            addr,
+        }
     }
 
     /// The port.

@@ -1,7 +1,5 @@
 //! One whole HTTP answer read with reqwest, shared by the test harnesses.
 
-#![allow(dead_code)]
-
 use graph_upload_models::{GraphErrorBody, UploadSession, UploadSessionStatus};
 use http::HeaderMap;
 

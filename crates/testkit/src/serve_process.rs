@@ -12,28 +12,25 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-/// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_graph-upload");
-
-/// Fixture ids every new data directory starts with.
-pub const SHARE_ID: &str = "1c879027-5120-4aaf-954a-ebfd509a3bcc";
-pub const LIST_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01";
-pub const TASK_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02";
+use crate::urls::rebase;
+use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
 
 /// How long the binary may take to print its first line (a debug build on a busy machine).
 pub const STARTUP: Duration = Duration::from_secs(30);
 
+/// One mebibyte.
 pub const MIB: u64 = 1024 * 1024;
 
-/// `graph-upload serve --listen 127.0.0.1:0 --data-dir DIR`, with the token and log variables
-/// of the test's own environment removed, stdin closed and stdout piped.
-pub fn serve_command(data_dir: &Path) -> Command {
-    serve_command_on(data_dir, "127.0.0.1:0")
+/// `BIN serve --listen 127.0.0.1:0 --data-dir DIR`, with the token and log variables of the
+/// test's own environment removed, stdin closed and stdout piped. `bin` is the binary under
+/// test: only the CLI's own tests know it (`env!("CARGO_BIN_EXE_graph-upload")`).
+pub fn serve_command(bin: &str, data_dir: &Path) -> Command {
+    serve_command_on(bin, data_dir, "127.0.0.1:0")
 }
 
 /// [`serve_command`] with another `--listen` value.
-pub fn serve_command_on(data_dir: &Path, listen: &str) -> Command {
-    let mut command = Command::new(BIN);
+pub fn serve_command_on(bin: &str, data_dir: &Path, listen: &str) -> Command {
+    let mut command = Command::new(bin);
     command
         .arg("serve")
         .arg("--listen")
@@ -67,9 +64,9 @@ pub struct Serve {
 }
 
 impl Serve {
-    /// Starts the server on `data_dir` with `--token token`.
-    pub fn start(data_dir: &Path, token: &str) -> Serve {
-        let mut command = serve_command(data_dir);
+    /// Starts the server `bin` on `data_dir` with `--token token`.
+    pub fn start(bin: &str, data_dir: &Path, token: &str) -> Serve {
+        let mut command = serve_command(bin, data_dir);
         command.arg("--token").arg(token);
         Serve::launch(command, Some(token))
     }
@@ -382,16 +379,6 @@ pub fn client() -> reqwest::Client {
         .expect("reqwest client")
 }
 
-/// `url` with its scheme and authority replaced by `base` (path and query kept): the port
-/// changes when the server restarts.
-pub fn rebase(url: &str, base: &str) -> String {
-    let rest = url
-        .strip_prefix("http://")
-        .unwrap_or_else(|| panic!("{url} is not http://"));
-    let path = rest.find('/').map_or("/", |at| &rest[at..]);
-    format!("{base}{path}")
-}
-
 /// The path and query of a URL.
 pub fn path_and_query(url: &str) -> String {
     let rest = url
@@ -403,22 +390,29 @@ pub fn path_and_query(url: &str) -> String {
 /// A print document's upload session.
 #[derive(Debug, Clone)]
 pub struct PrintUpload {
+    /// The print job's id.
     pub job_id: String,
+    /// The document's id.
     pub document_id: String,
+    /// The session's pre-authenticated upload URL.
     pub upload_url: String,
 }
 
 /// A To Do attachment's upload session.
 #[derive(Debug, Clone)]
 pub struct TodoUpload {
+    /// The session's upload URL (To Do's needs the bearer token).
     pub upload_url: String,
 }
 
 /// What a fragment PUT got back.
 #[derive(Debug)]
 pub struct PutReply {
+    /// The status code.
     pub status: u16,
+    /// The body as JSON (`Null` when it is not JSON).
     pub body: serde_json::Value,
+    /// The `Location` header, if any.
     pub location: Option<String>,
 }
 
@@ -590,10 +584,12 @@ pub fn pieces(span: Range<u64>, piece: u64) -> Vec<Range<u64>> {
 pub struct Rng(u64);
 
 impl Rng {
+    /// The generator for `seed`.
     pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -607,6 +603,7 @@ impl Rng {
         self.next_u64() % n
     }
 
+    /// Shuffles `items` in place (Fisher-Yates).
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i as u64 + 1) as usize;
@@ -728,6 +725,7 @@ impl RawPut {
 
 /// Best effort: waits until some blob in `data_dir/blobs` holds `expected` at `offset`, which
 /// shows that the server is streaming a fragment to disk. Returns whether it was seen.
+#[cfg(unix)]
 pub fn wait_for_bytes_on_disk(
     data_dir: &Path,
     offset: u64,

@@ -14,8 +14,6 @@
 //!   cannot do: the client sees a dropped connection that "may have been sent".
 //! - Helpers to read back the `PUT`s a mock server received and compare them with the file.
 
-#![allow(dead_code)]
-
 use graph_upload_ranges::{ContentRange, RangeSet};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;

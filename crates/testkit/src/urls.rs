@@ -1,7 +1,5 @@
 //! URL helpers shared by the test harnesses.
 
-#![allow(dead_code)]
-
 /// Whether an upload URL is a To Do one (`.../attachmentSessions/{id}`).
 pub fn is_todo(upload_url: &str) -> bool {
     upload_url.contains("/attachmentSessions/")

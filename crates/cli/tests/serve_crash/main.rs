@@ -8,23 +8,23 @@
 
 #![cfg(unix)]
 
-#[path = "support/child_guard.rs"]
-mod child_guard;
-#[path = "support/serve_process.rs"]
-mod serve_process;
-
-use child_guard::ChildGuard;
-use serve_process::{
+use graph_upload_server::fixtures::SHARE_ID;
+use graph_upload_testkit::child_guard::ChildGuard;
+use graph_upload_testkit::serve_process::{
     MIB, PutReply, RawPut, Rng, Serve, assert_same_bytes, complement, intersects, merge,
-    parse_ranges, pattern, pieces, put_print, put_todo, rebase, serve_command, serve_command_on,
+    parse_ranges, pattern, pieces, put_print, put_todo, serve_command, serve_command_on,
     session_status, wait_for_bytes_on_disk,
 };
+use graph_upload_testkit::urls::rebase;
 use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Range;
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_graph-upload");
 
 const SHARES: &str = "/v1.0/print/shares";
 
@@ -104,7 +104,7 @@ async fn assert_token_is_enforced(server: &Serve) {
     assert!(
         shares["value"]
             .as_array()
-            .is_some_and(|all| all.iter().any(|s| s["id"] == serve_process::SHARE_ID)),
+            .is_some_and(|all| all.iter().any(|s| s["id"] == SHARE_ID)),
         "the fixture share is listed: {shares}"
     );
     let wrong = format!("Bearer {}x", server.token);
@@ -118,7 +118,7 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
     let dir = tempdir();
 
     // No --token, no GRAPH_UPLOAD_TOKEN: a token is generated and printed on line 2.
-    let generated = Serve::launch(serve_command(&dir.path().join("generated")), None);
+    let generated = Serve::launch(serve_command(BIN, &dir.path().join("generated")), None);
     assert_eq!(generated.addr.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
     assert_ne!(generated.addr.port(), 0);
     assert_eq!(
@@ -137,7 +137,7 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
     assert_token_is_enforced(&generated).await;
 
     // Another generated token is another token.
-    let other = Serve::launch(serve_command(&dir.path().join("other")), None);
+    let other = Serve::launch(serve_command(BIN, &dir.path().join("other")), None);
     assert_ne!(
         other.token, generated.token,
         "generated tokens must be random"
@@ -147,7 +147,7 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
     drop(generated);
 
     // --token: no token line, and that token is the one enforced.
-    let mut command = serve_command(&dir.path().join("given"));
+    let mut command = serve_command(BIN, &dir.path().join("given"));
     command.arg("--token").arg("given-token-123");
     let given = Serve::launch(command, Some("given-token-123"));
     assert!(
@@ -162,7 +162,7 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
     drop(given);
 
     // GRAPH_UPLOAD_TOKEN is honoured the same way.
-    let mut command = serve_command(&dir.path().join("env"));
+    let mut command = serve_command(BIN, &dir.path().join("env"));
     command.env("GRAPH_UPLOAD_TOKEN", "env-token-456");
     let from_env = Serve::launch(command, Some("env-token-456"));
     if let Err(line) = from_env.stdout_silent_for(Duration::from_millis(300)) {
@@ -175,7 +175,7 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
 #[test]
 fn a_child_guard_kills_and_reaps_its_process_when_the_test_panics() {
     let dir = tempdir();
-    let mut command = serve_command(&dir.path().join("data"));
+    let mut command = serve_command(BIN, &dir.path().join("data"));
     command.args(["--token", "t"]);
     let (pid_sender, pid) = std::sync::mpsc::channel();
     let test = std::thread::spawn(move || {
@@ -202,7 +202,7 @@ async fn data_dir_is_created_when_missing() {
     let dir = tempdir();
     let nested = dir.path().join("does").join("not").join("exist");
     assert!(!dir.path().join("does").exists());
-    let server = Serve::start(&nested, "t");
+    let server = Serve::start(BIN, &nested, "t");
     // The first request is answered once the data directory is open.
     let (status, _) = server.get(SHARES).await;
     assert_eq!(status, 200, "stderr:\n{}", server.stderr());
@@ -217,7 +217,7 @@ async fn data_dir_is_created_when_missing() {
 fn bad_listen_address_fails_with_a_clear_message_and_nonzero_exit() {
     let dir = tempdir();
 
-    let mut command = serve_command_on(&dir.path().join("data"), "not-an-address");
+    let mut command = serve_command_on(BIN, &dir.path().join("data"), "not-an-address");
     command.args(["--token", "t"]);
     let (status, stdout, stderr) = run_to_exit(command, Duration::from_secs(20));
     assert!(!status.success(), "exit status {status:?}");
@@ -233,7 +233,7 @@ fn bad_listen_address_fails_with_a_clear_message_and_nonzero_exit() {
     // A port already in use.
     let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
     let taken = holder.local_addr().expect("address").to_string();
-    let mut command = serve_command_on(&dir.path().join("data"), &taken);
+    let mut command = serve_command_on(BIN, &dir.path().join("data"), &taken);
     command.args(["--token", "t"]);
     let (status, stdout, stderr) = run_to_exit(command, Duration::from_secs(20));
     assert!(!status.success(), "exit status {status:?}");
@@ -261,7 +261,7 @@ fn unusable_data_dir_fails_before_the_address_is_announced() {
     // The data directory is a regular file.
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"not a directory").expect("write file");
-    let mut command = serve_command(&file);
+    let mut command = serve_command(BIN, &file);
     command.args(["--token", "t"]);
     let (status, stdout, stderr) = run_to_exit(command, Duration::from_secs(20));
     assert!(!status.success(), "exit status {status:?}");
@@ -273,8 +273,8 @@ fn unusable_data_dir_fails_before_the_address_is_announced() {
 
     // The data directory is in use by another server (its database is locked).
     let data = dir.path().join("data");
-    let running = Serve::start(&data, "t");
-    let mut command = serve_command(&data);
+    let running = Serve::start(BIN, &data, "t");
+    let mut command = serve_command(BIN, &data);
     command.args(["--token", "t"]);
     let (status, stdout, stderr) = run_to_exit(command, Duration::from_secs(20));
     assert!(!status.success(), "exit status {status:?}");
@@ -295,7 +295,7 @@ async fn kill_9_mid_upload_keeps_every_acknowledged_range() {
     // Print: three fragments acknowledged out of order, a fourth in flight.
     let size = 24 * MIB;
     let bytes = pattern(size, 0x9_1);
-    let mut server = Serve::start(&data_dir, token);
+    let mut server = Serve::start(BIN, &data_dir, token);
     let upload = server.create_print_upload(size).await;
     let mut acked = Vec::new();
     for index in [0, 2, 3] {
@@ -336,7 +336,7 @@ async fn kill_9_mid_upload_keeps_every_acknowledged_range() {
     );
     drop(server);
 
-    let server = Serve::start(&data_dir, token);
+    let server = Serve::start(BIN, &data_dir, token);
     let url = rebase(&upload.upload_url, &server.base);
     let (status, missing, body) = session_status(&server.http, &url, None, size).await;
     assert_eq!(status, 200, "GET the session after restart: {body}");
@@ -414,7 +414,7 @@ async fn kill_9_mid_upload_keeps_every_acknowledged_range() {
     );
     drop(server);
 
-    let server = Serve::start(&data_dir, token);
+    let server = Serve::start(BIN, &data_dir, token);
     let url = rebase(&upload.upload_url, &server.base);
     let (status, missing, body) = session_status(&server.http, &url, Some(token), size).await;
     assert_eq!(status, 200, "GET the To Do session after restart: {body}");
@@ -564,7 +564,7 @@ async fn kill_9_at_random_moments_never_loses_acknowledged_bytes() {
     let token = "random-kill-token";
     let piece = 256 * 1024;
     let mut rng = Rng::new(SEED);
-    let mut server = Serve::start(&data_dir, token);
+    let mut server = Serve::start(BIN, &data_dir, token);
 
     let mut interrupted = 0;
     for iteration in 0..ITERATIONS {
@@ -607,7 +607,7 @@ async fn kill_9_at_random_moments_never_loses_acknowledged_bytes() {
             if completed { " (completed)" } else { "" }
         );
 
-        server = Serve::start(&data_dir, token);
+        server = Serve::start(BIN, &data_dir, token);
         let url = rebase(&upload_url, &server.base);
         let bearer = todo.then_some(token);
         let (status, missing, body) = session_status(&server.http, &url, bearer, size).await;
@@ -734,7 +734,7 @@ async fn sigterm_lets_an_in_flight_fragment_finish_or_not_be_acknowledged() {
     let fragment = 4 * MIB;
     let size = 12 * MIB;
     let bytes = pattern(size, 0x7e_a3);
-    let mut server = Serve::start(&data_dir, token);
+    let mut server = Serve::start(BIN, &data_dir, token);
     let upload = server.create_print_upload(size).await;
     let first = 0..fragment;
     let reply = put_print(
@@ -769,7 +769,7 @@ async fn sigterm_lets_an_in_flight_fragment_finish_or_not_be_acknowledged() {
     );
     drop(server);
 
-    let mut server = Serve::start(&data_dir, token);
+    let mut server = Serve::start(BIN, &data_dir, token);
     let url = rebase(&upload.upload_url, &server.base);
     let (status, missing, body) = session_status(&server.http, &url, None, size).await;
     assert_eq!(status, 200, "{body}");
@@ -791,7 +791,7 @@ async fn sigterm_lets_an_in_flight_fragment_finish_or_not_be_acknowledged() {
     );
     drop(server);
 
-    let mut server = Serve::start(&data_dir, token);
+    let mut server = Serve::start(BIN, &data_dir, token);
     let url = rebase(&upload.upload_url, &server.base);
     let (status, missing, body) = session_status(&server.http, &url, None, size).await;
     assert_eq!(status, 200, "{body}");
@@ -822,14 +822,14 @@ async fn sigterm_lets_an_in_flight_fragment_finish_or_not_be_acknowledged() {
 async fn sigint_stops_the_server_gracefully() {
     let dir = tempdir();
     let data_dir = dir.path().join("data");
-    let mut server = Serve::start(&data_dir, "sigint-token");
+    let mut server = Serve::start(BIN, &data_dir, "sigint-token");
     let (status, _) = server.get(SHARES).await;
     assert_eq!(status, 200);
     server.signal("INT");
     assert_exits_zero(&mut server, Duration::from_secs(10), "SIGINT");
     drop(server);
     // The data directory is left in a state the next server opens.
-    let server = Serve::start(&data_dir, "sigint-token");
+    let server = Serve::start(BIN, &data_dir, "sigint-token");
     let (status, _) = server.get(SHARES).await;
     assert_eq!(status, 200, "stderr:\n{}", server.stderr());
 }

@@ -8,13 +8,6 @@
 //!
 //! Each test starts its own server on `127.0.0.1:0` with a temporary data directory.
 
-#[path = "support/emulator.rs"]
-mod emulator;
-
-use emulator::{
-    Emulator, PrintTarget, Reply, Snapshot, TOKEN, assert_graph_error, base64, printer,
-    raw_exchange, raw_request, rebase, share, test_data, todo_task_path,
-};
 use graph_upload_models::error_codes::{
     FRAGMENT_LENGTH_MISMATCH, FRAGMENT_OUT_OF_ORDER, FRAGMENT_OVERLAP,
     INVALID_AUTHENTICATION_TOKEN, INVALID_RANGE, INVALID_REQUEST, ITEM_NOT_FOUND,
@@ -23,6 +16,12 @@ use graph_upload_models::error_codes::{
 use graph_upload_server::fixtures::{
     LIST_ID, OXPS_PRINTER_ID, PHOTO_PRINTER_ID, PRINTER_ID, SHARE_ID, TASK_ID, USER_ID,
 };
+use graph_upload_testkit::emulator::{
+    self, Emulator, PrintTarget, Snapshot, TOKEN, assert_graph_error, base64, printer,
+    raw_exchange, raw_request, share, test_data, todo_task_path,
+};
+use graph_upload_testkit::reply::Reply;
+use graph_upload_testkit::urls::{self, rebase};
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -240,7 +239,7 @@ async fn content_range_not_text() {
             ("Content-Type", "application/octet-stream".to_string()),
         ];
         let mut target = scene.url_path();
-        if emulator::is_todo(&scene.url) {
+        if urls::is_todo(&scene.url) {
             target.push_str("/content");
             headers.push(("Authorization", format!("Bearer {TOKEN}")));
         }
@@ -318,7 +317,7 @@ fn raw_put(scene: &Scene, extra: &[(&str, String)], body: &[u8]) -> Vec<u8> {
     let mut target = scene.url_path();
     let mut headers: Vec<(&str, String)> =
         vec![("Content-Type", "application/octet-stream".to_string())];
-    if emulator::is_todo(&scene.url) {
+    if urls::is_todo(&scene.url) {
         target.push_str("/content");
         headers.push(("Authorization", format!("Bearer {TOKEN}")));
     }
@@ -409,7 +408,7 @@ async fn content_length_not_a_number() {
 
 /// Declares 1024 missing bytes, sends 300, then closes its side; returns the answer.
 async fn cut_short(scene: &Scene) -> Reply {
-    let range = if emulator::is_todo(&scene.url) {
+    let range = if urls::is_todo(&scene.url) {
         "bytes 1024-2047/4096"
     } else {
         "bytes 2048-3071/4096"

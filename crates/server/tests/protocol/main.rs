@@ -5,17 +5,16 @@
 //!
 //! Each test starts its own server on `127.0.0.1:0` with a temporary data directory.
 
-#[path = "support/emulator.rs"]
-mod emulator;
-
-use emulator::{
-    Emulator, PrintTarget, QUANTUM, Reply, TOKEN, assert_graph_error, base64, is_todo,
-    last_segment, printer, rebase, share, test_data, todo_task_path,
-};
 use graph_upload_models::{GraphDateTime, PrintDocument, UploadSession, error_codes};
 use graph_upload_server::fixtures::{
     LIST_ID, OXPS_PRINTER_ID, PHOTO_PRINTER_ID, PRINTER_ID, SHARE_ID, TASK_ID, USER_ID,
 };
+use graph_upload_testkit::emulator::{
+    self, Emulator, PrintTarget, QUANTUM, TOKEN, assert_graph_error, base64, last_segment, printer,
+    share, test_data, todo_task_path,
+};
+use graph_upload_testkit::reply::Reply;
+use graph_upload_testkit::urls::{is_todo, rebase};
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;

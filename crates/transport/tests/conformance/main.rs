@@ -4,20 +4,16 @@
 //!
 //! Well-behaved exchanges go through `wiremock`; misbehaving servers (silent, hanging up
 //! mid-body, oversized or truncated answers) are a raw TCP server on loopback
-//! (`support/raw_server.rs`), which also shows the exact bytes a backend writes.
-
-#[path = "support/raw_server.rs"]
-mod raw_server;
-#[path = "support/refused_port.rs"]
-mod refused_port;
+//! (`graph_upload_testkit::raw_server`), which also shows the exact bytes a backend writes.
 
 use bytes::Bytes;
 use graph_upload_models::{GraphErrorBody, InnerError};
+use graph_upload_testkit::raw_server::{Behaviour, Captured, Framing, RawServer};
+use graph_upload_testkit::refused_port;
 use graph_upload_transport::{
     Body, ErrorKind, FileSlice, HeaderName, HeaderValue, HyperTransport, Method, Request,
     ReqwestTransport, Response, StatusCode, Transport, TransportConfig, TransportError, header,
 };
-use raw_server::{Behaviour, Captured, Framing, RawServer};
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
