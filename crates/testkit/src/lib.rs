@@ -1,7 +1,7 @@
 //! Test support shared by the integration tests of the graph-upload workspace (not published).
 //!
 //! Each crate's tests dev-depend on this crate and `use graph_upload_testkit::...` what they
-//! need, instead of including support files with `#[path]`. An integration test of the server
+//! need, instead of including support files by path. An integration test of the server
 //! that uses the [`emulator`] harness links the one non-test build of the server library, the
 //! same one this crate links, so the dev-dependency loop is harmless.
 //!
