@@ -7,6 +7,7 @@
 //! runtime, which ends the server task, and the temporary directory with it.
 
 use crate::reply::Reply;
+use crate::rng::Rng;
 use crate::urls::is_todo;
 use graph_upload::models::UploadSession;
 use graph_upload::transport::{
@@ -354,19 +355,11 @@ impl TestFile {
     fn block(&self, index: u64) -> Vec<u8> {
         let start = index * BLOCK;
         let len = BLOCK.min(self.len - start) as usize;
-        let mut state = (self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index)
-            .wrapping_mul(0xD1B5_4A32_D192_ED03);
-        let mut out = Vec::with_capacity(len + 8);
-        while out.len() < len {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            out.extend_from_slice(&z.to_le_bytes());
-        }
-        out.truncate(len);
-        out
+        Rng::new(
+            (self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index)
+                .wrapping_mul(0xD1B5_4A32_D192_ED03),
+        )
+        .bytes(len)
     }
 
     /// The file, to upload.

@@ -16,6 +16,7 @@
 // Shared by every kind of test.
 pub mod refused_port;
 pub mod reply;
+pub mod rng;
 pub mod urls;
 
 // The emulator in-process (`crates/server/tests`), and a server that misbehaves on purpose

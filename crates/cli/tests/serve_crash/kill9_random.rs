@@ -1,8 +1,9 @@
 //! `kill -9` at random moments under parallel uploads never loses an acknowledged byte.
 
 use crate::common::{BIN, slice, tempdir};
+use graph_upload_testkit::rng::Rng;
 use graph_upload_testkit::serve_process::{
-    MIB, Rng, Serve, assert_same_bytes, intersects, merge, pattern, pieces, put_print, put_todo,
+    MIB, Serve, assert_same_bytes, intersects, merge, pattern, pieces, put_print, put_todo,
     session_status,
 };
 use graph_upload_testkit::urls::rebase;
