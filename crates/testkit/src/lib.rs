@@ -27,7 +27,9 @@ pub mod raw_server;
 // The real `graph-upload` binary (`crates/cli/tests`).
 pub mod chaos_proxy;
 pub mod child_guard;
+pub mod fragments;
 pub mod serve_process;
+pub mod spans;
 
 // The uploader's tests (`tests/`).
 #[cfg(feature = "uploader")]

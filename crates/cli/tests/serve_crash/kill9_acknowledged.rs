@@ -1,10 +1,12 @@
 //! `kill -9` in the middle of an upload: every range the server acknowledged survives.
 
 use crate::common::{BIN, slice, tempdir};
-use graph_upload_testkit::serve_process::{
-    MIB, PutReply, RawPut, Serve, assert_same_bytes, complement, parse_ranges, pattern, pieces,
-    put_print, put_todo, session_status, wait_for_bytes_on_disk,
+use graph_upload_testkit::fragments::{
+    PutReply, RawPut, assert_same_bytes, pattern, put_print, put_todo, session_status,
+    wait_for_bytes_on_disk,
 };
+use graph_upload_testkit::serve_process::{MIB, Serve};
+use graph_upload_testkit::spans::{complement, parse_ranges, pieces};
 use graph_upload_testkit::urls::rebase;
 use std::ops::Range;
 use std::time::Duration;

@@ -1,11 +1,12 @@
 //! `kill -9` at random moments under parallel uploads never loses an acknowledged byte.
 
 use crate::common::{BIN, slice, tempdir};
-use graph_upload_testkit::rng::Rng;
-use graph_upload_testkit::serve_process::{
-    MIB, Serve, assert_same_bytes, intersects, merge, pattern, pieces, put_print, put_todo,
-    session_status,
+use graph_upload_testkit::fragments::{
+    assert_same_bytes, pattern, put_print, put_todo, session_status,
 };
+use graph_upload_testkit::rng::Rng;
+use graph_upload_testkit::serve_process::{MIB, Serve};
+use graph_upload_testkit::spans::{intersects, merge, pieces};
 use graph_upload_testkit::urls::rebase;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};

@@ -2,10 +2,11 @@
 //! acknowledged.
 
 use crate::common::{BIN, SHARES, slice, tempdir};
-use graph_upload_testkit::serve_process::{
-    MIB, RawPut, Serve, assert_same_bytes, complement, pattern, pieces, put_print, session_status,
-    wait_for_bytes_on_disk,
+use graph_upload_testkit::fragments::{
+    RawPut, assert_same_bytes, pattern, put_print, session_status, wait_for_bytes_on_disk,
 };
+use graph_upload_testkit::serve_process::{MIB, Serve};
+use graph_upload_testkit::spans::{complement, pieces};
 use graph_upload_testkit::urls::rebase;
 use std::ops::Range;
 use std::path::Path;
