@@ -12,11 +12,6 @@
 //! (`crates/cli/tests/upload_resume.rs` does that with real processes); memory and throughput
 //! (the benchmarks measure them).
 
-#[path = "support/e2e_harness.rs"]
-mod harness;
-#[path = "support/e2e_transport.rs"]
-mod recording;
-
 use graph_upload::models::{PrintDocument, UploadSession};
 use graph_upload::ranges::RangeSet;
 use graph_upload::{
@@ -24,8 +19,13 @@ use graph_upload::{
     UploadError, UploadOutcome, Uploaded,
 };
 use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
-use harness::{Events, Graph, MIB, MakeTransport, QUANTUM, TestFile, download, rebase};
-use recording::{Recorder, ReplayFirstAfterCompletion, SwapFirstTwoAnswers};
+use graph_upload_testkit::e2e_harness::{
+    self as harness, Events, Graph, MIB, MakeTransport, QUANTUM, TestFile, download,
+};
+use graph_upload_testkit::e2e_transport::{
+    self as recording, Recorder, ReplayFirstAfterCompletion, SwapFirstTwoAnswers,
+};
+use graph_upload_testkit::urls::rebase;
 use std::future::Future;
 use std::ops::Range;
 use std::sync::Arc;

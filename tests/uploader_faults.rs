@@ -7,17 +7,13 @@
 //! `every: 3` makes the faulted PUTs the same in every run; `retryAfter` is 0 or 1 so that the
 //! matrix takes seconds.
 
-#[path = "support/e2e_harness.rs"]
-#[allow(unused_imports)]
-mod harness;
-#[path = "support/e2e_transport.rs"]
-mod recording;
-
 use graph_upload::EndpointProfile;
 use graph_upload_server::FaultRule;
 use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
-use harness::{Graph, MIB, MakeTransport, QUANTUM, TOKEN, TestFile, download};
-use recording::Recorder;
+use graph_upload_testkit::e2e_harness::{
+    self as harness, Graph, MIB, MakeTransport, QUANTUM, TOKEN, TestFile, download,
+};
+use graph_upload_testkit::e2e_transport::Recorder;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -14,11 +14,6 @@
 //! equal to the file's bytes, who carried `Authorization`, which requests were repeated.
 //! Backoffs and `Retry-After` go through `InstantClock`, so nothing really waits.
 
-#[path = "support/refused_port.rs"]
-mod refused_port;
-#[path = "support/uploader_mocks.rs"]
-mod uploader_mocks;
-
 use graph_upload::models::{PrintDocument, UploadSession};
 use graph_upload::ranges::GRAPH_QUANTUM;
 use graph_upload::transport::{HyperTransport, ReqwestTransport, Transport, TransportConfig};
@@ -26,15 +21,16 @@ use graph_upload::{
     AccessToken, CancellationToken, CredentialError, EndpointProfile, InstantClock, InvalidInput,
     ProgressEvent, RetryPolicy, TokenFn, UploadError, UploadOutcome, UploadSource, Uploader,
 };
+use graph_upload_testkit::refused_port;
+use graph_upload_testkit::uploader_mocks::{
+    self, Completion, DropMode, DropProxy, EXPIRY, FakeSession, RangeStyle, Scripted, SessionSpec,
+    Step, TOKEN, all_requests, assert_bodies_match, assert_no_byte_twice, assert_reassembles,
+    content_ranges, count, cr, error_reply, pattern, print_document, puts, requests, transcript,
+};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use uploader_mocks::{
-    Completion, DropMode, DropProxy, EXPIRY, FakeSession, RangeStyle, Scripted, SessionSpec, Step,
-    TOKEN, all_requests, assert_bodies_match, assert_no_byte_twice, assert_reassembles,
-    content_ranges, count, cr, error_reply, pattern, print_document, puts, requests, transcript,
-};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

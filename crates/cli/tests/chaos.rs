@@ -6,28 +6,21 @@
 //! The seed is printed; `GRAPH_UPLOAD_CHAOS_SEED=N` repeats a run.
 
 #![cfg(unix)]
-#![allow(dead_code)] // the shared support module has helpers other test files use
-
-#[path = "support/chaos_proxy.rs"]
-mod chaos_proxy;
-#[path = "support/child_guard.rs"]
-mod child_guard;
 // One copy for the workspace: the tests crate's support module.
-#[path = "../../../tests/support/refused_port.rs"]
-mod refused_port;
-#[path = "support/serve_process.rs"]
-mod serve_process;
-
-use chaos_proxy::ChaosProxy;
-use child_guard::ChildGuard;
-use refused_port::RefusedPort;
-use serve_process::{BIN, LIST_ID, MIB, SHARE_ID, Serve, TASK_ID, serve_command_on};
+use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
+use graph_upload_testkit::chaos_proxy::ChaosProxy;
+use graph_upload_testkit::child_guard::ChildGuard;
+use graph_upload_testkit::refused_port::RefusedPort;
+use graph_upload_testkit::serve_process::{MIB, Serve, serve_command_on};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_graph-upload");
 
 const TOKEN: &str = "chaos-token";
 
@@ -50,7 +43,7 @@ fn patterned(path: &Path, size: u64) -> Vec<u8> {
 }
 
 fn serve_on(data_dir: &Path, listen: &str, public_url: &str) -> Serve {
-    let mut command = serve_command_on(data_dir, listen);
+    let mut command = serve_command_on(BIN, data_dir, listen);
     command.args(["--token", TOKEN, "--public-url", public_url]);
     Serve::launch(command, Some(TOKEN))
 }
@@ -252,10 +245,10 @@ async fn no_secret_reaches_the_terminal_in_retrying_or_failing_uploads() {
     let proxy_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy_base = format!("http://{}", proxy_listener.local_addr().unwrap());
     // Fragments over 1 MiB are refused with 413 once the session exists: a failing upload.
-    let mut command = serve_command_on(&dir.path().join("data"), "127.0.0.1:0");
+    let mut command = serve_command_on(BIN, &dir.path().join("data"), "127.0.0.1:0");
     command.args(["--token", TOKEN, "--public-url", &proxy_base]);
     let strict = {
-        let mut command = serve_command_on(&dir.path().join("strict"), "127.0.0.1:0");
+        let mut command = serve_command_on(BIN, &dir.path().join("strict"), "127.0.0.1:0");
         command.args(["--token", TOKEN, "--print-max-fragment", "1048576"]);
         command.args(["--todo-max-fragment", "1048576"]);
         Serve::launch(command, Some(TOKEN))

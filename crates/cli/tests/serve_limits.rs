@@ -8,15 +8,15 @@
 
 #![cfg(target_os = "linux")]
 
-#[allow(dead_code)]
-#[path = "support/serve_process.rs"]
-mod serve_process;
-
-use serve_process::{Serve, serve_command};
+use graph_upload_server::fixtures::SHARE_ID;
+use graph_upload_testkit::serve_process::{Serve, serve_command};
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_graph-upload");
 
 const TOKEN: &str = "limits-token";
 const IDLE_CONNECTIONS: usize = 2000;
@@ -67,7 +67,7 @@ async fn wait_for_open(serve: &Serve, wanted: impl Fn(u64) -> bool, what: &str) 
 async fn two_thousand_half_sent_heads_neither_starve_a_request_nor_take_64_mib() {
     allow_open_files(IDLE_CONNECTIONS as u64 + 512);
     let data = tempfile::tempdir().expect("temp dir");
-    let mut command = serve_command(data.path());
+    let mut command = serve_command(BIN, data.path());
     command.arg("--token").arg(TOKEN).args([
         "--max-connections",
         "4096",
@@ -137,7 +137,7 @@ fn serve_with_faults_file(contents: Option<&str>) -> (bool, String, String, Stri
     if let Some(contents) = contents {
         std::fs::write(&path, contents).expect("write the rules");
     }
-    let output = serve_command(&dir.path().join("data"))
+    let output = serve_command(BIN, &dir.path().join("data"))
         .arg("--token")
         .arg(TOKEN)
         .arg("--faults")
@@ -193,7 +193,7 @@ async fn a_faults_file_is_in_force_from_the_start() {
         {"route": "put", "probability": 0.25, "action": "reset"},
     ]);
     std::fs::write(&path, rules.to_string()).expect("write the rules");
-    let mut command = serve_command(&data.path().join("data"));
+    let mut command = serve_command(BIN, &data.path().join("data"));
     command
         .arg("--token")
         .arg(TOKEN)
@@ -216,7 +216,7 @@ async fn a_faults_file_is_in_force_from_the_start() {
     );
     let (status, body) = serve
         .post_json(
-            &format!("/v1.0/print/shares/{}/jobs", serve_process::SHARE_ID),
+            &format!("/v1.0/print/shares/{}/jobs", SHARE_ID),
             &serde_json::json!({}),
         )
         .await;

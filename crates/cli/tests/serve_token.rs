@@ -8,15 +8,15 @@
 
 #![cfg(unix)]
 
-#[path = "support/serve_process.rs"]
-#[allow(dead_code)] // the shared support module has helpers other test files use
-mod serve_process;
-
-use serve_process::{SHARE_ID, Serve, serve_command};
+use graph_upload_server::fixtures::SHARE_ID;
+use graph_upload_testkit::serve_process::{Serve, serve_command};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
+
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_graph-upload");
 
 const MARKER: &str = "graph-upload emulator token v1";
 
@@ -35,7 +35,7 @@ async fn status_with(server: &Serve, token: &str) -> u16 {
 
 /// Starts the server without a token on `data_dir`: it prints the token it uses.
 fn start_without_token(data_dir: &Path) -> Serve {
-    Serve::launch(serve_command(data_dir), None)
+    Serve::launch(serve_command(BIN, data_dir), None)
 }
 
 fn stop(mut server: Serve) {
@@ -104,13 +104,13 @@ async fn an_explicit_token_wins_and_is_not_stored() {
     let data = dir.path().join("data");
 
     // --token on a new directory: no token file.
-    let given = Serve::start(&data, "given-token");
+    let given = Serve::start(BIN, &data, "given-token");
     assert_eq!(status_with(&given, "given-token").await, 200);
     stop(given);
     assert!(!data.join("token").exists(), "--token was stored");
 
     // GRAPH_UPLOAD_TOKEN likewise.
-    let mut command = serve_command(&data);
+    let mut command = serve_command(BIN, &data);
     command.env("GRAPH_UPLOAD_TOKEN", "env-token");
     let from_env = Serve::launch(command, Some("env-token"));
     assert_eq!(status_with(&from_env, "env-token").await, 200);
@@ -125,7 +125,7 @@ async fn an_explicit_token_wins_and_is_not_stored() {
     let token = stored.token.clone();
     stop(stored);
     let text = std::fs::read_to_string(data.join("token")).unwrap();
-    let given = Serve::start(&data, "another-token");
+    let given = Serve::start(BIN, &data, "another-token");
     if let Err(line) = given.stdout_silent_for(Duration::from_millis(300)) {
         panic!("with --token no token line is printed; got {line:?}");
     }
@@ -145,7 +145,7 @@ fn a_token_file_that_is_not_ours_is_refused_and_left_untouched() {
     let file = data.join("token");
     let content = b"my own notes, secret-words-here\n";
     std::fs::write(&file, content).unwrap();
-    let output = serve_command(&data)
+    let output = serve_command(BIN, &data)
         .stderr(Stdio::piped())
         .output()
         .expect("run graph-upload serve");
@@ -177,7 +177,7 @@ fn a_token_file_that_is_not_ours_is_refused_and_left_untouched() {
     );
 
     // An explicit token does not need the file: the server starts.
-    let server = Serve::start(&data, "explicit");
+    let server = Serve::start(BIN, &data, "explicit");
     drop(server);
     assert_eq!(std::fs::read(&file).unwrap(), content);
 }

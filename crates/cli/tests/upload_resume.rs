@@ -3,23 +3,18 @@
 //! not have, and the bytes arrive intact.
 
 #![cfg(unix)]
-#![allow(dead_code)] // the shared support module has helpers other test files use
-
-#[path = "support/child_guard.rs"]
-mod child_guard;
 // One copy for the workspace: the tests crate's support module.
-#[path = "../../../tests/support/refused_port.rs"]
-mod refused_port;
-#[path = "support/serve_process.rs"]
-mod serve_process;
-
-use child_guard::ChildGuard;
-use refused_port::RefusedPort;
-use serve_process::{BIN, LIST_ID, MIB, SHARE_ID, Serve};
+use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
+use graph_upload_testkit::child_guard::ChildGuard;
+use graph_upload_testkit::refused_port::RefusedPort;
+use graph_upload_testkit::serve_process::{MIB, Serve};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_graph-upload");
 
 fn pattern_file(path: &Path, size: u64) -> Vec<u8> {
     let bytes: Vec<u8> = (0..size)
@@ -133,7 +128,7 @@ async fn kill_then_resume(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn print_client_killed_mid_upload_resumes_its_session_from_the_journal() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), "resume-token");
+    let serve = Serve::start(BIN, &dir.path().join("data"), "resume-token");
     let size = 48 * MIB + 5;
     let file = dir.path().join("big.pdf");
     let bytes = pattern_file(&file, size);
@@ -173,7 +168,7 @@ async fn print_client_killed_mid_upload_resumes_its_session_from_the_journal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn todo_client_killed_mid_upload_resumes_its_session_from_the_journal() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), "resume-token");
+    let serve = Serve::start(BIN, &dir.path().join("data"), "resume-token");
     let size = 24 * MIB + 3;
     let file = dir.path().join("notes.bin");
     let bytes = pattern_file(&file, size);
@@ -183,7 +178,7 @@ async fn todo_client_killed_mid_upload_resumes_its_session_from_the_journal() {
         "--list",
         LIST_ID,
         "--task",
-        serve_process::TASK_ID,
+        TASK_ID,
         "--chunk-size",
         "320KiB",
         "--journal",

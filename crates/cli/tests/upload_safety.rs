@@ -4,23 +4,18 @@
 //! code 130), and never prints a secret.
 
 #![cfg(unix)]
-#![allow(dead_code)] // the shared support module has helpers other test files use
-
-#[path = "support/child_guard.rs"]
-mod child_guard;
 // One copy for the workspace: the tests crate's support module.
-#[path = "../../../tests/support/refused_port.rs"]
-mod refused_port;
-#[path = "support/serve_process.rs"]
-mod serve_process;
-
-use child_guard::ChildGuard;
-use refused_port::RefusedPort;
-use serve_process::{BIN, LIST_ID, MIB, SHARE_ID, Serve, TASK_ID};
+use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
+use graph_upload_testkit::child_guard::ChildGuard;
+use graph_upload_testkit::refused_port::RefusedPort;
+use graph_upload_testkit::serve_process::{self, MIB, Serve};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_graph-upload");
 
 const TOKEN: &str = "safety-token-0123456789";
 
@@ -89,7 +84,7 @@ fn write(path: &Path, size: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_that_is_not_ours_or_is_the_file_is_refused_and_nothing_is_touched() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), TOKEN);
+    let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
     let file = dir.path().join("doc.pdf");
     std::fs::write(&file, b"%PDF-1.7 the user's document").unwrap();
     let precious = dir.path().join("precious.bin");
@@ -162,7 +157,7 @@ async fn a_journal_that_is_not_ours_or_is_the_file_is_refused_and_nothing_is_tou
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_chunk_sizes_and_content_types_are_refused_before_anything_is_created() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), TOKEN);
+    let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
     let file = dir.path().join("doc.pdf");
     write(&file, 2 * MIB);
     let file = file.to_str().unwrap();
@@ -208,7 +203,7 @@ async fn bad_chunk_sizes_and_content_types_are_refused_before_anything_is_create
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_or_mismatched_base_url_fails_within_three_seconds_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), TOKEN);
+    let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
     let file = dir.path().join("doc.pdf");
     write(&file, MIB);
     let file = file.to_str().unwrap();
@@ -284,7 +279,7 @@ fn interrupt_mid_upload(serve: &Serve, args: &[&str], signal: &str) -> Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_upload_exits_130_and_removes_what_it_created() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), TOKEN);
+    let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
     let file = dir.path().join("big.pdf");
     write(&file, 256 * MIB);
     let file = file.to_str().unwrap();
@@ -312,7 +307,7 @@ async fn an_interrupted_upload_exits_130_and_removes_what_it_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_journal_an_interrupted_upload_keeps_its_job_and_says_how_to_resume() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), TOKEN);
+    let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
     let file = dir.path().join("big.pdf");
     write(&file, 256 * MIB);
     let journal = dir.path().join("big.journal");
@@ -349,7 +344,7 @@ async fn with_a_journal_an_interrupted_upload_keeps_its_job_and_says_how_to_resu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_of_another_file_is_replaced_with_a_warning_and_its_session_deleted() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), TOKEN);
+    let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
     let journal = dir.path().join("shared.journal");
     let first = dir.path().join("first.pdf");
     write(&first, 256 * MIB);
@@ -429,7 +424,7 @@ async fn job_state(serve: &Serve, job_id: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journaled_session_that_is_gone_cancels_its_job_only_when_the_document_is_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let serve = Serve::start(&dir.path().join("data"), TOKEN);
+    let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
     let file = dir.path().join("doc.pdf");
     let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&file, &bytes).unwrap();
@@ -490,7 +485,7 @@ async fn a_journaled_session_that_is_gone_cancels_its_job_only_when_the_document
 async fn with_a_journal_any_failure_after_the_session_says_how_to_resume_and_the_rerun_continues() {
     let dir = tempfile::tempdir().unwrap();
     // Fragments over 1 MiB are refused (413) once the session exists.
-    let mut command = serve_process::serve_command(&dir.path().join("data"));
+    let mut command = serve_process::serve_command(BIN, &dir.path().join("data"));
     command.args(["--token", TOKEN, "--print-max-fragment", "1048576"]);
     let serve = Serve::launch(command, Some(TOKEN));
     let file = dir.path().join("doc.pdf");

@@ -1,0 +1,40 @@
+//! Test support shared by the integration tests of the graph-upload workspace (not published).
+//!
+//! Each crate's tests dev-depend on this crate and `use graph_upload_testkit::...` what they
+//! need, instead of including support files by path. An integration test of the server
+//! that uses the [`emulator`] harness links the one non-test build of the server library, the
+//! same one this crate links, so the dev-dependency loop is harmless.
+//!
+//! Helpers fail a test the way a test fails: they panic with a message that says what was
+//! expected (so, unlike the library crates, this one uses `expect`).
+//!
+//! The uploader's harnesses ([`e2e_harness`], [`e2e_transport`], [`uploader_mocks`]) are behind
+//! the `uploader` feature, so the server's and the transport's tests do not build the uploader.
+
+#![deny(missing_docs)]
+
+// Shared by every kind of test.
+pub mod refused_port;
+pub mod reply;
+pub mod rng;
+pub mod urls;
+
+// The emulator in-process (`crates/server/tests`), and a server that misbehaves on purpose
+// (`crates/transport/tests`).
+pub mod emulator;
+pub mod raw_server;
+
+// The real `graph-upload` binary (`crates/cli/tests`).
+pub mod chaos_proxy;
+pub mod child_guard;
+pub mod fragments;
+pub mod serve_process;
+pub mod spans;
+
+// The uploader's tests (`tests/`).
+#[cfg(feature = "uploader")]
+pub mod e2e_harness;
+#[cfg(feature = "uploader")]
+pub mod e2e_transport;
+#[cfg(feature = "uploader")]
+pub mod uploader_mocks;
