@@ -9,7 +9,7 @@
 //! | `hyper` | [`HyperTransport`] | hyper 1 + hyper-util pooled client, hyper-rustls, webpki roots |
 //!
 //! With `default-features = false, features = ["hyper"]` reqwest is not in the dependency
-//! tree. Both backends pass the same conformance suite (`tests/transport_conformance.rs` in
+//! tree. Both backends pass the same conformance suite (`tests/conformance/` in
 //! the workspace).
 //!
 //! Errors carry an [`ErrorKind`] and [`TransportError::may_have_been_sent`]: when a request

@@ -13,19 +13,26 @@ mod responses;
 mod size_cap;
 mod wire;
 
-use graph_upload_transport::{HyperTransport, ReqwestTransport, Transport, TransportConfig};
+#[cfg(feature = "hyper")]
+use graph_upload_transport::HyperTransport;
+#[cfg(feature = "reqwest")]
+use graph_upload_transport::ReqwestTransport;
+use graph_upload_transport::{Transport, TransportConfig};
 use helpers::test_config;
 use std::sync::Arc;
 
+#[cfg(feature = "reqwest")]
 fn reqwest_transport(config: TransportConfig) -> Arc<dyn Transport> {
     Arc::new(ReqwestTransport::new(config).expect("build the reqwest backend"))
 }
 
+#[cfg(feature = "hyper")]
 fn hyper_transport(config: TransportConfig) -> Arc<dyn Transport> {
     Arc::new(HyperTransport::new(config).expect("build the hyper backend"))
 }
 
-/// One module per backend, one test per case. A case is named by its topic (the file it is
+/// One module per enabled backend (`cargo test -p graph-upload-transport` runs reqwest's,
+/// `--all-features` both), one test per case. A case is named by its topic (the file it is
 /// written in) and its function: `requests::caller_headers_arrive_including_repeated_ones`.
 ///
 /// `shared` cases take the transport built from [`test_config`]; `configured` cases take the
@@ -37,9 +44,12 @@ macro_rules! conformance_suite {
     (
         shared: $shared:tt,
         configured: $configured:tt,
-        backends: { $($backend:ident => $make:path { $($known:tt)* }),+ $(,)? } $(,)?
+        backends: {
+            $($(#[$enabled:meta])* $backend:ident => $make:path { $($known:tt)* }),+ $(,)?
+        } $(,)?
     ) => {
         $(
+            $(#[$enabled])*
             mod $backend {
                 conformance_suite!(@shared $make; $shared);
                 conformance_suite!(@configured $make; $configured);
@@ -112,10 +122,12 @@ conformance_suite! {
         size_cap::transport_is_usable_after_a_response_over_the_cap,
     ],
     backends: {
+        #[cfg(feature = "reqwest")]
         reqwest_backend => super::reqwest_transport {
             wire::raw_caller_content_length_is_not_duplicated,
             failures::a_file_that_shrank_is_a_body_error,
         },
+        #[cfg(feature = "hyper")]
         hyper_backend => super::hyper_transport {
             wire::raw_caller_content_length_is_not_duplicated,
             failures::a_file_that_shrank_is_a_body_error,
