@@ -24,13 +24,13 @@
 //! for the emulator (medians), and client peak RSS (the highest).
 //!
 //! - `raw`: the limit, the simplest fast client: inside the timed part it creates the job and
-//!   the session with two plain requests, then PUTs the same 10 MiB chunks over 4 raw hyper
-//!   connections (opened before the clock), each chunk streamed from the file in 1 MiB frames
+//!   the session with two plain requests, then PUTs the same 10 MiB fragments over 4 raw hyper
+//!   connections (opened before the clock), each fragment streamed from the file in 1 MiB frames
 //!   read with `pread` as hyper asks for them, into buffers allocated before the clock and
 //!   returned when hyper drops a frame. No retries, ranges or progress.
 //! - `disk`: the emulator's storage alone: the same bytes written with `pwrite` and an fsync
-//!   per chunk, as the emulator does.
-//! - `uploader-reqwest`, `uploader-hyper`: the uploader, 10 MiB chunks, 4 in parallel.
+//!   per fragment, as the emulator does.
+//! - `uploader-reqwest`, `uploader-hyper`: the uploader, 10 MiB fragments, 4 in parallel.
 //!
 //! Then the server load run, once per round: 64 concurrent sessions of 16 MiB each (4 MiB PUTs)
 //! on a fresh emulator, reporting total throughput, p50/p99 PUT latency and errors.
@@ -51,7 +51,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const MIB: u64 = 1024 * 1024;
-const CHUNK: u64 = 10 * MIB;
+const FRAGMENT: u64 = 10 * MIB;
 const PARALLEL: usize = 4;
 const TOKEN: &str = "bench";
 
@@ -144,9 +144,9 @@ async fn parent(options: Options) -> Result<(), Failure> {
     let file = work.path().join("payload.bin");
     write_payload(&file, options.size_mib * MIB)?;
     println!(
-        "{} MiB, {} MiB chunks, {PARALLEL} in parallel, emulator data in {}, {} cores, {} rounds",
+        "{} MiB, {} MiB fragments, {PARALLEL} in parallel, emulator data in {}, {} cores, {} rounds",
         options.size_mib,
-        CHUNK / MIB,
+        FRAGMENT / MIB,
         data_root.path().display(),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         options.rounds
@@ -576,8 +576,8 @@ async fn new_session(
 }
 
 /// The limit: the simplest fast client. Inside the timed part, like the uploader: create the
-/// job and the session, then PUT 10 MiB chunks over `PARALLEL` raw hyper connections, each
-/// chunk streamed from the file in 1 MiB frames read as hyper asks for them (`pread` into
+/// job and the session, then PUT 10 MiB fragments over `PARALLEL` raw hyper connections, each
+/// fragment streamed from the file in 1 MiB frames read as hyper asks for them (`pread` into
 /// buffers allocated before the clock, returned when hyper drops a frame), so reading and
 /// sending overlap. No retries, no ranges, no progress: nothing but the bytes. The last answer
 /// must be the `201`.
@@ -618,11 +618,11 @@ async fn raw_upload(base: &str, file: &Path) -> Result<(Timed, Document), Failur
                 hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
             tokio::spawn(connection);
             loop {
-                let start = next.fetch_add(CHUNK, std::sync::atomic::Ordering::SeqCst);
+                let start = next.fetch_add(FRAGMENT, std::sync::atomic::Ordering::SeqCst);
                 if start >= size {
                     return Ok::<(), Failure>(());
                 }
-                let end = (start + CHUNK).min(size);
+                let end = (start + FRAGMENT).min(size);
                 let body = FileFrames::new(Arc::clone(&file), start, end, Arc::clone(&pool));
                 let request = hyper::Request::put(path.as_str())
                     .header("host", authority.as_str())
@@ -710,7 +710,7 @@ impl Drop for Pooled {
     }
 }
 
-/// A chunk of the file as a body, in 1 MiB frames read with `pread` on the blocking pool, one
+/// A fragment of the file as a body, in 1 MiB frames read with `pread` on the blocking pool, one
 /// block ahead: while hyper sends a frame, the next one is being read, so reading and sending
 /// overlap.
 struct FileFrames {
@@ -795,7 +795,7 @@ impl hyper::body::Body for FileFrames {
     }
 }
 
-/// The emulator's storage alone: pwrite each chunk and fsync it, sequentially.
+/// The emulator's storage alone: pwrite each fragment and fsync it, sequentially.
 fn disk_write(data_dir: &Path, file: &Path) -> Result<Timed, Failure> {
     use std::os::unix::fs::FileExt;
     let source = std::fs::File::open(file)?;
@@ -808,11 +808,11 @@ fn disk_write(data_dir: &Path, file: &Path) -> Result<Timed, Failure> {
         .write(true)
         .open(&target_path)?;
     target.set_len(size)?;
-    let mut buffer = vec![0u8; CHUNK as usize];
+    let mut buffer = vec![0u8; FRAGMENT as usize];
     let started = Stopwatch::start();
     let mut offset = 0;
     while offset < size {
-        let n = (size - offset).min(CHUNK) as usize;
+        let n = (size - offset).min(FRAGMENT) as usize;
         source.read_exact_at(&mut buffer[..n], offset)?;
         target.write_all_at(&buffer[..n], offset)?;
         target.sync_data()?;
@@ -820,10 +820,10 @@ fn disk_write(data_dir: &Path, file: &Path) -> Result<Timed, Failure> {
     }
     let timed = started.stop();
     // Outside the timed part: what was written is the file.
-    let mut written = vec![0u8; CHUNK as usize];
+    let mut written = vec![0u8; FRAGMENT as usize];
     let mut offset = 0;
     while offset < size {
-        let n = (size - offset).min(CHUNK) as usize;
+        let n = (size - offset).min(FRAGMENT) as usize;
         source.read_exact_at(&mut buffer[..n], offset)?;
         target.read_exact_at(&mut written[..n], offset)?;
         if buffer[..n] != written[..n] {
@@ -851,7 +851,7 @@ async fn uploader_upload(
         .start_job(false)
         .profile(
             EndpointProfile::print()
-                .with_max_chunk(CHUNK)
+                .with_max_fragment(FRAGMENT)
                 .with_parallel(PARALLEL),
         )
         .upload(&source)

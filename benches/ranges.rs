@@ -1,5 +1,5 @@
 //! Benchmarks of `graph-upload-ranges`: parsing, set merge and subtraction,
-//! `nextExpectedRanges` lists, and chunk planning.
+//! `nextExpectedRanges` lists, and fragment planning.
 //!
 //! Run with `cargo bench -p graph-upload-benches --bench ranges`. Inputs are deterministic
 //! (a fixed-seed xorshift), so runs compare.
@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::ops::Range;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use graph_upload_ranges::{ByteRange, ChunkSize, ContentRange, RangeSet};
+use graph_upload_ranges::{ByteRange, ContentRange, FragmentSize, RangeSet};
 
 /// Set sizes for the merge, subtract and `from_expected` groups.
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
@@ -128,7 +128,7 @@ fn from_expected(c: &mut Criterion) {
 fn plan(c: &mut Criterion) {
     const GIB: u64 = 1 << 30;
     let mut group = c.benchmark_group("plan");
-    let chunk = ChunkSize::graph(10 << 20).unwrap_or_else(|e| panic!("{e}"));
+    let fragment = FragmentSize::graph(10 << 20).unwrap_or_else(|e| panic!("{e}"));
     let whole = RangeSet::from(0..GIB);
     // The same gigabyte with 1000 holes already received.
     let mut holes = whole.clone();
@@ -136,11 +136,11 @@ fn plan(c: &mut Criterion) {
         holes.subtract(i * (GIB / 1000)..i * (GIB / 1000) + 4096);
     }
     for (name, missing) in [("1GiB_10MiB", &whole), ("1GiB_10MiB_1000_spans", &holes)] {
-        // Planning touches no bytes: count chunks planned, not bytes covered.
-        group.throughput(Throughput::Elements(chunk.plan(missing).count() as u64));
+        // Planning touches no bytes: count fragments planned, not bytes covered.
+        group.throughput(Throughput::Elements(fragment.plan(missing).count() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(name), missing, |b, missing| {
             b.iter(|| {
-                chunk
+                fragment
                     .plan(black_box(missing))
                     .fold(0u64, |acc, span| acc + (span.end - span.start))
             });

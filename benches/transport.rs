@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p graph-upload-benches --bench transport`
 //!
-//! `bytes` bodies measure the HTTP stack alone; `file` bodies add reading the chunk from a
+//! `bytes` bodies measure the HTTP stack alone; `file` bodies add reading the fragment from a
 //! file by offset (`FileSlice`), as an upload from disk does.
 
 use bytes::Bytes;

@@ -2,7 +2,7 @@
 #![allow(clippy::single_range_in_vec_init)] // comparing with a one-span slice is the point
 
 use graph_upload_models::{UploadSession, UploadSessionStatus};
-use graph_upload_ranges::{ChunkSize, ContentRange, GRAPH_QUANTUM, RangeSet};
+use graph_upload_ranges::{ContentRange, FragmentSize, GRAPH_QUANTUM, RangeSet};
 
 const PRINT_SESSION: &str = r#"{
     "@odata.context": "https://graph.microsoft.com/beta/$metadata#microsoft.graph.uploadSession",
@@ -12,9 +12,9 @@ const PRINT_SESSION: &str = r#"{
 }"#;
 const PRINT_SIZE: u64 = 4_533_322;
 
-fn headers(missing: &RangeSet, size: u64, max_chunk: u64) -> Vec<String> {
-    let chunk = ChunkSize::graph(max_chunk).unwrap();
-    chunk
+fn headers(missing: &RangeSet, size: u64, max_fragment: u64) -> Vec<String> {
+    let fragment = FragmentSize::graph(max_fragment).unwrap();
+    fragment
         .plan(missing)
         .map(|span| ContentRange::from_range(span, size).unwrap().to_string())
         .collect()
@@ -26,7 +26,7 @@ fn seed_print_session_plans_every_byte_once_in_quantum_multiples() {
     let missing = RangeSet::from_expected(&session.next_expected_ranges, PRINT_SIZE).unwrap();
     assert_eq!(missing.total_len(), PRINT_SIZE);
     let sent = headers(&missing, PRINT_SIZE, 1024 * 1024);
-    // 983,040 = 3 quanta, the largest multiple of 320 KiB within 1 MiB; 5 chunks, last short.
+    // 983,040 = 3 quanta, the largest multiple of 320 KiB within 1 MiB; 5 fragments, last short.
     assert_eq!(sent.len(), 5);
     assert_eq!(sent[0], "bytes 0-983039/4533322");
     assert_eq!(sent[4], "bytes 3932160-4533321/4533322");

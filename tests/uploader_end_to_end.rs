@@ -67,7 +67,7 @@ end_to_end! {
         upload_resumed_after_a_server_restart_sends_only_the_missing_ranges,
         upload_interrupted_by_server_stop_finishes_after_restart,
         cancellation_deletes_the_session,
-        cancellation_with_chunks_in_flight_deletes_the_session,
+        cancellation_with_fragments_in_flight_deletes_the_session,
         todo_cancellation_deletes_the_session,
         resume_after_the_server_forgot_nothing_but_the_client_restarted,
         todo_resume_after_the_client_restarted,
@@ -92,9 +92,9 @@ where
 /// Asserts that the `PUT`s of `recorder` sent exactly the bytes of `expected`, each once: no
 /// byte twice, none outside `expected`, every body as long as its `Content-Range`, every
 /// answer a success (`200`, `201` or `202`, never `416`; or none read, for a request still in
-/// flight when the `201` ended the upload), every chunk at most `max_chunk` and a multiple of
+/// flight when the `201` ended the upload), every fragment at most `max_fragment` and a multiple of
 /// the quantum unless it ends a missing range.
-fn assert_sent_exactly(recorder: &Recorder, expected: &RangeSet, max_chunk: u64) {
+fn assert_sent_exactly(recorder: &Recorder, expected: &RangeSet, max_fragment: u64) {
     let puts = recorder.puts();
     let mut sent = RangeSet::new();
     let mut total = 0;
@@ -113,8 +113,8 @@ fn assert_sent_exactly(recorder: &Recorder, expected: &RangeSet, max_chunk: u64)
         );
         assert_eq!(put.body_len, len, "body length of {:?}", put.content_range);
         assert!(
-            len <= max_chunk,
-            "{span:?} is over the {max_chunk}-byte chunk"
+            len <= max_fragment,
+            "{span:?} is over the {max_fragment}-byte fragment"
         );
         assert!(
             len % QUANTUM == 0 || expected.as_slice().iter().any(|r| r.end == span.end),
@@ -134,10 +134,10 @@ fn assert_sent_exactly(recorder: &Recorder, expected: &RangeSet, max_chunk: u64)
     assert_eq!(&sent, expected, "the PUTs do not cover the missing bytes");
 }
 
-/// `size` bytes cut into chunks of `chunk` bytes from the start.
-fn chunks(size: u64, chunk: u64) -> Vec<Range<u64>> {
-    (0..size.div_ceil(chunk))
-        .map(|i| i * chunk..((i + 1) * chunk).min(size))
+/// `size` bytes cut into fragments of `fragment` bytes from the start.
+fn fragments(size: u64, fragment: u64) -> Vec<Range<u64>> {
+    (0..size.div_ceil(fragment))
+        .map(|i| i * fragment..((i + 1) * fragment).min(size))
         .collect()
 }
 
@@ -304,25 +304,25 @@ async fn todo_and_check(
 
 // ---- large files --------------------------------------------------------------------------------
 
-/// 50 MiB in 14 chunks, 4 at a time: each byte sent once.
+/// 50 MiB in 14 fragments, 4 at a time: each byte sent once.
 async fn print_50_mib_in_parallel_arrives_byte_for_byte(make: MakeTransport) {
     let graph = Graph::start().await;
     let file = graph.file("report.pdf", 50 * MIB, 50);
-    let chunk = 4 * MIB;
+    let fragment = 4 * MIB;
     let (recorder, _events) = print_and_check(
         &graph,
         make,
         &file,
         EndpointProfile::print()
-            .with_max_chunk(chunk)
+            .with_max_fragment(fragment)
             .with_parallel(4),
     )
     .await;
-    // 4 MiB rounds down to 12 quanta: 14 chunks, 4 at a time.
-    assert!(12 * QUANTUM <= chunk);
-    let expected = chunks(file.len, 12 * QUANTUM);
+    // 4 MiB rounds down to 12 quanta: 14 fragments, 4 at a time.
+    assert!(12 * QUANTUM <= fragment);
+    let expected = fragments(file.len, 12 * QUANTUM);
     assert_eq!(expected.len(), 14);
-    assert_sent_exactly(&recorder, &RangeSet::from(0..file.len), chunk);
+    assert_sent_exactly(&recorder, &RangeSet::from(0..file.len), fragment);
     assert_eq!(recorder.put_spans(), expected);
     assert_eq!(recorder.most_puts_in_flight(), 4);
     // One blob: the document's.
@@ -334,7 +334,7 @@ async fn todo_20_mib_arrives_byte_for_byte(make: MakeTransport) {
     let graph = Graph::start().await;
     let file = graph.file("flower.bin", 20 * MIB, 20);
     let (recorder, _events) = todo_and_check(&graph, make, &file, EndpointProfile::todo()).await;
-    // In order, one at a time: each byte once, in 12-quantum chunks.
+    // In order, one at a time: each byte once, in 12-quantum fragments.
     assert_sent_exactly(&recorder, &RangeSet::from(0..file.len), 4 * MIB);
     assert_eq!(
         recorder.puts().len() as u64,
@@ -346,8 +346,8 @@ async fn todo_20_mib_arrives_byte_for_byte(make: MakeTransport) {
 
 // ---- edge sizes ---------------------------------------------------------------------------------
 
-/// A file of `size` bytes through print (chunks of one quantum, 4 in parallel) and To Do
-/// (chunks of one quantum, in order): each byte exactly once, the last chunk down to 1 byte,
+/// A file of `size` bytes through print (fragments of one quantum, 4 in parallel) and To Do
+/// (fragments of one quantum, in order): each byte exactly once, the last fragment down to 1 byte,
 /// a 0-byte file as one empty PUT.
 async fn edge_size(make: MakeTransport, size: u64) {
     let graph = Graph::start().await;
@@ -357,7 +357,7 @@ async fn edge_size(make: MakeTransport, size: u64) {
         make,
         &file,
         EndpointProfile::print()
-            .with_max_chunk(QUANTUM)
+            .with_max_fragment(QUANTUM)
             .with_parallel(4),
     )
     .await;
@@ -365,7 +365,7 @@ async fn edge_size(make: MakeTransport, size: u64) {
         &graph,
         make,
         &file,
-        EndpointProfile::todo().with_max_chunk(QUANTUM),
+        EndpointProfile::todo().with_max_fragment(QUANTUM),
     )
     .await;
     for recorder in [print, todo] {
@@ -377,7 +377,7 @@ async fn edge_size(make: MakeTransport, size: u64) {
             assert_eq!(puts[0].status(), Some(201));
         } else {
             assert_sent_exactly(&recorder, &RangeSet::from(0..size), QUANTUM);
-            assert_eq!(recorder.put_spans(), chunks(size, QUANTUM));
+            assert_eq!(recorder.put_spans(), fragments(size, QUANTUM));
         }
     }
     // One document and one attachment.
@@ -447,7 +447,7 @@ async fn upload_resumed_after_a_server_restart_sends_only_the_missing_ranges(mak
         .existing_session(
             resumed,
             EndpointProfile::print()
-                .with_max_chunk(2 * QUANTUM)
+                .with_max_fragment(2 * QUANTUM)
                 .with_parallel(4),
         )
         .on_progress(events.callback())
@@ -468,18 +468,18 @@ async fn upload_resumed_after_a_server_restart_sends_only_the_missing_ranges(mak
     graph.shutdown().await;
 }
 
-/// The uploader runs while the server stops: chunks answered before the stop stay on disk,
+/// The uploader runs while the server stops: fragments answered before the stop stay on disk,
 /// the upload then fails with a transport error once its (short) retry budget is spent; after
 /// the server starts again on the same data directory, a second uploader call on the same
 /// session sends only what the server reports missing.
 async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTransport) {
     let mut graph = Graph::start().await;
     let size = 8 * MIB;
-    let chunk = 2 * QUANTUM;
+    let fragment = 2 * QUANTUM;
     let file = graph.file("interrupted.pdf", size, 8);
     let (job, document, session) = graph.create_print_session(size).await;
 
-    // First run: 4 chunks in flight; once one is answered, every new request waits at the
+    // First run: 4 fragments in flight; once one is answered, every new request waits at the
     // gate while the server stops, then goes to the stopped server.
     let first = Recorder::new(make());
     first.hold_after_puts(1);
@@ -493,7 +493,7 @@ async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTran
         .existing_session(
             session.clone(),
             EndpointProfile::print()
-                .with_max_chunk(chunk)
+                .with_max_fragment(fragment)
                 .with_parallel(4),
         )
         .on_progress(first_events.callback());
@@ -508,7 +508,11 @@ async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTran
         "expected a transport error once the server is gone, got {result:?}"
     );
     let acknowledged_by_client = first_events.acknowledged();
-    assert!(acknowledged_by_client >= chunk, "{:?}", first_events.all());
+    assert!(
+        acknowledged_by_client >= fragment,
+        "{:?}",
+        first_events.all()
+    );
     assert!(acknowledged_by_client < size);
 
     // The server comes back on the same data directory, on another port.
@@ -552,7 +556,7 @@ async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTran
         .existing_session(
             resumed,
             EndpointProfile::print()
-                .with_max_chunk(chunk)
+                .with_max_fragment(fragment)
                 .with_parallel(4),
         )
         .on_progress(events.callback())
@@ -566,7 +570,7 @@ async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTran
         events.session_ready(),
         (upload_url, size, received.total_len())
     );
-    assert_sent_exactly(&second, &expected, chunk);
+    assert_sent_exactly(&second, &expected, fragment);
     let bytes = download(&transport, &graph.print_value_url(&job, &document)).await;
     file.assert_same(&bytes, "$value after the stop and restart");
     graph.shutdown().await;
@@ -574,7 +578,7 @@ async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTran
 
 // ---- cancellation -------------------------------------------------------------------------------
 
-/// Cancels an upload from its progress callback after the first acknowledged chunk; the
+/// Cancels an upload from its progress callback after the first acknowledged fragment; the
 /// result is `Cancelled`, the session answers `404` and its bytes are gone from `blobs/`
 /// (only the completed document of an earlier upload remains).
 async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: usize) {
@@ -596,7 +600,7 @@ async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: usize) {
     let trigger = cancel.clone();
     let events = Events::default();
     let callback = events.callback_and(move |event| {
-        if matches!(event, ProgressEvent::ChunkAcknowledged { .. }) {
+        if matches!(event, ProgressEvent::FragmentAcknowledged { .. }) {
             trigger.cancel();
         }
     });
@@ -606,7 +610,7 @@ async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: usize) {
         uploader
             .todo_attachment(LIST_ID, TASK_ID)
             .name("cancelled.bin")
-            .profile(EndpointProfile::todo().with_max_chunk(QUANTUM))
+            .profile(EndpointProfile::todo().with_max_fragment(QUANTUM))
             .on_progress(callback)
             .cancel_on(cancel)
             .upload(&file.source())
@@ -618,7 +622,7 @@ async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: usize) {
             .document_name("cancelled.pdf")
             .profile(
                 EndpointProfile::print()
-                    .with_max_chunk(QUANTUM)
+                    .with_max_fragment(QUANTUM)
                     .with_parallel(parallel),
             )
             .on_progress(callback)
@@ -632,7 +636,7 @@ async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: usize) {
         "expected Cancelled, got {result:?}"
     );
     let (upload_url, _, _) = events.session_ready();
-    // No chunk was started after the cancellation: the `parallel` in flight when the first
+    // No fragment was started after the cancellation: the `parallel` in flight when the first
     // answer came, and the one that replaced it before the uploader saw the cancellation.
     let puts = recorder.puts();
     assert!(
@@ -662,7 +666,7 @@ async fn cancellation_deletes_the_session(make: MakeTransport) {
     cancel_and_check(make, false, 1).await;
 }
 
-async fn cancellation_with_chunks_in_flight_deletes_the_session(make: MakeTransport) {
+async fn cancellation_with_fragments_in_flight_deletes_the_session(make: MakeTransport) {
     cancel_and_check(make, false, 4).await;
 }
 
@@ -672,9 +676,9 @@ async fn todo_cancellation_deletes_the_session(make: MakeTransport) {
 
 // ---- client restarts ----------------------------------------------------------------------------
 
-/// A first uploader sends 5 one-quantum chunks of `session`, one at a time, and "dies" (its
+/// A first uploader sends 5 one-quantum fragments of `session`, one at a time, and "dies" (its
 /// task is aborted while its next request waits at the gate, so that nothing is half sent); a
-/// new uploader, with a new transport and `resume_parallel` chunks in flight, resumes from
+/// new uploader, with a new transport and `resume_parallel` fragments in flight, resumes from
 /// `GET {uploadUrl}` and sends only the missing bytes. Returns the outcome.
 async fn restart_client(
     graph: &Graph,
@@ -684,7 +688,7 @@ async fn restart_client(
     profile: EndpointProfile,
     resume_parallel: usize,
 ) -> UploadOutcome {
-    let profile = profile.with_max_chunk(QUANTUM);
+    let profile = profile.with_max_fragment(QUANTUM);
     let first = Recorder::new(make());
     first.hold_after_puts(5);
     let upload = graph
@@ -757,7 +761,7 @@ async fn todo_resume_after_the_client_restarted(make: MakeTransport) {
     graph.shutdown().await;
 }
 
-/// Uploads `file` to the share through `recorder`, one quantum per chunk, two chunks in flight:
+/// Uploads `file` to the share through `recorder`, one quantum per fragment, two fragments in flight:
 /// the shape the reordering transports below are built for.
 async fn print_in_quanta_two_at_a_time(
     graph: &Graph,
@@ -769,7 +773,7 @@ async fn print_in_quanta_two_at_a_time(
         .print_to_share(SHARE_ID)
         .profile(
             EndpointProfile::print()
-                .with_max_chunk(QUANTUM)
+                .with_max_fragment(QUANTUM)
                 .with_parallel(2),
         )
         .upload(&file.source())
@@ -778,11 +782,11 @@ async fn print_in_quanta_two_at_a_time(
 
 // ---- parallel answers out of order --------------------------------------------------------------
 
-/// Two parallel chunks are answered by the server in one order and reach the uploader in the
-/// other (two connections can always do this): the older `202` lists the newer chunk as
+/// Two parallel fragments are answered by the server in one order and reach the uploader in the
+/// other (two connections can always do this): the older `202` lists the newer fragment as
 /// missing. The uploader must not take that stale list as the truth and send an acknowledged
-/// chunk again (a `416` and a status round trip, and up to 10 MiB sent twice; near the end, a
-/// `404` because the session completed meanwhile). Two chunks in flight, so that the transport
+/// fragment again (a `416` and a status round trip, and up to 10 MiB sent twice; near the end, a
+/// `404` because the session completed meanwhile). Two fragments in flight, so that the transport
 /// layer can order the answers deterministically.
 async fn parallel_answers_out_of_order_do_not_resend_acknowledged_bytes(make: MakeTransport) {
     let graph = Graph::start().await;
@@ -793,7 +797,7 @@ async fn parallel_answers_out_of_order_do_not_resend_acknowledged_bytes(make: Ma
     let uploaded = print_in_quanta_two_at_a_time(&graph, &recorder, &file)
         .await
         .expect("the upload succeeds");
-    // The stale answer did not make the uploader send an acknowledged chunk again.
+    // The stale answer did not make the uploader send an acknowledged fragment again.
     assert_eq!(
         (uploaded.bytes_sent, uploaded.bytes_resent),
         (file.len, 0),
@@ -815,7 +819,7 @@ async fn parallel_answers_out_of_order_do_not_resend_acknowledged_bytes(make: Ma
     graph.shutdown().await;
 }
 
-/// A `404` for one chunk while the `201` of the `PUT` that completed the upload is still on its
+/// A `404` for one fragment while the `201` of the `PUT` that completed the upload is still on its
 /// way (the session is gone because it is complete): the uploader must wait for the requests
 /// in flight and report the completed upload, not `SessionGone`.
 async fn a_404_while_the_completing_put_is_in_flight_does_not_fail_the_upload(make: MakeTransport) {
@@ -839,7 +843,7 @@ async fn a_404_while_the_completing_put_is_in_flight_does_not_fail_the_upload(ma
             )
         })
         .item;
-    // The scenario happened: one chunk was answered 404, and the last one 201.
+    // The scenario happened: one fragment was answered 404, and the last one 201.
     let statuses: Vec<u16> = puts.iter().filter_map(|put| put.status()).collect();
     assert_eq!(
         (

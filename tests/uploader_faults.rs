@@ -1,6 +1,6 @@
 //! The fault matrix: every fault effect of the emulator (PROTOCOL.md section 8) x both flows
 //! (print, To Do) x both transports (reqwest, hyper). Each case uploads a 3 MiB file in
-//! 320 KiB chunks (ten PUTs) through the `graph-upload` library against the real emulator with
+//! 320 KiB fragments (ten PUTs) through the `graph-upload` library against the real emulator with
 //! one fault rule on the fragment PUTs, checks the bytes through `$value`, and checks in
 //! `GET /_emulator/stats` that the fault really fired.
 //!
@@ -90,7 +90,7 @@ async fn upload_with_faults(
                 .print_to_share(SHARE_ID)
                 .document_name("faulted.pdf")
                 .content_type("application/pdf")
-                .profile(EndpointProfile::print().with_max_chunk(QUANTUM))
+                .profile(EndpointProfile::print().with_max_fragment(QUANTUM))
                 .upload(&file.source())
                 .await
                 .unwrap_or_else(|error| {
@@ -120,7 +120,7 @@ async fn upload_with_faults(
                 .todo_attachment(LIST_ID, TASK_ID)
                 .name("faulted.bin")
                 .content_type("application/octet-stream")
-                .profile(EndpointProfile::todo().with_max_chunk(QUANTUM))
+                .profile(EndpointProfile::todo().with_max_fragment(QUANTUM))
                 .upload(&file.source())
                 .await
                 .unwrap_or_else(|error| {
@@ -361,7 +361,7 @@ async fn print_whose_completing_put_loses_its_answer_still_succeeds(make: MakeTr
         .print_to_share(SHARE_ID)
         .profile(
             EndpointProfile::print()
-                .with_max_chunk(QUANTUM)
+                .with_max_fragment(QUANTUM)
                 .with_parallel(1),
         )
         .upload(&file.source())

@@ -102,8 +102,8 @@ uploader_suite! {
         print_flow_into_an_existing_job_on_a_printer_does_not_start_it_when_asked,
         print_job_creation_is_retried_after_a_503_with_retry_after,
         print_default_profile_sends_ten_mib_then_the_last_byte,
-        print_parallel_chunks_reassemble_to_the_file,
-        a_stale_parallel_reply_does_not_resend_acknowledged_chunks,
+        print_parallel_fragments_reassemble_to_the_file,
+        a_stale_parallel_reply_does_not_resend_acknowledged_fragments,
         todo_flow_puts_to_content_with_the_token_and_returns_the_location,
         todo_flow_for_another_user_uses_the_users_path,
         the_token_provider_is_asked_before_each_request_that_carries_the_token,
@@ -113,7 +113,7 @@ uploader_suite! {
         empty_print_file_is_one_put_of_bytes_star_slash_zero,
         empty_todo_file_is_one_put_of_bytes_star_slash_zero_to_content,
         one_byte_file_is_one_put_of_bytes_0_0,
-        k_quanta_plus_one_from_disk_ends_with_a_one_byte_chunk,
+        k_quanta_plus_one_from_disk_ends_with_a_one_byte_fragment,
         pascal_case_200_with_a_start_only_range_moves_the_upload_on,
         open_ranges_are_followed_and_only_missing_parts_are_sent,
         closed_end_one_past_the_last_byte_is_clamped,
@@ -131,16 +131,16 @@ uploader_suite! {
         a_longer_burst_of_5xx_ends_in_server_error_with_the_last_status,
         the_time_budget_ends_retrying,
         a_retry_after_over_the_limit_ends_the_upload,
-        dropped_connection_after_the_server_stored_the_chunk_is_not_resent,
-        dropped_connection_before_the_server_got_the_chunk_resends_it,
+        dropped_connection_after_the_server_stored_the_fragment_is_not_resent,
+        dropped_connection_before_the_server_got_the_fragment_resends_it,
         cancelling_a_print_upload_deletes_the_session_without_the_token,
         cancelling_a_todo_upload_deletes_the_session_with_the_token,
         a_token_cancelled_before_the_upload_sends_nothing,
         cancelling_during_a_retry_after_wait_stops_at_once,
     ],
     configured: [
-        timeout_after_the_server_stored_the_chunk_reads_the_session_and_does_not_resend,
-        timeout_before_the_server_stored_the_chunk_resends_it,
+        timeout_after_the_server_stored_the_fragment_reads_the_session_and_does_not_resend,
+        timeout_before_the_server_stored_the_fragment_resends_it,
     ],
     backends: {
         reqwest_backend => super::reqwest_transport,
@@ -213,7 +213,9 @@ fn strings(items: &[&str]) -> Vec<String> {
 
 /// A print profile cut in single quanta, one request at a time (deterministic order).
 fn print_by_quantum() -> EndpointProfile {
-    EndpointProfile::print().with_max_chunk(Q).with_parallel(1)
+    EndpointProfile::print()
+        .with_max_fragment(Q)
+        .with_parallel(1)
 }
 
 /// Collects progress events.
@@ -337,9 +339,9 @@ async fn print_flow_creates_the_job_uploads_without_the_token_and_starts_the_job
     let result = uploader
         .print_to_share("share-1")
         .document_name("report.pdf")
-        // Two chunks in parallel (more would hit the stale-reply bug, see
-        // `a_stale_parallel_reply_does_not_resend_acknowledged_chunks`).
-        .profile(EndpointProfile::print().with_max_chunk(2 * Q))
+        // Two fragments in parallel (more would hit the stale-reply bug, see
+        // `a_stale_parallel_reply_does_not_resend_acknowledged_fragments`).
+        .profile(EndpointProfile::print().with_max_fragment(2 * Q))
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
         .expect("the print upload succeeds")
@@ -475,8 +477,8 @@ async fn print_job_creation_is_retried_after_a_503_with_retry_after(transport: A
 }
 
 async fn print_default_profile_sends_ten_mib_then_the_last_byte(transport: Arc<dyn Transport>) {
-    // 32 quanta = 10 MiB, the print profile's largest chunk; one more byte makes a short
-    // last chunk of exactly 1 byte.
+    // 32 quanta = 10 MiB, the print profile's largest fragment; one more byte makes a short
+    // last fragment of exactly 1 byte.
     let server = MockServer::start().await;
     let data = pattern(32 * Q as usize + 1, 4);
     let size = data.len() as u64;
@@ -512,8 +514,8 @@ async fn print_default_profile_sends_ten_mib_then_the_last_byte(transport: Arc<d
     assert_reassembles(&puts, &data);
 }
 
-async fn print_parallel_chunks_reassemble_to_the_file(transport: Arc<dyn Transport>) {
-    // Small quanta so that many chunks are in flight at once (print allows 4).
+async fn print_parallel_fragments_reassemble_to_the_file(transport: Arc<dyn Transport>) {
+    // Small quanta so that many fragments are in flight at once (print allows 4).
     let server = MockServer::start().await;
     let data = pattern(16_500, 5);
     let size = data.len() as u64;
@@ -522,7 +524,7 @@ async fn print_parallel_chunks_reassemble_to_the_file(transport: Arc<dyn Transpo
     let (uploader, timer) = uploader(&server, transport);
     let profile = EndpointProfile::print()
         .with_quantum(1000)
-        .with_max_chunk(1000);
+        .with_max_fragment(1000);
     assert_eq!(profile.parallel, 4);
 
     let outcome = uploader
@@ -560,8 +562,10 @@ async fn print_parallel_chunks_reassemble_to_the_file(transport: Arc<dyn Transpo
     assert!(timer.sleeps().is_empty());
 }
 
-async fn a_stale_parallel_reply_does_not_resend_acknowledged_chunks(transport: Arc<dyn Transport>) {
-    // Two chunks in flight, A and B. The server stores A and computes its reply ("B and C
+async fn a_stale_parallel_reply_does_not_resend_acknowledged_fragments(
+    transport: Arc<dyn Transport>,
+) {
+    // Two fragments in flight, A and B. The server stores A and computes its reply ("B and C
     // missing") but that reply travels slowly (300 ms); B's reply ("C missing") arrives first
     // and C is sent (the server stores it, completing the session; its 201 travels for 1 s).
     // A's reply, older than B's, then says B is missing: B is acknowledged and must not go
@@ -582,7 +586,9 @@ async fn a_stale_parallel_reply_does_not_resend_acknowledged_chunks(transport: A
                 &format!("{}/upload/1", server.uri()),
                 &fake.expected_ranges(),
             ),
-            EndpointProfile::print().with_max_chunk(Q).with_parallel(2),
+            EndpointProfile::print()
+                .with_max_fragment(Q)
+                .with_parallel(2),
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
@@ -616,7 +622,7 @@ async fn a_stale_parallel_reply_does_not_resend_acknowledged_chunks(transport: A
 async fn todo_flow_puts_to_content_with_the_token_and_returns_the_location(
     transport: Arc<dyn Transport>,
 ) {
-    // 12 quanta is To Do's largest chunk under 4 MiB; one more byte is a 1-byte last chunk.
+    // 12 quanta is To Do's largest fragment under 4 MiB; one more byte is a 1-byte last fragment.
     let server = MockServer::start().await;
     let data = pattern(12 * Q as usize + 1, 6);
     let size = data.len() as u64;
@@ -687,7 +693,7 @@ async fn todo_flow_puts_to_content_with_the_token_and_returns_the_location(
         "{events:?}"
     );
     assert!(
-        events.contains(&ProgressEvent::ChunkAcknowledged {
+        events.contains(&ProgressEvent::FragmentAcknowledged {
             span: 0..12 * Q,
             acknowledged: 12 * Q,
             total: size
@@ -771,7 +777,7 @@ async fn the_token_provider_is_asked_before_each_request_that_carries_the_token(
 
     let uploaded = uploader
         .todo_attachment("list-1", "task-1")
-        .profile(EndpointProfile::todo().with_max_chunk(Q))
+        .profile(EndpointProfile::todo().with_max_fragment(Q))
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
         .expect("the To Do upload succeeds");
@@ -1002,7 +1008,7 @@ async fn one_byte_file_is_one_put_of_bytes_0_0(transport: Arc<dyn Transport>) {
     assert_eq!(puts[0].content_length.as_deref(), Some("1"));
 }
 
-async fn k_quanta_plus_one_from_disk_ends_with_a_one_byte_chunk(transport: Arc<dyn Transport>) {
+async fn k_quanta_plus_one_from_disk_ends_with_a_one_byte_fragment(transport: Arc<dyn Transport>) {
     let server = MockServer::start().await;
     let data = pattern(3 * Q as usize + 1, 8);
     let size = data.len() as u64;
@@ -1043,7 +1049,7 @@ async fn k_quanta_plus_one_from_disk_ends_with_a_one_byte_chunk(transport: Arc<d
             cr(3 * Q..size, size),
         ]
     );
-    assert_eq!(puts[3].body.len(), 1, "the last chunk is the last byte");
+    assert_eq!(puts[3].body.len(), 1, "the last fragment is the last byte");
     assert_bodies_match(&puts, &data);
     assert_no_byte_twice(&puts);
 }
@@ -1084,7 +1090,7 @@ async fn pascal_case_200_with_a_start_only_range_moves_the_upload_on(
                 &format!("{}/attachmentSessions/abc", server.uri()),
                 &strings(&["0-"]),
             ),
-            EndpointProfile::todo().with_max_chunk(Q),
+            EndpointProfile::todo().with_max_fragment(Q),
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
@@ -1117,7 +1123,7 @@ async fn open_ranges_are_followed_and_only_missing_parts_are_sent(transport: Arc
     let (uploader, _timer) = uploader(&server, transport);
     let profile = EndpointProfile::print()
         .with_quantum(256)
-        .with_max_chunk(512)
+        .with_max_fragment(512)
         .with_parallel(1);
 
     uploader
@@ -1156,7 +1162,7 @@ async fn closed_end_one_past_the_last_byte_is_clamped(transport: Arc<dyn Transpo
     let (uploader, _timer) = uploader(&server, transport);
     let profile = EndpointProfile::print()
         .with_quantum(256)
-        .with_max_chunk(256)
+        .with_max_fragment(256)
         .with_parallel(1);
 
     uploader
@@ -1186,7 +1192,7 @@ async fn closed_end_one_past_the_last_byte_is_clamped(transport: Arc<dyn Transpo
 }
 
 async fn server_ranges_win_when_an_earlier_range_is_missing_again(transport: Arc<dyn Transport>) {
-    // After the second chunk the server reports the first one missing again: the client,
+    // After the second fragment the server reports the first one missing again: the client,
     // which "knows" it sent it, must send it again.
     let server = MockServer::start().await;
     let data = pattern(3 * Q as usize, 12);
@@ -1283,7 +1289,7 @@ async fn reply_without_next_expected_ranges_is_done(transport: Arc<dyn Transport
                 &format!("{}/attachmentSessions/abc", server.uri()),
                 &strings(&["0"]),
             ),
-            EndpointProfile::todo().with_max_chunk(Q),
+            EndpointProfile::todo().with_max_fragment(Q),
         )
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
@@ -1323,8 +1329,8 @@ async fn ranges_past_the_end_of_the_file_are_a_protocol_error_before_any_put(
 async fn after_416_the_session_is_read_and_only_missing_ranges_are_sent(
     transport: Arc<dyn Transport>,
 ) {
-    // To Do: the server stores the second chunk but answers 416; the client asks (GET on the
-    // upload URL, with the token, without /content), learns it has two chunks, and sends
+    // To Do: the server stores the second fragment but answers 416; the client asks (GET on the
+    // upload URL, with the token, without /content), learns it has two fragments, and sends
     // only the third.
     let server = MockServer::start().await;
     let size = 3 * Q;
@@ -1347,7 +1353,7 @@ async fn after_416_the_session_is_read_and_only_missing_ranges_are_sent(
                 &format!("{}/attachmentSessions/abc", server.uri()),
                 &strings(&["0-"]),
             ),
-            EndpointProfile::todo().with_max_chunk(Q),
+            EndpointProfile::todo().with_max_fragment(Q),
         )
         .on_progress(callback)
         .upload(&UploadSource::from_bytes(data.clone()))
@@ -1392,7 +1398,7 @@ async fn after_416_the_session_is_read_and_only_missing_ranges_are_sent(
 }
 
 async fn after_416_a_range_the_server_lacks_is_sent_again(transport: Arc<dyn Transport>) {
-    // Print: the first chunk is refused with 416 without being stored; the status says it is
+    // Print: the first fragment is refused with 416 without being stored; the status says it is
     // still missing, so it goes again (and no token goes to the upload URL, GET included).
     let server = MockServer::start().await;
     let size = 2 * Q;
@@ -1641,8 +1647,8 @@ async fn retry_after_on_429_and_503_is_honoured(transport: Arc<dyn Transport>) {
 async fn a_burst_of_5xx_within_the_budget_is_survived_and_the_budget_resets_on_progress(
     transport: Arc<dyn Transport>,
 ) {
-    // Four failures in a row are allowed; each chunk gets four, so the budget must start
-    // again once the first chunk is accepted.
+    // Four failures in a row are allowed; each fragment gets four, so the budget must start
+    // again once the first fragment is accepted.
     let server = MockServer::start().await;
     let size = 2 * Q;
     let data = pattern(size as usize, 22);
@@ -1856,7 +1862,7 @@ async fn dropped_connection(transport: Arc<dyn Transport>, mode: DropMode) {
     );
     let requests = requests(&server).await;
     let expected = match mode {
-        // The server has the first chunk: after the status read only the second goes.
+        // The server has the first fragment: after the status read only the second goes.
         DropMode::AfterForwarding => vec![
             format!("PUT /upload/1 {}", cr(0..Q, size)),
             "GET /upload/1".to_string(),
@@ -1891,13 +1897,13 @@ async fn dropped_connection(transport: Arc<dyn Transport>, mode: DropMode) {
     assert_eq!(proxy.log().len(), through_proxy, "{:?}", proxy.log());
 }
 
-async fn dropped_connection_after_the_server_stored_the_chunk_is_not_resent(
+async fn dropped_connection_after_the_server_stored_the_fragment_is_not_resent(
     transport: Arc<dyn Transport>,
 ) {
     dropped_connection(transport, DropMode::AfterForwarding).await;
 }
 
-async fn dropped_connection_before_the_server_got_the_chunk_resends_it(
+async fn dropped_connection_before_the_server_got_the_fragment_resends_it(
     transport: Arc<dyn Transport>,
 ) {
     dropped_connection(transport, DropMode::BeforeForwarding).await;
@@ -2001,13 +2007,13 @@ async fn timed_out(make: MakeTransport, stored: bool) {
     assert!(fake.completed());
 }
 
-async fn timeout_after_the_server_stored_the_chunk_reads_the_session_and_does_not_resend(
+async fn timeout_after_the_server_stored_the_fragment_reads_the_session_and_does_not_resend(
     make: MakeTransport,
 ) {
     timed_out(make, true).await;
 }
 
-async fn timeout_before_the_server_stored_the_chunk_resends_it(make: MakeTransport) {
+async fn timeout_before_the_server_stored_the_fragment_resends_it(make: MakeTransport) {
     timed_out(make, false).await;
 }
 
@@ -2105,7 +2111,7 @@ async fn cancelling_a_todo_upload_deletes_the_session_with_the_token(
     let source = UploadSource::from_bytes(pattern(size as usize, 29));
     let upload = uploader
         .todo_attachment("list-1", "task-1")
-        .profile(EndpointProfile::todo().with_max_chunk(Q))
+        .profile(EndpointProfile::todo().with_max_fragment(Q))
         .cancel_on(token.clone());
     let task = tokio::spawn(async move { upload.upload(&source).await });
 

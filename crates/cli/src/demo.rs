@@ -26,10 +26,10 @@ pub struct DemoArgs {
     /// Size of the To Do attachment (at most 25 MiB, To Do's limit).
     #[arg(long, default_value = "20MiB", value_parser = parse_size)]
     todo_size: u64,
-    /// Largest print chunk per PUT.
-    #[arg(long, default_value = "10MiB", value_parser = parse_size)]
-    chunk_size: u64,
-    /// Print chunks in flight at once.
+    /// Largest print fragment per PUT (`--chunk-size` is an alias).
+    #[arg(long, alias = "chunk-size", default_value = "10MiB", value_parser = parse_size)]
+    fragment_size: u64,
+    /// Print fragments in flight at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallel: u16,
     /// The HTTP stack.
@@ -75,7 +75,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let builder = uploader
         .print_to_share(fixtures::SHARE_ID)
         .document_name("document.pdf")
-        .chunk_size(args.chunk_size)
+        .fragment_size(args.fragment_size)
         .parallel(usize::from(args.parallel))
         .on_progress(reporter("print", args.quiet));
     let started = Instant::now();

@@ -44,7 +44,7 @@ fn view(label: &str, quiet: bool) -> Option<View> {
                 bar.set_length(total);
                 bar.set_position(acknowledged);
             }
-            ProgressEvent::ChunkAcknowledged { acknowledged, .. }
+            ProgressEvent::FragmentAcknowledged { acknowledged, .. }
             | ProgressEvent::Resumed { acknowledged } => bar.set_position(acknowledged),
             ProgressEvent::Retrying {
                 attempt,
@@ -68,7 +68,7 @@ fn view(label: &str, quiet: bool) -> Option<View> {
                 acknowledged,
                 ..
             } => eprintln!("{label}: session ready, {acknowledged}/{total} bytes on the server"),
-            ProgressEvent::ChunkAcknowledged {
+            ProgressEvent::FragmentAcknowledged {
                 acknowledged,
                 total,
                 ..

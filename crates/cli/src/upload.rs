@@ -30,9 +30,10 @@ pub struct CommonArgs {
     /// Bearer token (also GRAPH_UPLOAD_TOKEN).
     #[arg(long, env = "GRAPH_UPLOAD_TOKEN", hide_env_values = true)]
     token: String,
-    /// Largest chunk per PUT: bytes or KiB/MiB/GiB; rounded down to a multiple of 320 KiB.
-    #[arg(long, value_parser = parse_size)]
-    chunk_size: Option<u64>,
+    /// Largest fragment per PUT: bytes or KiB/MiB/GiB; rounded down to a multiple of 320 KiB
+    /// (`--chunk-size` is an alias).
+    #[arg(long, alias = "chunk-size", value_parser = parse_size)]
+    fragment_size: Option<u64>,
     /// The HTTP stack.
     #[arg(long, value_enum, default_value_t = TransportChoice::Reqwest)]
     transport: TransportChoice,
@@ -74,7 +75,7 @@ pub struct PrintArgs {
     /// Media type of the document.
     #[arg(long, default_value = "application/pdf")]
     content_type: String,
-    /// Chunks in flight at once.
+    /// Fragments in flight at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallel: u16,
     /// Do not start the job after the upload.
@@ -140,13 +141,13 @@ pub async fn run(command: UploadCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Checks the user's chunk size before anything is sent, naming the flag.
-fn check_chunk(profile: EndpointProfile, chunk_size: Option<u64>) -> Result<(), Failure> {
-    match chunk_size {
-        Some(chunk) => profile
-            .with_max_chunk(chunk)
-            .check_chunk()
-            .map_err(|error| Failure::from(error.describe("--chunk-size"))),
+/// Checks the user's fragment size before anything is sent, naming the flag.
+fn check_fragment(profile: EndpointProfile, fragment_size: Option<u64>) -> Result<(), Failure> {
+    match fragment_size {
+        Some(fragment) => profile
+            .with_max_fragment(fragment)
+            .check_fragment()
+            .map_err(|error| Failure::from(error.describe("--fragment-size"))),
         None => Ok(()),
     }
 }
@@ -219,7 +220,7 @@ fn describe(error: UploadError, journal: Option<&Path>) -> Failure {
 }
 
 async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<String, Failure> {
-    check_chunk(EndpointProfile::print(), args.common.chunk_size)?;
+    check_fragment(EndpointProfile::print(), args.common.fragment_size)?;
     let source = open_source(&args.file)?;
     let uploader = uploader(&args.common, transport(args.common.transport)?)?;
     let builder = match (&args.printer, &args.share) {
@@ -232,7 +233,7 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
         .document_name(file_name(&args.file))
         .start_job(!args.no_start)
         .parallel(usize::from(args.parallel))
-        .set_chunk_size(args.common.chunk_size)
+        .set_fragment_size(args.common.fragment_size)
         .set_job(args.job.clone().zip(args.document.clone()))
         .set_journal(args.common.journal.clone())
         .on_progress(reporter("print", args.common.quiet))
@@ -245,7 +246,7 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
 }
 
 async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String, Failure> {
-    check_chunk(EndpointProfile::todo(), args.common.chunk_size)?;
+    check_fragment(EndpointProfile::todo(), args.common.fragment_size)?;
     let source = open_source(&args.file)?;
     let transport = transport(args.common.transport)?;
     let uploader = uploader(&args.common, Arc::clone(&transport))?;
@@ -255,7 +256,7 @@ async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String
     }
     .name(file_name(&args.file))
     .set_content_type(args.content_type.clone())
-    .set_chunk_size(args.common.chunk_size)
+    .set_fragment_size(args.common.fragment_size)
     .set_journal(args.common.journal.clone())
     .on_progress(reporter("todo", args.common.quiet))
     .cancel_on(cancel)
@@ -299,6 +300,37 @@ pub async fn attachment_json(transport: &dyn Transport, location: &str, token: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_size_is_an_alias_of_fragment_size() {
+        #[derive(clap::Parser)]
+        struct Upload {
+            #[command(subcommand)]
+            command: UploadCommand,
+        }
+        for flag in ["--fragment-size", "--chunk-size"] {
+            let parsed = <Upload as clap::Parser>::try_parse_from([
+                "upload",
+                "todo",
+                "--base-url",
+                "http://h",
+                "--token",
+                "t",
+                "--list",
+                "l",
+                "--task",
+                "t",
+                flag,
+                "640KiB",
+                "f.bin",
+            ])
+            .unwrap_or_else(|error| panic!("{flag}: {error}"));
+            let UploadCommand::Todo(args) = parsed.command else {
+                panic!("{flag}: not todo");
+            };
+            assert_eq!(args.common.fragment_size, Some(640 * 1024), "{flag}");
+        }
+    }
 
     #[test]
     fn a_bare_host_gets_the_v1_prefix() {

@@ -155,7 +155,7 @@ async fn a_journal_that_is_not_ours_or_is_the_file_is_refused_and_nothing_is_tou
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_chunk_sizes_and_content_types_are_refused_before_anything_is_created() {
+async fn bad_fragment_sizes_and_content_types_are_refused_before_anything_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
     let file = dir.path().join("doc.pdf");
@@ -163,20 +163,20 @@ async fn bad_chunk_sizes_and_content_types_are_refused_before_anything_is_create
     let file = file.to_str().unwrap();
     let cases = [
         (
-            print_args(file, &["--chunk-size", "0"]),
-            "--chunk-size 0 bytes is below the 320 KiB that chunks are multiples of",
+            print_args(file, &["--fragment-size", "0"]),
+            "--fragment-size 0 bytes is below the 320 KiB that fragments are multiples of",
         ),
         (
-            print_args(file, &["--chunk-size", "1"]),
-            "--chunk-size 1 byte is below the 320 KiB that chunks are multiples of",
+            print_args(file, &["--fragment-size", "1"]),
+            "--fragment-size 1 byte is below the 320 KiB that fragments are multiples of",
         ),
         (
-            print_args(file, &["--chunk-size", "11MiB"]),
-            "--chunk-size 11 MiB is over print's 10 MiB per request",
+            print_args(file, &["--fragment-size", "11MiB"]),
+            "--fragment-size 11 MiB is over print's 10 MiB per request",
         ),
         (
-            todo_args(file, &["--chunk-size", "5MiB"]),
-            "--chunk-size 5 MiB is over To Do's 4 MiB per request",
+            todo_args(file, &["--fragment-size", "5MiB"]),
+            "--fragment-size 5 MiB is over To Do's 4 MiB per request",
         ),
         (
             print_args(file, &["--content-type", "text/plain"]),
@@ -236,7 +236,7 @@ async fn an_unreachable_or_mismatched_base_url_fails_within_three_seconds_with_a
     }
 }
 
-/// Starts an upload of a large file cut in small chunks, waits until the server has
+/// Starts an upload of a large file cut in small fragments, waits until the server has
 /// acknowledged some bytes (a progress line on stderr), sends `signal`, and returns the
 /// output.
 fn interrupt_mid_upload(serve: &Serve, args: &[&str], signal: &str) -> Output {
@@ -284,7 +284,7 @@ async fn an_interrupted_upload_exits_130_and_removes_what_it_created() {
     write(&file, 256 * MIB);
     let file = file.to_str().unwrap();
     for signal in ["INT", "TERM"] {
-        let args = print_args(file, &["--chunk-size", "320KiB", "--parallel", "1"]);
+        let args = print_args(file, &["--fragment-size", "320KiB", "--parallel", "1"]);
         let output = interrupt_mid_upload(&serve, &args, signal);
         assert_eq!(output.status.code(), Some(130), "SIG{signal}");
         let line = failure_line(&output);
@@ -298,7 +298,7 @@ async fn an_interrupted_upload_exits_130_and_removes_what_it_created() {
     // A To Do upload interrupted: its session is deleted, no attachment appears.
     let todo = dir.path().join("notes.bin");
     write(&todo, 24 * MIB);
-    let args = todo_args(todo.to_str().unwrap(), &["--chunk-size", "320KiB"]);
+    let args = todo_args(todo.to_str().unwrap(), &["--fragment-size", "320KiB"]);
     let output = interrupt_mid_upload(&serve, &args, "INT");
     assert_eq!(output.status.code(), Some(130));
     assert_eq!(attachments(&serve).await, 0);
@@ -314,7 +314,7 @@ async fn with_a_journal_an_interrupted_upload_keeps_its_job_and_says_how_to_resu
     let args = print_args(
         file.to_str().unwrap(),
         &[
-            "--chunk-size",
+            "--fragment-size",
             "320KiB",
             "--parallel",
             "1",
@@ -351,7 +351,7 @@ async fn a_journal_of_another_file_is_replaced_with_a_warning_and_its_session_de
     let args = print_args(
         first.to_str().unwrap(),
         &[
-            "--chunk-size",
+            "--fragment-size",
             "320KiB",
             "--parallel",
             "1",
@@ -503,7 +503,7 @@ async fn with_a_journal_any_failure_after_the_session_says_how_to_resume_and_the
     assert_eq!(
         failure_line(&output),
         format!(
-            "too large: a chunk is over the service's per-request limit; lower the chunk size; {} keeps the session: run the same command again to resume",
+            "too large: a fragment is over the service's per-request limit; lower the fragment size; {} keeps the session: run the same command again to resume",
             journal.display()
         )
     );
@@ -515,7 +515,7 @@ async fn with_a_journal_any_failure_after_the_session_says_how_to_resume_and_the
         &serve.base,
         &print_args(
             file.to_str().unwrap(),
-            &["--journal", journal_arg, "--chunk-size", "960KiB"],
+            &["--journal", journal_arg, "--fragment-size", "960KiB"],
         ),
     )
     .output()

@@ -3,13 +3,13 @@
 //! ```sh
 //! cargo run -p graph-upload-ranges --example plan -- 4533322                 # a fresh session
 //! cargo run -p graph-upload-ranges --example plan -- 4533322 72797-4533321   # resume
-//! cargo run -p graph-upload-ranges --example plan -- 20000000 8388608 --max-chunk 4194304  # To Do
+//! cargo run -p graph-upload-ranges --example plan -- 20000000 8388608 --max-fragment 4194304  # To Do
 //! ```
 //!
 //! Arguments: the file size, then the session's `nextExpectedRanges` (default: the whole
-//! file), and optionally `--max-chunk BYTES` (default 10 MiB, Graph's print limit).
+//! file), and optionally `--max-fragment BYTES` (default 10 MiB, Graph's print limit).
 
-use graph_upload_ranges::{ChunkSize, ContentRange, RangeSet};
+use graph_upload_ranges::{ContentRange, FragmentSize, RangeSet};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -17,21 +17,21 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("plan: {message}");
-            eprintln!("usage: plan SIZE [NEXT_EXPECTED_RANGE...] [--max-chunk BYTES]");
+            eprintln!("usage: plan SIZE [NEXT_EXPECTED_RANGE...] [--max-fragment BYTES]");
             ExitCode::from(2)
         }
     }
 }
 
 fn run(mut args: Vec<String>) -> Result<(), String> {
-    let mut max_chunk: u64 = 10 * 1024 * 1024;
-    if let Some(at) = args.iter().position(|a| a == "--max-chunk") {
+    let mut max_fragment: u64 = 10 * 1024 * 1024;
+    if let Some(at) = args.iter().position(|a| a == "--max-fragment") {
         let value = args
             .get(at + 1)
-            .ok_or("--max-chunk needs a number of bytes")?;
-        max_chunk = value
+            .ok_or("--max-fragment needs a number of bytes")?;
+        max_fragment = value
             .parse()
-            .map_err(|_| format!("--max-chunk: {value:?} is not a number of bytes"))?;
+            .map_err(|_| format!("--max-fragment: {value:?} is not a number of bytes"))?;
         args.drain(at..at + 2);
     }
     let (size, expected) = args.split_first().ok_or("the file size is missing")?;
@@ -43,12 +43,12 @@ fn run(mut args: Vec<String>) -> Result<(), String> {
     } else {
         RangeSet::from_expected(expected, size).map_err(|error| with_source(&error))?
     };
-    let chunk = ChunkSize::graph(max_chunk).map_err(|error| error.to_string())?;
+    let fragment = FragmentSize::graph(max_fragment).map_err(|error| error.to_string())?;
     println!(
-        "{size} bytes, {} missing in {} range(s), chunks of {} bytes:",
+        "{size} bytes, {} missing in {} range(s), fragments of {} bytes:",
         missing.total_len(),
         missing.len(),
-        chunk.get()
+        fragment.get()
     );
     if size == 0 {
         println!(
@@ -58,7 +58,7 @@ fn run(mut args: Vec<String>) -> Result<(), String> {
         return Ok(());
     }
     let mut count = 0;
-    for span in chunk.plan(&missing) {
+    for span in fragment.plan(&missing) {
         let header = ContentRange::from_range(span, size).map_err(|error| error.to_string())?;
         println!(
             "PUT  Content-Length: {:>8}  Content-Range: {header}",

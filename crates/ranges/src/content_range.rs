@@ -92,8 +92,8 @@ impl ContentRange {
         Self::new(start, past - 1, Some(total))
     }
 
-    /// The header for the half-open `span` of a file of `total` bytes, e.g. a chunk
-    /// from the [planner](crate::ChunkPlan).
+    /// The header for the half-open `span` of a file of `total` bytes, e.g. a fragment
+    /// from the [planner](crate::FragmentPlan).
     ///
     /// # Errors
     ///

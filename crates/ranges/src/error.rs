@@ -199,15 +199,15 @@ impl std::error::Error for ExpectedRangesError {
     }
 }
 
-/// Why a chunk-planner configuration was refused.
+/// Why a fragment-planner configuration was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PlanError {
-    /// The quantum is zero, so no chunk length is a multiple of it.
+    /// The quantum is zero, so no fragment length is a multiple of it.
     ZeroQuantum,
-    /// The maximum chunk size is below one quantum, so no chunk fits.
+    /// The maximum fragment size is below one quantum, so no fragment fits.
     MaxBelowQuantum {
-        /// The maximum chunk size asked for.
+        /// The maximum fragment size asked for.
         max: u64,
         /// The quantum.
         quantum: u64,
@@ -217,10 +217,10 @@ pub enum PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::ZeroQuantum => f.write_str("chunk quantum is zero"),
+            Self::ZeroQuantum => f.write_str("fragment quantum is zero"),
             Self::MaxBelowQuantum { max, quantum } => write!(
                 f,
-                "maximum chunk size {max} is below the chunk quantum {quantum}"
+                "maximum fragment size {max} is below the fragment quantum {quantum}"
             ),
         }
     }

@@ -4,7 +4,7 @@
 //!   (`"s-e"`, `"s-"`, To Do's `"s"`).
 //! - [`ContentRange`]: the `Content-Range` header of a fragment `PUT`.
 //! - [`RangeSet`]: the missing (or received) bytes of a file.
-//! - [`ChunkPlan`]: the fragments to send next, in multiples of [`GRAPH_QUANTUM`].
+//! - [`FragmentPlan`]: the fragments to send next, in multiples of [`GRAPH_QUANTUM`].
 //!
 //! The parsers never allocate and their errors carry no `String`. The crate has no
 //! dependencies.
@@ -12,14 +12,14 @@
 //! A client resuming an upload:
 //!
 //! ```
-//! use graph_upload_ranges::{ChunkSize, ContentRange, RangeSet};
+//! use graph_upload_ranges::{FragmentSize, ContentRange, RangeSet};
 //!
 //! let size = 4_533_322;
 //! // From the session: `"nextExpectedRanges": ["72797-4533321"]`.
 //! let missing = RangeSet::from_expected(["72797-4533321"], size)?;
 //!
-//! let chunk = ChunkSize::graph(4 * 1024 * 1024)?;
-//! let headers: Vec<String> = chunk
+//! let fragment = FragmentSize::graph(4 * 1024 * 1024)?;
+//! let headers: Vec<String> = fragment
 //!     .plan(&missing)
 //!     .map(|span| ContentRange::from_range(span, size).map(|h| h.to_string()))
 //!     .collect::<Result<_, _>>()?;
@@ -41,7 +41,7 @@ mod set;
 
 pub use content_range::ContentRange;
 pub use error::{ExpectedRangesError, ParseError, PlanError, RangeError};
-pub use plan::{ChunkPlan, ChunkSize, GRAPH_QUANTUM};
+pub use plan::{FragmentPlan, FragmentSize, GRAPH_QUANTUM};
 pub use range::{ByteRange, RangeEnd};
 pub use set::{ExpectedRanges, RangeSet, Spans};
 

@@ -1,4 +1,4 @@
-//! The chunk planner: which byte ranges to `PUT` next.
+//! The fragment planner: which byte ranges to `PUT` next.
 
 use core::iter::FusedIterator;
 use core::ops::Range;
@@ -7,49 +7,49 @@ use core::slice;
 use crate::error::PlanError;
 use crate::set::RangeSet;
 
-/// Graph's chunk quantum, 320 KiB (327,680 bytes): every fragment but the last must be a
+/// Graph's fragment quantum, 320 KiB (327,680 bytes): every fragment but the last must be a
 /// multiple of it.
 pub const GRAPH_QUANTUM: u64 = 327_680;
 
-/// A validated chunk length: the largest multiple of a quantum that fits a maximum.
+/// A validated fragment length: the largest multiple of a quantum that fits a maximum.
 ///
 /// Exists so that a configuration is checked once, and then any number of plans can be
 /// made from it without a `Result`.
 ///
 /// ```
-/// use graph_upload_ranges::{ChunkSize, GRAPH_QUANTUM};
+/// use graph_upload_ranges::{FragmentSize, GRAPH_QUANTUM};
 ///
 /// // To Do accepts up to 4 MiB per request: 12 quanta fit.
-/// let size = ChunkSize::graph(4 * 1024 * 1024)?;
+/// let size = FragmentSize::graph(4 * 1024 * 1024)?;
 /// assert_eq!(size.get(), 12 * GRAPH_QUANTUM);
 /// # Ok::<(), graph_upload_ranges::PlanError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ChunkSize {
+pub struct FragmentSize {
     quantum: u64,
     len: u64,
 }
 
-impl ChunkSize {
-    /// The largest multiple of `quantum` that is at most `max_chunk`.
+impl FragmentSize {
+    /// The largest multiple of `quantum` that is at most `max_fragment`.
     ///
     /// # Errors
     ///
     /// [`PlanError::ZeroQuantum`] if `quantum` is 0, [`PlanError::MaxBelowQuantum`] if
-    /// `max_chunk < quantum`.
-    pub const fn new(quantum: u64, max_chunk: u64) -> Result<Self, PlanError> {
+    /// `max_fragment < quantum`.
+    pub const fn new(quantum: u64, max_fragment: u64) -> Result<Self, PlanError> {
         if quantum == 0 {
             return Err(PlanError::ZeroQuantum);
         }
-        if max_chunk < quantum {
+        if max_fragment < quantum {
             return Err(PlanError::MaxBelowQuantum {
-                max: max_chunk,
+                max: max_fragment,
                 quantum,
             });
         }
         Ok(Self {
             quantum,
-            len: max_chunk - max_chunk % quantum,
+            len: max_fragment - max_fragment % quantum,
         })
     }
 
@@ -57,12 +57,12 @@ impl ChunkSize {
     ///
     /// # Errors
     ///
-    /// [`PlanError::MaxBelowQuantum`] if `max_chunk` is below 320 KiB.
-    pub const fn graph(max_chunk: u64) -> Result<Self, PlanError> {
-        Self::new(GRAPH_QUANTUM, max_chunk)
+    /// [`PlanError::MaxBelowQuantum`] if `max_fragment` is below 320 KiB.
+    pub const fn graph(max_fragment: u64) -> Result<Self, PlanError> {
+        Self::new(GRAPH_QUANTUM, max_fragment)
     }
 
-    /// The chunk length in bytes.
+    /// The fragment length in bytes.
     #[must_use]
     pub const fn get(self) -> u64 {
         self.len
@@ -74,65 +74,65 @@ impl ChunkSize {
         self.quantum
     }
 
-    /// The chunks to send for the `missing` bytes; see [`ChunkPlan`].
+    /// The fragments to send for the `missing` bytes; see [`FragmentPlan`].
     #[must_use]
-    pub fn plan(self, missing: &RangeSet) -> ChunkPlan<'_> {
-        ChunkPlan {
+    pub fn plan(self, missing: &RangeSet) -> FragmentPlan<'_> {
+        FragmentPlan {
             spans: missing.as_slice().iter(),
             current: 0..0,
-            chunk: self.len,
+            fragment: self.len,
         }
     }
 }
 
 /// The byte ranges to `PUT` next, as an iterator of half-open spans (no allocation).
 ///
-/// Each missing span is cut, from its start, into chunks of [`ChunkSize::get`] bytes; the
-/// last chunk of each span may be shorter, down to 1 byte. Chunks come in order of
+/// Each missing span is cut, from its start, into fragments of [`FragmentSize::get`] bytes; the
+/// last fragment of each span may be shorter, down to 1 byte. Fragments come in order of
 /// offset. Turn one into a header with
 /// [`ContentRange::from_range`](crate::ContentRange::from_range).
 ///
-/// A 0-byte file has nothing missing, so its plan yields no chunk: the uploader sends its
+/// A 0-byte file has nothing missing, so its plan yields no fragment: the uploader sends its
 /// single empty `PUT` with `Content-Range: bytes */0` itself
 /// ([`ContentRange::empty`](crate::ContentRange::empty)).
 ///
 /// ```
-/// use graph_upload_ranges::{ChunkPlan, RangeSet, GRAPH_QUANTUM};
+/// use graph_upload_ranges::{FragmentPlan, RangeSet, GRAPH_QUANTUM};
 ///
 /// const Q: u64 = GRAPH_QUANTUM;
 /// let missing = RangeSet::from(0..5 * Q + 1);
-/// // At most 1 MB per request: chunks of 3 quanta (983,040 bytes).
-/// let chunks: Vec<_> = ChunkPlan::new(&missing, Q, 1_000_000)?.collect();
-/// assert_eq!(chunks, [0..3 * Q, 3 * Q..5 * Q + 1]);
+/// // At most 1 MB per request: fragments of 3 quanta (983,040 bytes).
+/// let fragments: Vec<_> = FragmentPlan::new(&missing, Q, 1_000_000)?.collect();
+/// assert_eq!(fragments, [0..3 * Q, 3 * Q..5 * Q + 1]);
 /// # Ok::<(), graph_upload_ranges::PlanError>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct ChunkPlan<'a> {
+pub struct FragmentPlan<'a> {
     spans: slice::Iter<'a, Range<u64>>,
     /// What is left of the span being cut.
     current: Range<u64>,
-    chunk: u64,
+    fragment: u64,
 }
 
-impl<'a> ChunkPlan<'a> {
+impl<'a> FragmentPlan<'a> {
     /// Plans the `missing` bytes with the largest multiple of `quantum` that is at most
-    /// `max_chunk`; shorthand for [`ChunkSize::new`] then [`ChunkSize::plan`].
+    /// `max_fragment`; shorthand for [`FragmentSize::new`] then [`FragmentSize::plan`].
     ///
     /// # Errors
     ///
-    /// As [`ChunkSize::new`].
-    pub fn new(missing: &'a RangeSet, quantum: u64, max_chunk: u64) -> Result<Self, PlanError> {
-        Ok(ChunkSize::new(quantum, max_chunk)?.plan(missing))
+    /// As [`FragmentSize::new`].
+    pub fn new(missing: &'a RangeSet, quantum: u64, max_fragment: u64) -> Result<Self, PlanError> {
+        Ok(FragmentSize::new(quantum, max_fragment)?.plan(missing))
     }
 
-    /// The length of every chunk but the last of each span.
+    /// The length of every fragment but the last of each span.
     #[must_use]
-    pub const fn chunk_len(&self) -> u64 {
-        self.chunk
+    pub const fn fragment_len(&self) -> u64 {
+        self.fragment
     }
 }
 
-impl Iterator for ChunkPlan<'_> {
+impl Iterator for FragmentPlan<'_> {
     type Item = Range<u64>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -141,47 +141,47 @@ impl Iterator for ChunkPlan<'_> {
         }
         let start = self.current.start;
         // `len <= end - start`, so `start + len` cannot overflow.
-        let len = (self.current.end - start).min(self.chunk);
+        let len = (self.current.end - start).min(self.fragment);
         self.current.start = start + len;
         Some(start..start + len)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // The current span's chunks, plus at least one for each span left.
-        let current = (self.current.end - self.current.start).div_ceil(self.chunk);
+        // The current span's fragments, plus at least one for each span left.
+        let current = (self.current.end - self.current.start).div_ceil(self.fragment);
         let current = usize::try_from(current).unwrap_or(usize::MAX);
         (current.saturating_add(self.spans.len()), None)
     }
 }
 
-impl FusedIterator for ChunkPlan<'_> {}
+impl FusedIterator for FragmentPlan<'_> {}
 
 #[cfg(test)]
-#[allow(clippy::single_range_in_vec_init)] // one-chunk plans are written `[a..b]`
+#[allow(clippy::single_range_in_vec_init)] // one-fragment plans are written `[a..b]`
 mod tests {
     use super::*;
 
     const Q: u64 = GRAPH_QUANTUM;
 
     fn plan(missing: &RangeSet, max: u64) -> Vec<Range<u64>> {
-        ChunkPlan::new(missing, Q, max).unwrap().collect()
+        FragmentPlan::new(missing, Q, max).unwrap().collect()
     }
 
     #[test]
-    fn chunk_size_is_largest_multiple_of_quantum_under_max() {
-        assert_eq!(ChunkSize::new(Q, Q).unwrap().get(), Q);
-        assert_eq!(ChunkSize::new(Q, 2 * Q - 1).unwrap().get(), Q);
-        assert_eq!(ChunkSize::graph(10 * 1024 * 1024).unwrap().get(), 32 * Q);
-        assert_eq!(ChunkSize::graph(10_000_000).unwrap().get(), 30 * Q);
-        assert_eq!(ChunkSize::new(1, u64::MAX).unwrap().get(), u64::MAX);
-        assert_eq!(ChunkSize::new(Q, u64::MAX).unwrap().quantum(), Q);
+    fn fragment_size_is_largest_multiple_of_quantum_under_max() {
+        assert_eq!(FragmentSize::new(Q, Q).unwrap().get(), Q);
+        assert_eq!(FragmentSize::new(Q, 2 * Q - 1).unwrap().get(), Q);
+        assert_eq!(FragmentSize::graph(10 * 1024 * 1024).unwrap().get(), 32 * Q);
+        assert_eq!(FragmentSize::graph(10_000_000).unwrap().get(), 30 * Q);
+        assert_eq!(FragmentSize::new(1, u64::MAX).unwrap().get(), u64::MAX);
+        assert_eq!(FragmentSize::new(Q, u64::MAX).unwrap().quantum(), Q);
     }
 
     #[test]
     fn refuses_zero_quantum_and_max_below_quantum() {
-        assert_eq!(ChunkSize::new(0, 100), Err(PlanError::ZeroQuantum));
+        assert_eq!(FragmentSize::new(0, 100), Err(PlanError::ZeroQuantum));
         assert_eq!(
-            ChunkSize::new(Q, Q - 1),
+            FragmentSize::new(Q, Q - 1),
             Err(PlanError::MaxBelowQuantum {
                 max: Q - 1,
                 quantum: Q
@@ -193,57 +193,57 @@ mod tests {
                 quantum: 10
             }
             .to_string(),
-            "maximum chunk size 5 is below the chunk quantum 10"
+            "maximum fragment size 5 is below the fragment quantum 10"
         );
     }
 
     #[test]
-    fn zero_byte_file_yields_no_chunks() {
+    fn zero_byte_file_yields_no_fragments() {
         assert!(plan(&RangeSet::from(0..0), 4 * Q).is_empty());
         assert!(plan(&RangeSet::from_expected(["0-"], 0).unwrap(), 4 * Q).is_empty());
     }
 
     #[test]
-    fn one_byte_file_yields_one_one_byte_chunk() {
+    fn one_byte_file_yields_one_one_byte_fragment() {
         assert_eq!(plan(&RangeSet::from(0..1), 4 * Q), [0..1]);
     }
 
     #[test]
-    fn last_chunk_of_quantum_multiple_plus_one_is_one_byte() {
-        let chunks = plan(&RangeSet::from(0..3 * Q + 1), Q);
-        assert_eq!(chunks, [0..Q, Q..2 * Q, 2 * Q..3 * Q, 3 * Q..3 * Q + 1]);
+    fn last_fragment_of_quantum_multiple_plus_one_is_one_byte() {
+        let fragments = plan(&RangeSet::from(0..3 * Q + 1), Q);
+        assert_eq!(fragments, [0..Q, Q..2 * Q, 2 * Q..3 * Q, 3 * Q..3 * Q + 1]);
     }
 
     #[test]
-    fn exact_multiple_has_no_short_chunk() {
-        let chunks = plan(&RangeSet::from(0..4 * Q), 2 * Q);
-        assert_eq!(chunks, [0..2 * Q, 2 * Q..4 * Q]);
+    fn exact_multiple_has_no_short_fragment() {
+        let fragments = plan(&RangeSet::from(0..4 * Q), 2 * Q);
+        assert_eq!(fragments, [0..2 * Q, 2 * Q..4 * Q]);
     }
 
     #[test]
     fn span_at_odd_offset_is_cut_from_its_start() {
-        let chunks = plan(&RangeSet::from(72_797..72_797 + Q + 5), Q);
-        assert_eq!(chunks, [72_797..72_797 + Q, 72_797 + Q..72_797 + Q + 5]);
+        let fragments = plan(&RangeSet::from(72_797..72_797 + Q + 5), Q);
+        assert_eq!(fragments, [72_797..72_797 + Q, 72_797 + Q..72_797 + Q + 5]);
     }
 
     #[test]
-    fn each_span_gets_its_own_short_last_chunk() {
+    fn each_span_gets_its_own_short_last_fragment() {
         let missing: RangeSet = [0..Q + 1, 5 * Q..6 * Q].into_iter().collect();
-        let chunks = plan(&missing, 2 * Q);
-        assert_eq!(chunks, [0..Q + 1, 5 * Q..6 * Q]);
-        let chunks = plan(&missing, Q);
-        assert_eq!(chunks, [0..Q, Q..Q + 1, 5 * Q..6 * Q]);
+        let fragments = plan(&missing, 2 * Q);
+        assert_eq!(fragments, [0..Q + 1, 5 * Q..6 * Q]);
+        let fragments = plan(&missing, Q);
+        assert_eq!(fragments, [0..Q, Q..Q + 1, 5 * Q..6 * Q]);
     }
 
     #[test]
     fn spans_near_u64_max_do_not_overflow() {
         let missing = RangeSet::from(u64::MAX - Q - 2..u64::MAX);
-        let chunks = plan(&missing, Q);
+        let fragments = plan(&missing, Q);
         assert_eq!(
-            chunks,
+            fragments,
             [u64::MAX - Q - 2..u64::MAX - 2, u64::MAX - 2..u64::MAX]
         );
-        let all: Vec<_> = ChunkPlan::new(&RangeSet::from(0..u64::MAX), 1, u64::MAX)
+        let all: Vec<_> = FragmentPlan::new(&RangeSet::from(0..u64::MAX), 1, u64::MAX)
             .unwrap()
             .collect();
         assert_eq!(all, [0..u64::MAX]);
@@ -252,8 +252,8 @@ mod tests {
     #[test]
     fn size_hint_lower_bound_is_met() {
         let missing: RangeSet = [0..3 * Q, 4 * Q..4 * Q + 1].into_iter().collect();
-        let mut it = ChunkPlan::new(&missing, Q, Q).unwrap();
-        assert_eq!(it.chunk_len(), Q);
+        let mut it = FragmentPlan::new(&missing, Q, Q).unwrap();
+        assert_eq!(it.fragment_len(), Q);
         assert_eq!(it.size_hint().0, 2);
         it.next();
         assert_eq!(it.size_hint().0, 3);

@@ -11,7 +11,7 @@ use crate::range::ByteRange;
 ///
 /// A client uses it for "what is still missing" (built from the server's
 /// `nextExpectedRanges` with [`from_expected`](Self::from_expected), then handed to the
-/// [chunk planner](crate::ChunkPlan)); a server uses it for "what has been received" and
+/// [fragment planner](crate::FragmentPlan)); a server uses it for "what has been received" and
 /// writes the complement back with [`missing`](Self::missing) and
 /// [`expected_ranges`](Self::expected_ranges).
 ///

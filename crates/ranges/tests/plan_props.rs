@@ -1,9 +1,9 @@
-//! Properties of the chunk planner.
+//! Properties of the fragment planner.
 //!
-//! For random missing sets, quanta and maximum chunk sizes: the chunks are sorted and
+//! For random missing sets, quanta and maximum fragment sizes: the fragments are sorted and
 //! disjoint, cover exactly the missing set, never pass the file size, are at most the
-//! chunk length (itself the largest multiple of the quantum within the maximum), and are
-//! multiples of the quantum except the last chunk of each missing span. Missing sets are
+//! fragment length (itself the largest multiple of the quantum within the maximum), and are
+//! multiples of the quantum except the last fragment of each missing span. Missing sets are
 //! drawn near zero and near `u64::MAX`, with small quanta and with Graph's own.
 //!
 //! Long mode: `GRAPH_UPLOAD_LONG_FUZZ=1 cargo test --release -p graph-upload-ranges --test
@@ -13,7 +13,7 @@ mod common;
 
 use std::ops::Range;
 
-use graph_upload_ranges::{ChunkPlan, ChunkSize, GRAPH_QUANTUM, PlanError, RangeSet};
+use graph_upload_ranges::{FragmentPlan, FragmentSize, GRAPH_QUANTUM, PlanError, RangeSet};
 use proptest::prelude::*;
 
 /// A file size and the missing spans of that file, all inside `base..base + size`
@@ -39,8 +39,8 @@ fn check_plan(
     quantum: u64,
     max: u64,
 ) -> Result<(), TestCaseError> {
-    let chunk_size = ChunkSize::new(quantum, max).unwrap();
-    let len = chunk_size.get();
+    let fragment_size = FragmentSize::new(quantum, max).unwrap();
+    let len = fragment_size.get();
     prop_assert!(len > 0 && len.is_multiple_of(quantum) && len <= max);
     prop_assert!(
         max - len < quantum,
@@ -50,14 +50,14 @@ fn check_plan(
         max
     );
 
-    let plan = ChunkPlan::new(missing, quantum, max).unwrap();
-    prop_assert_eq!(plan.chunk_len(), len);
+    let plan = FragmentPlan::new(missing, quantum, max).unwrap();
+    prop_assert_eq!(plan.fragment_len(), len);
     let lower_bound = plan.size_hint().0;
-    let chunks: Vec<Range<u64>> = plan.collect();
-    prop_assert!(chunks.len() >= lower_bound);
-    prop_assert_eq!(&chunks, &chunk_size.plan(missing).collect::<Vec<_>>());
+    let fragments: Vec<Range<u64>> = plan.collect();
+    prop_assert!(fragments.len() >= lower_bound);
+    prop_assert_eq!(&fragments, &fragment_size.plan(missing).collect::<Vec<_>>());
 
-    for pair in chunks.windows(2) {
+    for pair in fragments.windows(2) {
         prop_assert!(
             pair[0].end <= pair[1].start,
             "{:?} then {:?}",
@@ -65,41 +65,48 @@ fn check_plan(
             pair[1]
         );
     }
-    for chunk in &chunks {
-        prop_assert!(!chunk.is_empty());
-        prop_assert!(chunk.end - chunk.start <= len);
+    for fragment in &fragments {
+        prop_assert!(!fragment.is_empty());
+        prop_assert!(fragment.end - fragment.start <= len);
         prop_assert!(
-            chunk.start >= base && chunk.end <= base + size,
+            fragment.start >= base && fragment.end <= base + size,
             "{:?} past the file",
-            chunk
+            fragment
         );
-        prop_assert!(missing.contains_span(chunk), "{:?} not missing", chunk);
+        prop_assert!(
+            missing.contains_span(fragment),
+            "{:?} not missing",
+            fragment
+        );
         let span_end = missing
             .iter()
-            .find(|span| span.start <= chunk.start && chunk.start < span.end)
+            .find(|span| span.start <= fragment.start && fragment.start < span.end)
             .map(|span| span.end);
-        let last_of_span = span_end == Some(chunk.end);
+        let last_of_span = span_end == Some(fragment.end);
         if !last_of_span {
             prop_assert_eq!(
-                (chunk.end - chunk.start) % quantum,
+                (fragment.end - fragment.start) % quantum,
                 0,
                 "{:?} is short",
-                chunk
+                fragment
             );
         }
     }
     // Each missing span is cut from its start, contiguously.
     for span in missing {
-        let inside: Vec<&Range<u64>> = chunks.iter().filter(|c| span.contains(&c.start)).collect();
+        let inside: Vec<&Range<u64>> = fragments
+            .iter()
+            .filter(|c| span.contains(&c.start))
+            .collect();
         prop_assert_eq!(inside.first().map(|c| c.start), Some(span.start));
         for pair in inside.windows(2) {
             prop_assert_eq!(pair[0].end, pair[1].start);
         }
     }
-    // Exact cover: the chunks, merged, are the missing set, and they add up to its size.
-    let covered: RangeSet = chunks.iter().cloned().collect();
+    // Exact cover: the fragments, merged, are the missing set, and they add up to its size.
+    let covered: RangeSet = fragments.iter().cloned().collect();
     prop_assert_eq!(&covered, missing);
-    let total: u64 = chunks.iter().map(|c| c.end - c.start).sum();
+    let total: u64 = fragments.iter().map(|c| c.end - c.start).sum();
     prop_assert_eq!(total, missing.total_len());
     Ok(())
 }
@@ -108,7 +115,7 @@ proptest! {
     #![proptest_config(common::config(1000))]
 
     #[test]
-    fn chunks_cover_missing_exactly_with_small_quanta(
+    fn fragments_cover_missing_exactly_with_small_quanta(
         (base, size, missing) in missing(1, 600),
         quantum in 1..=16u64,
         extra in 0..200u64,
@@ -117,7 +124,7 @@ proptest! {
     }
 
     #[test]
-    fn chunks_cover_missing_exactly_with_graph_quantum(
+    fn fragments_cover_missing_exactly_with_graph_quantum(
         (base, size, missing) in missing(GRAPH_QUANTUM / 64, 64 * 40),
         max in GRAPH_QUANTUM..=40 * GRAPH_QUANTUM,
     ) {
@@ -125,11 +132,11 @@ proptest! {
     }
 
     #[test]
-    fn chunk_size_is_refused_exactly_when_no_chunk_fits(
+    fn fragment_size_is_refused_exactly_when_no_fragment_fits(
         quantum in prop_oneof![Just(0u64), 1..1000u64, any::<u64>()],
         max in prop_oneof![0..1000u64, any::<u64>()],
     ) {
-        match ChunkSize::new(quantum, max) {
+        match FragmentSize::new(quantum, max) {
             Ok(size) => {
                 prop_assert!(quantum > 0 && max >= quantum);
                 prop_assert_eq!(size.get() % quantum, 0);
@@ -149,7 +156,7 @@ proptest! {
 fn zero_byte_file_has_nothing_to_put() {
     let missing = RangeSet::from_expected(["0-"], 0).unwrap();
     assert_eq!(
-        ChunkPlan::new(&missing, GRAPH_QUANTUM, 4 << 20)
+        FragmentPlan::new(&missing, GRAPH_QUANTUM, 4 << 20)
             .unwrap()
             .count(),
         0
@@ -157,11 +164,14 @@ fn zero_byte_file_has_nothing_to_put() {
 }
 
 #[test]
-fn one_gib_at_ten_mib_is_103_chunks() {
+fn one_gib_at_ten_mib_is_103_fragments() {
     let size = 1u64 << 30;
     let missing = RangeSet::from(0..size);
-    let chunks: Vec<_> = ChunkSize::graph(10 << 20).unwrap().plan(&missing).collect();
-    assert_eq!(chunks.len(), 103); // 102 chunks of 10 MiB and 4 MiB left over
-    assert_eq!(chunks[0], 0..10 << 20);
-    assert_eq!(chunks[102], 102 * (10 << 20)..size);
+    let fragments: Vec<_> = FragmentSize::graph(10 << 20)
+        .unwrap()
+        .plan(&missing)
+        .collect();
+    assert_eq!(fragments.len(), 103); // 102 fragments of 10 MiB and 4 MiB left over
+    assert_eq!(fragments[0], 0..10 << 20);
+    assert_eq!(fragments[102], 102 * (10 << 20)..size);
 }

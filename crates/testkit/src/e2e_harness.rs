@@ -27,7 +27,7 @@ use tempfile::TempDir;
 /// The bearer token of every test server.
 pub const TOKEN: &str = "end-to-end-test-token";
 
-/// 320 KiB, Graph's chunk quantum.
+/// 320 KiB, Graph's fragment quantum.
 pub const QUANTUM: u64 = 327_680;
 
 /// One mebibyte.
@@ -452,23 +452,23 @@ impl Events {
             .unwrap_or_else(|| panic!("no SessionReady event in {:?}", self.all()))
     }
 
-    /// The spans of the `ChunkStarted` events, in order.
+    /// The spans of the `FragmentStarted` events, in order.
     pub fn started(&self) -> Vec<Range<u64>> {
         self.all()
             .into_iter()
             .filter_map(|event| match event {
-                ProgressEvent::ChunkStarted(span) => Some(span),
+                ProgressEvent::FragmentStarted(span) => Some(span),
                 _ => None,
             })
             .collect()
     }
 
-    /// The largest `acknowledged` of the `ChunkAcknowledged` events (0 if none).
+    /// The largest `acknowledged` of the `FragmentAcknowledged` events (0 if none).
     pub fn acknowledged(&self) -> u64 {
         self.all()
             .into_iter()
             .filter_map(|event| match event {
-                ProgressEvent::ChunkAcknowledged { acknowledged, .. } => Some(acknowledged),
+                ProgressEvent::FragmentAcknowledged { acknowledged, .. } => Some(acknowledged),
                 _ => None,
             })
             .max()

@@ -8,7 +8,7 @@
 //! - [`SwapFirstTwoAnswers`] makes the answers to the first two `PUT`s reach the uploader in
 //!   the opposite order from the one in which the server produced them (what two parallel
 //!   connections can do on any network).
-//! - [`ReplayFirstAfterCompletion`] makes the uploader read a `404` for a chunk while the `201`
+//! - [`ReplayFirstAfterCompletion`] makes the uploader read a `404` for a fragment while the `201`
 //!   that completed the upload is still on its way.
 
 use bytes::Bytes;
@@ -208,9 +208,9 @@ const PATIENCE: Duration = Duration::from_secs(10);
 
 /// Delivers the answer to the second `PUT` before the answer to the first, although the server
 /// answered the first one first. The second `PUT` is only sent once the first is answered,
-/// and the first answer is held back until a third `PUT` starts. With two chunks in flight at
+/// and the first answer is held back until a third `PUT` starts. With two fragments in flight at
 /// most, the third `PUT` starts only once the uploader has read the second answer, so it then
-/// reads the first (older) answer, which still lists the second chunk as missing.
+/// reads the first (older) answer, which still lists the second fragment as missing.
 /// [`swapped`](Self::swapped) tells whether that really happened.
 #[derive(Debug)]
 pub struct SwapFirstTwoAnswers {
@@ -283,13 +283,13 @@ impl Transport for SwapFirstTwoAnswers {
     }
 }
 
-/// Makes the uploader read a `404` for a chunk while the `201` of the `PUT` that completed
+/// Makes the uploader read a `404` for a fragment while the `201` of the `PUT` that completed
 /// the upload is still on its way. The first `PUT` is sent and stored (`202`), but its answer
 /// is held; once the third `PUT` has completed the upload (`201`, held too), the first request
 /// is sent again, as a proxy that replays a request would, and its `404` (the session is gone:
-/// it is complete) is what the uploader reads for the first chunk; the `201` follows
-/// once the uploader has dropped the `404` (it has read it). With two chunks in flight at
-/// most and three chunks in all, the third `PUT` is the last one.
+/// it is complete) is what the uploader reads for the first fragment; the `201` follows
+/// once the uploader has dropped the `404` (it has read it). With two fragments in flight at
+/// most and three fragments in all, the third `PUT` is the last one.
 /// [`read_404_first`](Self::read_404_first) tells whether that really happened.
 #[derive(Debug)]
 pub struct ReplayFirstAfterCompletion {

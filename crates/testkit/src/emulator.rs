@@ -30,7 +30,7 @@ pub const TOKEN: &str = "emulator-test-token";
 /// Where a [`ManualClock`] starts: 2027-01-15, well inside what Graph's dates can show.
 pub const CLOCK_START: Duration = Duration::from_secs(1_800_000_000);
 
-/// 320 KiB, Graph's chunk quantum.
+/// 320 KiB, Graph's fragment quantum.
 pub const QUANTUM: usize = 327_680;
 
 /// One running emulator and everything needed to talk to it.
@@ -369,16 +369,16 @@ impl Emulator {
         }
     }
 
-    /// Uploads `data[from..]` in order in fragments of `chunk` bytes; returns the last reply
+    /// Uploads `data[from..]` in order in fragments of `fragment` bytes; returns the last reply
     /// (every earlier one must be a progress reply).
-    pub async fn upload_from(&self, url: &str, data: &[u8], from: usize, chunk: usize) -> Reply {
+    pub async fn upload_from(&self, url: &str, data: &[u8], from: usize, fragment: usize) -> Reply {
         let total = data.len() as u64;
         if data.is_empty() {
             return self.put_empty(url).await;
         }
         let mut offset = from;
         loop {
-            let end = (offset + chunk).min(data.len());
+            let end = (offset + fragment).min(data.len());
             let reply = self
                 .put_fragment(url, offset as u64, &data[offset..end], total)
                 .await;
@@ -396,8 +396,8 @@ impl Emulator {
     }
 
     /// Uploads all of `data` in order; returns the final reply.
-    pub async fn upload_all(&self, url: &str, data: &[u8], chunk: usize) -> Reply {
-        self.upload_from(url, data, 0, chunk).await
+    pub async fn upload_all(&self, url: &str, data: &[u8], fragment: usize) -> Reply {
+        self.upload_from(url, data, 0, fragment).await
     }
 
     // ---- the disk --------------------------------------------------------------------------

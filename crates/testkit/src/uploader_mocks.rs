@@ -31,8 +31,8 @@ pub const TOKEN: &str = "test-token-123";
 /// An expiry far in the future, in Graph's format.
 pub const EXPIRY: &str = "2030-01-01T00:00:00.0000000Z";
 
-/// `len` deterministic bytes that differ at every offset of a chunk (so a shifted or swapped
-/// chunk never compares equal).
+/// `len` deterministic bytes that differ at every offset of a fragment (so a shifted or swapped
+/// fragment never compares equal).
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| {
@@ -798,13 +798,13 @@ async fn forward(upstream: SocketAddr, head: &str, body: &[u8]) -> Option<Vec<u8
 /// line) and the body.
 async fn read_message(stream: &mut TcpStream, request: bool) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut buffer = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
+    let mut fragment = vec![0u8; 64 * 1024];
     let head_end = loop {
         if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break end;
         }
-        match tokio::time::timeout(PROXY_IDLE, stream.read(&mut chunk)).await {
-            Ok(Ok(n)) if n > 0 => buffer.extend_from_slice(&chunk[..n]),
+        match tokio::time::timeout(PROXY_IDLE, stream.read(&mut fragment)).await {
+            Ok(Ok(n)) if n > 0 => buffer.extend_from_slice(&fragment[..n]),
             _ => return None,
         }
     };
@@ -822,16 +822,16 @@ async fn read_message(stream: &mut TcpStream, request: bool) -> Option<(Vec<u8>,
     match length {
         Some(length) => {
             while body.len() < length {
-                match tokio::time::timeout(PROXY_IDLE, stream.read(&mut chunk)).await {
-                    Ok(Ok(n)) if n > 0 => body.extend_from_slice(&chunk[..n]),
+                match tokio::time::timeout(PROXY_IDLE, stream.read(&mut fragment)).await {
+                    Ok(Ok(n)) if n > 0 => body.extend_from_slice(&fragment[..n]),
                     _ => return None,
                 }
             }
         }
         None if request => {}
         None => loop {
-            match tokio::time::timeout(PROXY_IDLE, stream.read(&mut chunk)).await {
-                Ok(Ok(n)) if n > 0 => body.extend_from_slice(&chunk[..n]),
+            match tokio::time::timeout(PROXY_IDLE, stream.read(&mut fragment)).await {
+                Ok(Ok(n)) if n > 0 => body.extend_from_slice(&fragment[..n]),
                 _ => break,
             }
         },

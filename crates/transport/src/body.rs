@@ -1,5 +1,5 @@
 //! Request bodies that are cheap to clone and replay, so that a retry never rereads a whole
-//! file or copies a chunk twice.
+//! file or copies a fragment twice.
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -18,7 +18,7 @@ pub const FILE_READ_BLOCK: usize = 1024 * 1024;
 /// The body of a [`Request`](crate::Request).
 ///
 /// Cloning is cheap (reference counts), and a clone sends the same bytes again: that is how
-/// a retry replays a chunk.
+/// a retry replays a fragment.
 #[derive(Debug, Clone, Default)]
 pub enum Body {
     /// No body (`Content-Length: 0` on `PUT`/`POST`).
@@ -101,7 +101,7 @@ impl From<FileSlice> for Body {
 }
 
 /// `len` bytes of a file from `offset`, shared by every clone and read with positional reads,
-/// so concurrent chunks of one file never disturb each other's position.
+/// so concurrent fragments of one file never disturb each other's position.
 #[derive(Debug, Clone)]
 pub struct FileSlice {
     file: Arc<File>,
@@ -168,7 +168,7 @@ enum State {
 }
 
 /// The read buffers of one body. A block hands its buffer back when the HTTP stack drops it
-/// (once the bytes are on the socket), so a 10 MiB chunk reuses one or two 1 MiB buffers
+/// (once the bytes are on the socket), so a 10 MiB fragment reuses one or two 1 MiB buffers
 /// instead of allocating, and page-faulting, ten.
 #[derive(Debug, Default)]
 struct BlockBuffers {
@@ -336,7 +336,7 @@ fn read_block(
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
-                    "the file ended at byte {at} while a chunk up to byte {} was being sent (was it truncated?)",
+                    "the file ended at byte {at} while a fragment up to byte {} was being sent (was it truncated?)",
                     offset + want as u64
                 ),
             ));
@@ -413,7 +413,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_chunk_of_many_blocks_reuses_its_buffers_once_they_are_sent() {
+    async fn a_fragment_of_many_blocks_reuses_its_buffers_once_they_are_sent() {
         let (data, file) = patterned_file(10 * FILE_READ_BLOCK + 3);
         let slice = FileSlice::open(file.path(), 0, data.len() as u64).unwrap();
         let mut stream = Body::from(slice).into_stream();

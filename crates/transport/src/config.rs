@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// Timeouts, pool and limits for a backend. The defaults suit uploads of 10 MiB chunks over
+/// Timeouts, pool and limits for a backend. The defaults suit uploads of 10 MiB fragments over
 /// slow links; tests shorten the timeouts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -17,7 +17,7 @@
 //! resends a fragment. Non-2xx statuses are responses, not errors.
 //!
 //! Bodies ([`Body`]) are cheap to clone and replay: bytes are reference-counted, and a
-//! [`FileSlice`] rereads its range of a file by offset, so a retry never copies a chunk twice.
+//! [`FileSlice`] rereads its range of a file by offset, so a retry never copies a fragment twice.
 //!
 //! ```no_run
 //! # #[cfg(feature = "reqwest")]

@@ -1,6 +1,6 @@
-//! The PUT loop: send the missing ranges in chunks (in parallel where the endpoint allows),
+//! The PUT loop: send the missing ranges in fragments (in parallel where the endpoint allows),
 //! trust the server's `nextExpectedRanges` over local bookkeeping, ask for the session's
-//! status whenever a chunk may or may not have landed, retry what can be retried, and stop on
+//! status whenever a fragment may or may not have landed, retry what can be retried, and stop on
 //! the server's confirmation.
 
 use crate::clock::Clock;
@@ -14,7 +14,7 @@ use crate::retry::{Retrier, RetryPolicy, Stage};
 use crate::service::Watch;
 use crate::source::UploadSource;
 use graph_upload_models::UploadUrl;
-use graph_upload_ranges::{ChunkSize, ContentRange, RangeSet};
+use graph_upload_ranges::{ContentRange, FragmentSize, RangeSet};
 use graph_upload_transport::{HeaderValue, Request, Response, Transport, TransportError, header};
 use std::ops::Range;
 use std::sync::Arc;
@@ -115,9 +115,9 @@ impl Engine {
     ) -> Result<Finished, UploadError> {
         let result = async {
             let size = source.len();
-            self.profile.check_chunk()?;
-            let chunk = ChunkSize::new(self.profile.quantum, self.profile.max_chunk)
-                .map_err(|_| InvalidInput::Unsupported("the chunk size cannot be planned"))?;
+            self.profile.check_fragment()?;
+            let fragment = FragmentSize::new(self.profile.quantum, self.profile.max_fragment)
+                .map_err(|_| InvalidInput::Unsupported("the fragment size cannot be planned"))?;
             let mut retrier = self.retrier(upload_url);
             let missing = missing_from(next_expected_ranges, size)?;
             self.emit(ProgressEvent::SessionReady {
@@ -142,7 +142,14 @@ impl Engine {
                 return Ok(flight.confirmed(outcome));
             }
             let pumped = self
-                .pump(&mut flight, upload_url, source, &chunk, reply, &mut retrier)
+                .pump(
+                    &mut flight,
+                    upload_url,
+                    source,
+                    &fragment,
+                    reply,
+                    &mut retrier,
+                )
                 .await;
             match pumped {
                 // A PUT or a status read found the session gone: see whether it ended completed.
@@ -180,7 +187,7 @@ impl Engine {
         flight: &mut Flight,
         upload_url: &str,
         source: &UploadSource,
-        chunk: &ChunkSize,
+        fragment: &FragmentSize,
         reply: FinalReply,
         retrier: &mut Retrier,
     ) -> Result<Finished, UploadError> {
@@ -193,13 +200,13 @@ impl Engine {
                     return Err(UploadError::Cancelled);
                 }
                 let available = flight.missing.difference(&flight.in_flight);
-                let Some(span) = chunk.plan(&available).next() else {
+                let Some(span) = fragment.plan(&available).next() else {
                     break;
                 };
                 let request = self.put_request(&put_url, source, &span, size).await?;
                 flight.in_flight.insert(span.clone());
                 flight.count(&span);
-                self.emit(ProgressEvent::ChunkStarted(span.clone()));
+                self.emit(ProgressEvent::FragmentStarted(span.clone()));
                 let transport = Arc::clone(&self.transport);
                 flight
                     .tasks
@@ -261,7 +268,7 @@ impl Engine {
                                 .difference(&flight.missing.difference(&reported))
                         };
                         retrier.reset();
-                        self.emit(ProgressEvent::ChunkAcknowledged {
+                        self.emit(ProgressEvent::FragmentAcknowledged {
                             span,
                             acknowledged: size - flight.missing.total_len(),
                             total: size,
@@ -308,7 +315,7 @@ impl Engine {
         size: u64,
     ) -> Result<Request, UploadError> {
         let range = ContentRange::from_range(span.clone(), size).map_err(|error| {
-            UploadError::protocol(format!("cannot describe chunk {span:?}: {error}"))
+            UploadError::protocol(format!("cannot describe fragment {span:?}: {error}"))
         })?;
         let body = source.body(span).await.map_err(UploadError::Source)?;
         let request = Request::put(put_url)

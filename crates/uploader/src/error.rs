@@ -69,7 +69,7 @@ pub enum UploadError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidInput {
-    /// A chunk or file size the endpoint cannot take.
+    /// A fragment or file size the endpoint cannot take.
     #[error(transparent)]
     Limit(#[from] LimitError),
     /// The printer or share does not take this media type.
@@ -181,7 +181,7 @@ impl fmt::Display for ServiceError {
             )?,
             413 => write!(
                 f,
-                "too large: a chunk is over the service's per-request limit; lower the chunk size"
+                "too large: a fragment is over the service's per-request limit; lower the fragment size"
             )?,
             _ => write!(f, "the service answered HTTP {status}: {body}")?,
         }

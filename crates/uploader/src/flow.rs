@@ -33,7 +33,7 @@ impl Common {
         }
     }
 
-    /// Everything that can be checked before a request: not cancelled yet, chunk and file
+    /// Everything that can be checked before a request: not cancelled yet, fragment and file
     /// size within the endpoint's limits, the journal usable (opened and locked). Nothing is
     /// sent and nothing is created when one fails.
     pub(crate) fn preflight(
@@ -137,23 +137,23 @@ macro_rules! flow_setters {
         $crate::flow::watch_setters!($builder);
 
         impl $builder {
-            /// Overrides the endpoint profile (chunk size, parallelism...). It is checked
+            /// Overrides the endpoint profile (fragment size, parallelism...). It is checked
             /// against the endpoint's limits before anything is sent.
             pub fn profile(mut self, profile: $crate::EndpointProfile) -> Self {
                 self.common.profile = profile;
                 self
             }
 
-            /// The largest chunk per PUT (rounded down to the quantum when planning); checked
+            /// The largest fragment per PUT (rounded down to the quantum when planning); checked
             /// against the endpoint's limit before anything is sent.
-            pub fn chunk_size(self, bytes: u64) -> Self {
-                self.set_chunk_size(Some(bytes))
+            pub fn fragment_size(self, bytes: u64) -> Self {
+                self.set_fragment_size(Some(bytes))
             }
 
-            /// [`chunk_size`](Self::chunk_size), or the endpoint's default for `None`.
-            pub fn set_chunk_size(mut self, bytes: Option<u64>) -> Self {
+            /// [`fragment_size`](Self::fragment_size), or the endpoint's default for `None`.
+            pub fn set_fragment_size(mut self, bytes: Option<u64>) -> Self {
                 if let Some(bytes) = bytes {
-                    self.common.profile = self.common.profile.with_max_chunk(bytes);
+                    self.common.profile = self.common.profile.with_max_fragment(bytes);
                 }
                 self
             }

@@ -20,7 +20,7 @@
 //! ```
 //!
 //! The crate re-exports its building blocks: [`models`] (wire types), [`ranges`] (byte
-//! ranges and chunk planning) and [`transport`] (the HTTP seam and its backends), so most
+//! ranges and fragment planning) and [`transport`] (the HTTP seam and its backends), so most
 //! users depend on this crate alone.
 
 #![deny(missing_docs)]

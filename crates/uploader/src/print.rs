@@ -79,7 +79,7 @@ impl PrintUpload {
         self
     }
 
-    /// Chunks in flight at once (default 4; values below 1 mean 1).
+    /// Fragments in flight at once (default 4; values below 1 mean 1).
     pub fn parallel(mut self, parallel: usize) -> Self {
         self.common.profile = self.common.profile.with_parallel(parallel);
         self

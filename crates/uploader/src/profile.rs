@@ -1,4 +1,4 @@
-//! How each Graph endpoint wants its bytes: chunk sizes, order, where to PUT, whether the PUT
+//! How each Graph endpoint wants its bytes: fragment sizes, order, where to PUT, whether the PUT
 //! carries the token, and the limits that are checked before anything is created.
 
 use graph_upload_models::{
@@ -14,16 +14,16 @@ use std::fmt;
 pub struct EndpointProfile {
     /// The endpoint's name in messages (`print`, `To Do`).
     pub name: &'static str,
-    /// Chunk lengths are multiples of this (Graph: 320 KiB), except the last.
+    /// Fragment lengths are multiples of this (Graph: 320 KiB), except the last.
     pub quantum: u64,
-    /// Largest chunk this upload sends per PUT (default: the endpoint's limit).
-    pub max_chunk: u64,
-    /// The endpoint's own limit per PUT (print: 10 MiB, To Do: 4 MiB); `max_chunk` may not
+    /// Largest fragment this upload sends per PUT (default: the endpoint's limit).
+    pub max_fragment: u64,
+    /// The endpoint's own limit per PUT (print: 10 MiB, To Do: 4 MiB); `max_fragment` may not
     /// exceed it.
     pub max_request: u64,
     /// The endpoint's largest file, when it has one (To Do: 25 MiB; print: printer-dependent).
     pub max_file: Option<u64>,
-    /// Chunks in flight at once; 1 means strictly in order (To Do requires it).
+    /// Fragments in flight at once; 1 means strictly in order (To Do requires it).
     pub parallel: usize,
     /// Appended to the upload URL for PUTs (To Do: `/content`; print: nothing).
     pub put_suffix: &'static str,
@@ -35,13 +35,13 @@ pub struct EndpointProfile {
 }
 
 impl EndpointProfile {
-    /// Universal Print documents: 10 MiB chunks, 4 in parallel, the URL exactly as given, no
+    /// Universal Print documents: 10 MiB fragments, 4 in parallel, the URL exactly as given, no
     /// token.
     pub fn print() -> Self {
         EndpointProfile {
             name: "print",
             quantum: GRAPH_QUANTUM,
-            max_chunk: PRINT_MAX_FRAGMENT_SIZE,
+            max_fragment: PRINT_MAX_FRAGMENT_SIZE,
             max_request: PRINT_MAX_FRAGMENT_SIZE,
             max_file: None,
             parallel: 4,
@@ -51,12 +51,12 @@ impl EndpointProfile {
         }
     }
 
-    /// To Do attachments: 4 MiB chunks, in order, `{uploadUrl}/content`, with the token.
+    /// To Do attachments: 4 MiB fragments, in order, `{uploadUrl}/content`, with the token.
     pub fn todo() -> Self {
         EndpointProfile {
             name: "To Do",
             quantum: GRAPH_QUANTUM,
-            max_chunk: TODO_MAX_FRAGMENT_SIZE,
+            max_fragment: TODO_MAX_FRAGMENT_SIZE,
             max_request: TODO_MAX_FRAGMENT_SIZE,
             max_file: Some(TODO_MAX_ATTACHMENT_SIZE),
             parallel: 1,
@@ -66,19 +66,19 @@ impl EndpointProfile {
         }
     }
 
-    /// Sets the largest chunk (rounded down to the quantum when planning).
-    pub fn with_max_chunk(mut self, bytes: u64) -> Self {
-        self.max_chunk = bytes;
+    /// Sets the largest fragment (rounded down to the quantum when planning).
+    pub fn with_max_fragment(mut self, bytes: u64) -> Self {
+        self.max_fragment = bytes;
         self
     }
 
-    /// Sets how many chunks may be in flight (values below 1 mean 1).
+    /// Sets how many fragments may be in flight (values below 1 mean 1).
     pub fn with_parallel(mut self, parallel: usize) -> Self {
         self.parallel = parallel.max(1);
         self
     }
 
-    /// Sets the quantum chunks are multiples of (Graph: 320 KiB).
+    /// Sets the quantum fragments are multiples of (Graph: 320 KiB).
     pub fn with_quantum(mut self, quantum: u64) -> Self {
         self.quantum = quantum;
         self
@@ -102,17 +102,17 @@ impl EndpointProfile {
         self
     }
 
-    /// Checks the chunk size against the quantum and the endpoint's per-PUT limit.
-    pub fn check_chunk(&self) -> Result<(), LimitError> {
-        if self.max_chunk < self.quantum.max(1) {
-            return Err(LimitError::ChunkBelowQuantum {
-                chunk: self.max_chunk,
+    /// Checks the fragment size against the quantum and the endpoint's per-PUT limit.
+    pub fn check_fragment(&self) -> Result<(), LimitError> {
+        if self.max_fragment < self.quantum.max(1) {
+            return Err(LimitError::FragmentBelowQuantum {
+                fragment: self.max_fragment,
                 quantum: self.quantum,
             });
         }
-        if self.max_chunk > self.max_request {
-            return Err(LimitError::ChunkOverLimit {
-                chunk: self.max_chunk,
+        if self.max_fragment > self.max_request {
+            return Err(LimitError::FragmentOverLimit {
+                fragment: self.max_fragment,
                 limit: self.max_request,
                 endpoint: self.name,
             });
@@ -120,10 +120,10 @@ impl EndpointProfile {
         Ok(())
     }
 
-    /// Checks a file of `size` bytes and the chunk size: everything that can be known before
+    /// Checks a file of `size` bytes and the fragment size: everything that can be known before
     /// a request is sent.
     pub fn check(&self, size: u64) -> Result<(), LimitError> {
-        self.check_chunk()?;
+        self.check_fragment()?;
         match self.max_file {
             Some(limit) if size > limit => Err(LimitError::FileOverLimit {
                 size,
@@ -135,22 +135,22 @@ impl EndpointProfile {
     }
 }
 
-/// A chunk or file size the endpoint cannot take.
+/// A fragment or file size the endpoint cannot take.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-#[error("{}", self.describe("chunk size"))]
+#[error("{}", self.describe("fragment size"))]
 pub enum LimitError {
-    /// Chunks must hold at least one quantum (320 KiB).
-    ChunkBelowQuantum {
-        /// Requested chunk size.
-        chunk: u64,
+    /// Fragments must hold at least one quantum (320 KiB).
+    FragmentBelowQuantum {
+        /// Requested fragment size.
+        fragment: u64,
         /// The quantum.
         quantum: u64,
     },
-    /// Chunks must fit the endpoint's per-request limit.
-    ChunkOverLimit {
-        /// Requested chunk size.
-        chunk: u64,
+    /// Fragments must fit the endpoint's per-request limit.
+    FragmentOverLimit {
+        /// Requested fragment size.
+        fragment: u64,
         /// The endpoint's limit.
         limit: u64,
         /// Which endpoint.
@@ -168,24 +168,24 @@ pub enum LimitError {
 }
 
 impl LimitError {
-    /// The message, naming the chunk size as `chunk` calls it (`chunk size` in the library,
-    /// `--chunk-size` in the CLI): one wording for both.
-    pub fn describe(&self, chunk: &str) -> String {
+    /// The message, naming the fragment size as `fragment` calls it (`fragment size` in the library,
+    /// `--fragment-size` in the CLI): one wording for both.
+    pub fn describe(&self, fragment: &str) -> String {
         match self {
-            LimitError::ChunkBelowQuantum {
-                chunk: size,
+            LimitError::FragmentBelowQuantum {
+                fragment: size,
                 quantum,
             } => format!(
-                "{chunk} {} is below the {} that chunks are multiples of",
+                "{fragment} {} is below the {} that fragments are multiples of",
                 Size(*size),
                 Size(*quantum)
             ),
-            LimitError::ChunkOverLimit {
-                chunk: size,
+            LimitError::FragmentOverLimit {
+                fragment: size,
                 limit,
                 endpoint,
             } => format!(
-                "{chunk} {} is over {endpoint}'s {} per request",
+                "{fragment} {} is over {endpoint}'s {} per request",
                 Size(*size),
                 Size(*limit)
             ),
@@ -227,41 +227,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunk_sizes_are_checked_against_quantum_and_endpoint_limit() {
+    fn fragment_sizes_are_checked_against_quantum_and_endpoint_limit() {
         let mib = 1024 * 1024;
         for bad in [0, 1, GRAPH_QUANTUM - 1] {
-            let error = EndpointProfile::print().with_max_chunk(bad).check_chunk();
+            let error = EndpointProfile::print()
+                .with_max_fragment(bad)
+                .check_fragment();
             assert!(
-                matches!(error, Err(LimitError::ChunkBelowQuantum { .. })),
+                matches!(error, Err(LimitError::FragmentBelowQuantum { .. })),
                 "{bad}"
             );
         }
         assert_eq!(
             EndpointProfile::print()
-                .with_max_chunk(11 * mib)
-                .check_chunk()
+                .with_max_fragment(11 * mib)
+                .check_fragment()
                 .unwrap_err()
                 .to_string(),
-            "chunk size 11 MiB is over print's 10 MiB per request"
+            "fragment size 11 MiB is over print's 10 MiB per request"
         );
         assert_eq!(
             EndpointProfile::todo()
-                .with_max_chunk(5 * mib)
-                .check_chunk()
+                .with_max_fragment(5 * mib)
+                .check_fragment()
                 .unwrap_err()
                 .to_string(),
-            "chunk size 5 MiB is over To Do's 4 MiB per request"
+            "fragment size 5 MiB is over To Do's 4 MiB per request"
         );
         assert!(
             EndpointProfile::print()
-                .with_max_chunk(10 * mib)
-                .check_chunk()
+                .with_max_fragment(10 * mib)
+                .check_fragment()
                 .is_ok()
         );
         assert!(
             EndpointProfile::todo()
-                .with_max_chunk(GRAPH_QUANTUM)
-                .check_chunk()
+                .with_max_fragment(GRAPH_QUANTUM)
+                .check_fragment()
                 .is_ok()
         );
     }

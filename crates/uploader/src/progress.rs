@@ -18,11 +18,11 @@ pub enum ProgressEvent {
         /// Bytes the server already has.
         acknowledged: u64,
     },
-    /// A chunk is being sent.
-    ChunkStarted(Range<u64>),
-    /// The server accepted a chunk; `acknowledged` bytes of `total` are now stored.
-    ChunkAcknowledged {
-        /// The chunk.
+    /// A fragment is being sent.
+    FragmentStarted(Range<u64>),
+    /// The server accepted a fragment; `acknowledged` bytes of `total` are now stored.
+    FragmentAcknowledged {
+        /// The fragment.
         span: Range<u64>,
         /// Bytes the server has.
         acknowledged: u64,

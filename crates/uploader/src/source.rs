@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
 
-/// The bytes of an upload. Each chunk is a cheap view: a file slice reread from disk by
+/// The bytes of an upload. Each fragment is a cheap view: a file slice reread from disk by
 /// offset, or a slice of shared bytes; a retry replays the same view.
 #[derive(Debug, Clone)]
 pub struct UploadSource {
@@ -74,8 +74,8 @@ impl UploadSource {
         }
     }
 
-    /// Any seekable async reader of `len` bytes. Each chunk is read into memory when it is
-    /// sent (one chunk per request in flight) and kept for its retries; reads are serialised.
+    /// Any seekable async reader of `len` bytes. Each fragment is read into memory when it is
+    /// sent (one fragment per request in flight) and kept for its retries; reads are serialised.
     pub fn from_reader(reader: impl SeekableReader + 'static, len: u64) -> Self {
         UploadSource {
             len,
@@ -99,12 +99,12 @@ impl UploadSource {
         self.len == 0
     }
 
-    /// The body of one chunk; nothing past the end is ever read.
+    /// The body of one fragment; nothing past the end is ever read.
     pub(crate) async fn body(&self, span: &Range<u64>) -> std::io::Result<Body> {
         if span.end > self.len || span.start > span.end {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                format!("chunk {span:?} is outside the file's {} bytes", self.len),
+                format!("fragment {span:?} is outside the file's {} bytes", self.len),
             ));
         }
         Ok(match &self.inner {
@@ -145,7 +145,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn reader_chunks_are_read_at_their_offsets() {
+    async fn reader_fragments_are_read_at_their_offsets() {
         let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
         let source = UploadSource::from_reader(std::io::Cursor::new(data.clone()), 10_000);
         assert_eq!(

@@ -66,7 +66,7 @@ async fn write_fragment_measured(
     let mut written = 0u64;
     let mut received = 0u64;
     loop {
-        let chunk = match body.frame().await {
+        let data = match body.frame().await {
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(data) => Some(data),
                 Err(_) => continue, // trailers carry no bytes
@@ -74,27 +74,27 @@ async fn write_fragment_measured(
             Some(Err(error)) => return Err(WriteError::Client(error)),
             None => None,
         };
-        let Some(mut chunk) = chunk else {
+        let Some(mut data) = data else {
             if batch.len() > 0 {
                 write_batch(&file, &mut batch, offset + written).await?;
             }
             break;
         };
-        received += chunk.len() as u64;
+        received += data.len() as u64;
         if received > expected {
             return Err(WriteError::Long);
         }
         // Written before it would grow past WRITE_BUFFER (or MAX_BLOCKS pieces).
-        if batch.len() > 0 && !batch.has_room_for(chunk.len()) {
+        if batch.len() > 0 && !batch.has_room_for(data.len()) {
             written += write_batch(&file, &mut batch, offset + written).await?;
         }
         // A frame larger than the bound (the batch is empty then) goes in bounded pieces.
-        while chunk.len() > WRITE_BUFFER {
-            batch.push(chunk.split_to(WRITE_BUFFER));
+        while data.len() > WRITE_BUFFER {
+            batch.push(data.split_to(WRITE_BUFFER));
             held(batch.len());
             written += write_batch(&file, &mut batch, offset + written).await?;
         }
-        batch.push(chunk);
+        batch.push(data);
         held(batch.len());
     }
     if received < expected {

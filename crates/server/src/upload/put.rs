@@ -183,15 +183,15 @@ mod tests {
         pieces: usize,
     ) {
         let step = data.len().div_ceil(pieces).max(1);
-        let chunks: Vec<&[u8]> = if data.is_empty() {
+        let parts: Vec<&[u8]> = if data.is_empty() {
             vec![&[]]
         } else {
             data.chunks(step).collect()
         };
-        for (n, chunk) in chunks.into_iter().enumerate() {
+        for (n, part) in parts.into_iter().enumerate() {
             let before = app.state.store.session_reads();
             let answer = app
-                .put(url, (n * step) as u64, chunk, data.len() as u64)
+                .put(url, (n * step) as u64, part, data.len() as u64)
                 .await;
             assert!(answer.status.is_success(), "{answer:?}");
             assert_eq!(

@@ -1,4 +1,4 @@
-//! Edge sizes: 0-byte and 1-byte files, and files of whole chunks plus one byte.
+//! Edge sizes: 0-byte and 1-byte files, and files of whole fragments plus one byte.
 
 use crate::checks::{
     assert_print_done, assert_print_progress, assert_todo_done, assert_todo_progress,
@@ -73,7 +73,7 @@ async fn one_byte_files() {
 }
 
 #[tokio::test]
-async fn files_of_whole_chunks_plus_one_byte() {
+async fn files_of_whole_fragments_plus_one_byte() {
     let emu = Emulator::start().await;
     let size = 3 * QUANTUM + 1;
     let data = test_data(size, 9);
@@ -103,7 +103,7 @@ async fn files_of_whole_chunks_plus_one_byte() {
     );
     assert_eq!(emu.print_value(&target).await, data);
 
-    let session = emu.create_todo_session("chunks.bin", size as u64).await;
+    let session = emu.create_todo_session("fragments.bin", size as u64).await;
     let url = &session.upload_url;
     for k in 0..3 {
         let reply = emu

@@ -311,14 +311,15 @@ pub(crate) async fn concurrent_sends_of_slices_of_one_file_arrive_intact(
     // One transport, one open file, several slices in flight at once: positional reads
     // must keep every slice's bytes its own.
     let server = server_answering(202).await;
-    let chunk = MIB + 7;
-    let data = pattern(4 * chunk, 14);
+    let fragment = MIB + 7;
+    let data = pattern(4 * fragment, 14);
     let file = temp_file(&data);
     let shared = Arc::new(std::fs::File::open(file.path()).unwrap());
     let mut sends = Vec::new();
     for i in 0..4 {
-        let slice = FileSlice::new(Arc::clone(&shared), (i * chunk) as u64, chunk as u64).unwrap();
-        let request = Request::put(&format!("{}/chunk/{i}", server.uri()))
+        let slice =
+            FileSlice::new(Arc::clone(&shared), (i * fragment) as u64, fragment as u64).unwrap();
+        let request = Request::put(&format!("{}/fragment/{i}", server.uri()))
             .unwrap()
             .body(slice);
         let transport = Arc::clone(&transport);
@@ -334,13 +335,13 @@ pub(crate) async fn concurrent_sends_of_slices_of_one_file_arrive_intact(
         let i: usize = request
             .url
             .path()
-            .trim_start_matches("/chunk/")
+            .trim_start_matches("/fragment/")
             .parse()
             .unwrap();
-        assert_eq!(single_content_length(request), chunk as u64);
+        assert_eq!(single_content_length(request), fragment as u64);
         assert_same_bytes(
             &request.body,
-            &data[i * chunk..(i + 1) * chunk],
+            &data[i * fragment..(i + 1) * fragment],
             &format!("slice {i}"),
         );
     }

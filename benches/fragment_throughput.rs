@@ -1,20 +1,20 @@
 //! Whole uploads through the uploader to the in-process emulator over loopback, both
 //! transports side by side in one run.
 //!
-//! `cargo bench -p graph-upload-benches --bench chunk_throughput` runs a small default set
-//! (print: 10 MiB chunks with 4 in parallel, and 1 MiB, sent as 960 KiB, with 4 in parallel;
-//! To Do: 4 MiB, sent as 3840 KiB, in order) in a few minutes. `GRAPH_UPLOAD_FULL_BENCH=1` sweeps print chunk
+//! `cargo bench -p graph-upload-benches --bench fragment_throughput` runs a small default set
+//! (print: 10 MiB fragments with 4 in parallel, and 1 MiB, sent as 960 KiB, with 4 in parallel;
+//! To Do: 4 MiB, sent as 3840 KiB, in order) in a few minutes. `GRAPH_UPLOAD_FULL_BENCH=1` sweeps print fragment
 //! sizes 320 KiB, 1 MiB, 4 MiB, 10 MiB × parallel 1, 2, 4, 8.
 //!
 //! The emulator fsyncs every fragment before acknowledging it, as it must; the figures include
 //! that cost. Each iteration is a complete upload: job, session, every PUT, confirmation. Each
 //! case gets a fresh emulator and data directory (removed after it), the transports' order
-//! alternates from case to case, cases are labelled with the chunk size actually sent (after
+//! alternates from case to case, cases are labelled with the fragment size actually sent (after
 //! rounding down to the 320 KiB quantum: `1024 KiB` runs as 960 KiB), and after each case the
 //! last upload is read back through `$value` and compared with the file.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use graph_upload::ranges::{ChunkSize, GRAPH_QUANTUM};
+use graph_upload::ranges::{FragmentSize, GRAPH_QUANTUM};
 use graph_upload::transport::{Request, header};
 use graph_upload::{EndpointProfile, UploadSource, Uploader};
 use graph_upload_server::{ServerConfig, fixtures};
@@ -40,9 +40,9 @@ fn test_file(dir: &std::path::Path, name: &str, size: u64) -> UploadSource {
 fn print_cases() -> Vec<(u64, usize)> {
     if std::env::var_os("GRAPH_UPLOAD_FULL_BENCH").is_some() {
         let mut cases = Vec::new();
-        for chunk in [320 * 1024, MIB, 4 * MIB, 10 * MIB] {
+        for fragment in [320 * 1024, MIB, 4 * MIB, 10 * MIB] {
             for parallel in [1, 2, 4, 8] {
-                cases.push((chunk, parallel));
+                cases.push((fragment, parallel));
             }
         }
         cases
@@ -132,9 +132,9 @@ fn uploads(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Bytes(PRINT_SIZE));
     let mut case = 0;
-    for (chunk, parallel) in print_cases() {
-        // Labelled with the chunk size actually sent: rounded down to the 320 KiB quantum.
-        let planned = ChunkSize::new(GRAPH_QUANTUM, chunk)
+    for (fragment, parallel) in print_cases() {
+        // Labelled with the fragment size actually sent: rounded down to the 320 KiB quantum.
+        let planned = FragmentSize::new(GRAPH_QUANTUM, fragment)
             .unwrap_or_else(|e| panic!("{e}"))
             .get();
         for (name, transport) in transports_in_turn(case) {
@@ -154,7 +154,7 @@ fn uploads(c: &mut Criterion) {
                         .start_job(false)
                         .profile(
                             EndpointProfile::print()
-                                .with_max_chunk(chunk)
+                                .with_max_fragment(fragment)
                                 .with_parallel(parallel),
                         )
                         .upload(&print_source)
