@@ -1,23 +1,4 @@
-//! A faithful, durable local emulator of the Microsoft Graph endpoints behind upload sessions:
-//! Universal Print documents (`printDocument: createUploadSession`) and To Do attachments
-//! (`taskFileAttachment: createUploadSession`).
-//!
-//! It follows the project's `PROTOCOL.md`: the same paths (under `/v1.0`, `/beta` and no
-//! prefix), status codes, headers, JSON casing and error bodies as Graph, so that real Graph
-//! clients work against it unchanged. Fragments are streamed to disk at their offset and
-//! acknowledged only once their bytes and the session's metadata are durable (fsync, then a
-//! redb transaction), so that an upload survives `kill -9` of the server.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use graph_upload_server::{ServerConfig, spawn};
-//!
-//! let server = spawn(ServerConfig::new("/tmp/graph-data", "secret-token"), "127.0.0.1:0").await?;
-//! println!("Graph emulator at {}", server.base_url());
-//! server.shutdown().await?;
-//! # Ok(()) }
-//! ```
-
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -1,28 +1,4 @@
-//! Resumable, parallel, bounded-memory uploads through Microsoft Graph upload sessions:
-//! Universal Print documents and To Do attachments.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use graph_upload::{Uploader, UploadSource};
-//! use graph_upload::transport::{ReqwestTransport, TransportConfig};
-//! use std::sync::Arc;
-//!
-//! let transport = Arc::new(ReqwestTransport::new(TransportConfig::default())?);
-//! let uploader = Uploader::new("https://graph.microsoft.com/v1.0", "TOKEN", transport);
-//! let source = UploadSource::from_path("report.pdf")?;
-//! let result = uploader
-//!     .print_to_share("1c879027-5120-4aaf-954a-ebfd509a3bcc")
-//!     .document_name("report.pdf")
-//!     .upload(&source)
-//!     .await?;
-//! println!("uploaded {} bytes as document {}", result.document.size, result.document.id);
-//! # Ok(()) }
-//! ```
-//!
-//! The crate re-exports its building blocks: [`models`] (wire types), [`ranges`] (byte
-//! ranges and fragment planning) and [`transport`] (the HTTP seam and its backends), so most
-//! users depend on this crate alone.
-
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
