@@ -50,3 +50,8 @@ pub use source::{SeekableReader, UploadSource};
 pub use todo::TodoUpload;
 pub use tokio_util::sync::CancellationToken;
 pub use uploader::{Uploader, UploaderBuilder};
+
+/// The workspace README's examples, compiled as doctests (not part of the published docs).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadme;
