@@ -40,14 +40,14 @@ impl Clock for TokioClock {
 }
 
 /// A clock whose sleeps return at once and only move its time (feature `test-util`).
-#[cfg(any(test, feature = "test-util"))]
+#[cfg(feature = "test-util")]
 #[derive(Debug, Default)]
 pub struct InstantClock {
     now: std::sync::Mutex<Duration>,
     slept: std::sync::Mutex<Vec<Duration>>,
 }
 
-#[cfg(any(test, feature = "test-util"))]
+#[cfg(feature = "test-util")]
 impl InstantClock {
     /// Every sleep requested so far.
     pub fn sleeps(&self) -> Vec<Duration> {
@@ -55,7 +55,7 @@ impl InstantClock {
     }
 }
 
-#[cfg(any(test, feature = "test-util"))]
+#[cfg(feature = "test-util")]
 #[async_trait]
 impl Clock for InstantClock {
     fn now(&self) -> Duration {
