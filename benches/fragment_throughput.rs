@@ -15,10 +15,11 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use graph_upload::ranges::{FragmentSize, GRAPH_QUANTUM};
-use graph_upload::transport::{Request, header};
+use graph_upload::transport::{Request, Transport, header};
 use graph_upload::{EndpointProfile, UploadSource, Uploader};
 use graph_upload_server::{ServerConfig, fixtures};
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 const MIB: u64 = 1024 * 1024;
@@ -58,6 +59,15 @@ struct Emulator {
 }
 
 impl Emulator {
+    /// An uploader for this emulator over `transport`.
+    fn uploader(&self, transport: Arc<dyn Transport>) -> Uploader {
+        Uploader::builder(self.base())
+            .token("bench")
+            .transport(transport)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn start(runtime: &tokio::runtime::Runtime) -> Self {
         let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let server = runtime
@@ -140,11 +150,7 @@ fn uploads(c: &mut Criterion) {
         for (name, transport) in transports_in_turn(case) {
             case += 1;
             let emulator = Emulator::start(&runtime);
-            let uploader = Uploader::builder(emulator.base())
-                .token("bench")
-                .transport(transport)
-                .build()
-                .unwrap_or_else(|e| panic!("{e}"));
+            let uploader = emulator.uploader(transport);
             let last = std::sync::Mutex::new(None);
             let id = BenchmarkId::new(name, format!("{}KiB_x{parallel}", planned / 1024));
             group.bench_function(id, |b| {
@@ -190,11 +196,7 @@ fn uploads(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(TODO_SIZE));
     for (name, transport) in transports_in_turn(case) {
         let emulator = Emulator::start(&runtime);
-        let uploader = Uploader::builder(emulator.base())
-            .token("bench")
-            .transport(transport)
-            .build()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let uploader = emulator.uploader(transport);
         let last = std::sync::Mutex::new(None);
         group.bench_function(BenchmarkId::new(name, "3840KiB_x1"), |b| {
             b.to_async(&runtime).iter(|| async {
