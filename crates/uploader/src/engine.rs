@@ -415,3 +415,6 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
