@@ -13,6 +13,13 @@
 
 #![deny(missing_docs)]
 
+/// The bearer token every test server accepts and every test client sends: the in-process
+/// emulator, the uploader's mock sessions and its end-to-end harness.
+pub const TOKEN: &str = "graph-upload-test-token";
+
+/// One mebibyte.
+pub const MIB: u64 = 1024 * 1024;
+
 // Shared by every kind of test.
 pub mod refused_port;
 pub mod reply;
@@ -31,7 +38,7 @@ pub mod fragments;
 pub mod serve_process;
 pub mod spans;
 
-// The uploader's tests (`tests/`).
+// The uploader's tests (`crates/uploader/tests`).
 #[cfg(feature = "uploader")]
 pub mod e2e_harness;
 #[cfg(feature = "uploader")]

@@ -5,14 +5,14 @@ use crate::checks::summary;
 use graph_upload::transport::Method;
 use graph_upload::{CancellationToken, EndpointProfile, ProgressEvent, UploadError};
 use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
-use graph_upload_testkit::e2e_harness::{Events, Graph, MIB, MakeTransport, QUANTUM};
+use graph_upload_testkit::e2e_harness::{Emulator, Events, MIB, MakeTransport, QUANTUM};
 use graph_upload_testkit::e2e_transport::Recorder;
 
 /// Cancels an upload from its progress callback after the first acknowledged fragment; the
 /// result is `Cancelled`, the session answers `404` and its bytes are gone from `blobs/`
 /// (only the completed document of an earlier upload remains).
 pub(crate) async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: usize) {
-    let graph = Graph::start().await;
+    let graph = Emulator::start().await;
     // An earlier, completed upload: its blob must stay.
     let done = graph.file("done.pdf", MIB, 1);
     graph
@@ -85,11 +85,11 @@ pub(crate) async fn cancel_and_check(make: MakeTransport, todo: bool, parallel: 
     assert_eq!(deletes[0].outcome, Some(Ok(204)), "{deletes:#?}");
     assert_eq!(deletes[0].authorized, todo, "{deletes:#?}");
     // Gone for the server, and from the disk.
-    let status = graph.session_status(&upload_url).await;
+    let status = graph.get_status(&upload_url).await;
     assert_eq!(status.status, 404, "{}", status.text());
     assert_eq!(graph.blob_names(), blobs_before);
     assert_eq!(graph.todo_attachments().await.len(), attachments_before);
-    graph.shutdown().await;
+    graph.stop().await;
 }
 
 pub(crate) async fn cancellation_deletes_the_session(make: MakeTransport) {

@@ -4,7 +4,7 @@
 use graph_upload::UploadOutcome;
 use graph_upload::models::PrintDocument;
 use graph_upload::ranges::RangeSet;
-use graph_upload_testkit::e2e_harness::{Graph, QUANTUM};
+use graph_upload_testkit::e2e_harness::{Emulator, QUANTUM};
 use graph_upload_testkit::e2e_transport::{self as recording, Recorder};
 use std::ops::Range;
 
@@ -97,7 +97,12 @@ pub(crate) fn completed_print_document(outcome: &UploadOutcome) -> PrintDocument
 }
 
 /// Asserts that the print job is started and its document is the uploaded one.
-pub(crate) async fn assert_job_started(graph: &Graph, job_id: &str, document_id: &str, size: u64) {
+pub(crate) async fn assert_job_started(
+    graph: &Emulator,
+    job_id: &str,
+    document_id: &str,
+    size: u64,
+) {
     let job = graph.print_job(job_id).await;
     assert_eq!(job["status"]["state"], "processing", "{job:#}");
     assert_eq!(job["documents"][0]["id"], document_id, "{job:#}");

@@ -5,16 +5,17 @@ use graph_upload::models::UploadSession;
 use graph_upload::ranges::RangeSet;
 use graph_upload::{EndpointProfile, UploadOutcome};
 use graph_upload_testkit::e2e_harness::{
-    Events, Graph, MIB, MakeTransport, QUANTUM, TestFile, download,
+    Emulator, Events, MIB, MakeTransport, QUANTUM, TestFile, download,
 };
 use graph_upload_testkit::e2e_transport::Recorder;
+use graph_upload_testkit::emulator::PrintTarget;
 
 /// A first uploader sends 5 one-quantum fragments of `session`, one at a time, and "dies" (its
 /// task is aborted while its next request waits at the gate, so that nothing is half sent); a
 /// new uploader, with a new transport and `resume_parallel` fragments in flight, resumes from
 /// `GET {uploadUrl}` and sends only the missing bytes. Returns the outcome.
 pub(crate) async fn restart_client(
-    graph: &Graph,
+    graph: &Emulator,
     make: MakeTransport,
     file: &TestFile,
     session: UploadSession,
@@ -40,7 +41,7 @@ pub(crate) async fn restart_client(
             .collect::<Vec<_>>()
     );
 
-    let ranges = graph.next_expected_ranges(&session.upload_url).await;
+    let ranges = graph.missing(&session.upload_url).await;
     let expected = missing(&ranges, file.len);
     assert_eq!(expected, RangeSet::from(5 * QUANTUM..file.len));
 
@@ -65,26 +66,26 @@ pub(crate) async fn restart_client(
         )
     );
     assert_sent_exactly(&second, &expected, QUANTUM);
-    assert_eq!(graph.session_status(&session.upload_url).await.status, 404);
+    assert_eq!(graph.get_status(&session.upload_url).await.status, 404);
     outcome
 }
 
 pub(crate) async fn resume_after_the_server_forgot_nothing_but_the_client_restarted(
     make: MakeTransport,
 ) {
-    let graph = Graph::start().await;
+    let graph = Emulator::start().await;
     let file = graph.file("resumed.pdf", 6 * MIB, 6);
-    let (job, document, session) = graph.create_print_session(file.len).await;
+    let (PrintTarget { job, document, .. }, session) = graph.new_print_upload(file.len).await;
     let outcome = restart_client(&graph, make, &file, session, EndpointProfile::print(), 4).await;
     let doc = completed_print_document(&outcome);
     assert_eq!((doc.id.as_str(), doc.size), (document.as_str(), file.len));
     let bytes = download(&make(), &graph.print_value_url(&job, &document)).await;
     file.assert_same(&bytes, "$value after the client restarted");
-    graph.shutdown().await;
+    graph.stop().await;
 }
 
 pub(crate) async fn todo_resume_after_the_client_restarted(make: MakeTransport) {
-    let graph = Graph::start().await;
+    let graph = Emulator::start().await;
     let file = graph.file("resumed.bin", 6 * MIB, 7);
     let session = graph.create_todo_session("resumed.bin", file.len).await;
     let outcome = restart_client(&graph, make, &file, session, EndpointProfile::todo(), 1).await;
@@ -93,5 +94,5 @@ pub(crate) async fn todo_resume_after_the_client_restarted(make: MakeTransport) 
     };
     let bytes = download(&make(), &format!("{location}/$value")).await;
     file.assert_same(&bytes, "To Do $value after the client restarted");
-    graph.shutdown().await;
+    graph.stop().await;
 }

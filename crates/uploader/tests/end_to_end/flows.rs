@@ -4,13 +4,13 @@
 use crate::checks::assert_job_started;
 use graph_upload::EndpointProfile;
 use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
-use graph_upload_testkit::e2e_harness::{Events, Graph, MakeTransport, TestFile, download};
+use graph_upload_testkit::e2e_harness::{Emulator, Events, MakeTransport, TestFile, download};
 use graph_upload_testkit::e2e_transport::Recorder;
 use std::sync::Arc;
 
 /// Uploads `file` to the fixture share with `profile`; checks the result, the job and `$value`.
 pub(crate) async fn print_and_check(
-    graph: &Graph,
+    graph: &Emulator,
     make: MakeTransport,
     file: &TestFile,
     profile: EndpointProfile,
@@ -57,7 +57,7 @@ pub(crate) async fn print_and_check(
     // The session is gone once complete.
     let (upload_url, total, acknowledged) = events.session_ready();
     assert_eq!((total, acknowledged), (file.len, 0));
-    assert_eq!(graph.session_status(&upload_url).await.status, 404);
+    assert_eq!(graph.get_status(&upload_url).await.status, 404);
     assert_eq!(events.completed(), vec![file.len]);
     (recorder, events)
 }
@@ -65,7 +65,7 @@ pub(crate) async fn print_and_check(
 /// Uploads `file` as an attachment of the fixture task with `profile`; checks the `Location`,
 /// the task's attachments and `$value`.
 pub(crate) async fn todo_and_check(
-    graph: &Graph,
+    graph: &Emulator,
     make: MakeTransport,
     file: &TestFile,
     profile: EndpointProfile,
@@ -120,7 +120,7 @@ pub(crate) async fn todo_and_check(
     let mut sorted = starts.clone();
     sorted.sort();
     assert_eq!(starts, sorted, "To Do fragments out of order");
-    assert_eq!(graph.session_status(&upload_url).await.status, 404);
+    assert_eq!(graph.get_status(&upload_url).await.status, 404);
     assert_eq!(events.completed(), vec![file.len]);
     (recorder, events)
 }

@@ -5,7 +5,7 @@ use crate::checks::{assert_job_started, assert_sent_exactly, summary};
 use graph_upload::ranges::RangeSet;
 use graph_upload::{EndpointProfile, PrintedDocument, UploadError, Uploaded};
 use graph_upload_server::fixtures::SHARE_ID;
-use graph_upload_testkit::e2e_harness::{Graph, MakeTransport, QUANTUM, TestFile, download};
+use graph_upload_testkit::e2e_harness::{Emulator, MakeTransport, QUANTUM, TestFile, download};
 use graph_upload_testkit::e2e_transport::{
     Recorder, ReplayFirstAfterCompletion, SwapFirstTwoAnswers,
 };
@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// Uploads `file` to the share through `recorder`, one quantum per fragment, two fragments in flight:
 /// the shape the reordering transports below are built for.
 pub(crate) async fn print_in_quanta_two_at_a_time(
-    graph: &Graph,
+    graph: &Emulator,
     recorder: &Arc<Recorder>,
     file: &TestFile,
 ) -> Result<Uploaded<PrintedDocument>, UploadError> {
@@ -39,7 +39,7 @@ pub(crate) async fn print_in_quanta_two_at_a_time(
 pub(crate) async fn parallel_answers_out_of_order_do_not_resend_acknowledged_bytes(
     make: MakeTransport,
 ) {
-    let graph = Graph::start().await;
+    let graph = Emulator::start().await;
     let file = graph.file("swapped.pdf", 8 * QUANTUM, 9);
     let transport = make();
     let swap = SwapFirstTwoAnswers::new(Arc::clone(&transport));
@@ -66,7 +66,7 @@ pub(crate) async fn parallel_answers_out_of_order_do_not_resend_acknowledged_byt
     .await;
     file.assert_same(&bytes, "$value");
     assert_sent_exactly(&recorder, &RangeSet::from(0..file.len), QUANTUM);
-    graph.shutdown().await;
+    graph.stop().await;
 }
 
 /// A `404` for one fragment while the `201` of the `PUT` that completed the upload is still on its
@@ -75,7 +75,7 @@ pub(crate) async fn parallel_answers_out_of_order_do_not_resend_acknowledged_byt
 pub(crate) async fn a_404_while_the_completing_put_is_in_flight_does_not_fail_the_upload(
     make: MakeTransport,
 ) {
-    let graph = Graph::start().await;
+    let graph = Emulator::start().await;
     let file = graph.file("completed.pdf", 3 * QUANTUM, 10);
     let transport = make();
     let replay = ReplayFirstAfterCompletion::new(Arc::clone(&transport));
@@ -114,5 +114,5 @@ pub(crate) async fn a_404_while_the_completing_put_is_in_flight_does_not_fail_th
     )
     .await;
     file.assert_same(&bytes, "$value");
-    graph.shutdown().await;
+    graph.stop().await;
 }

@@ -4,8 +4,9 @@
 use crate::checks::{assert_sent_exactly, completed_print_document, missing, summary};
 use graph_upload::ranges::RangeSet;
 use graph_upload::{EndpointProfile, InstantClock, RetryPolicy, UploadError};
-use graph_upload_testkit::e2e_harness::{Events, Graph, MIB, MakeTransport, QUANTUM, download};
+use graph_upload_testkit::e2e_harness::{Emulator, Events, MIB, MakeTransport, QUANTUM, download};
 use graph_upload_testkit::e2e_transport::Recorder;
+use graph_upload_testkit::emulator::PrintTarget;
 use graph_upload_testkit::urls::rebase;
 use std::sync::Arc;
 
@@ -15,11 +16,11 @@ use std::sync::Arc;
 pub(crate) async fn upload_resumed_after_a_server_restart_sends_only_the_missing_ranges(
     make: MakeTransport,
 ) {
-    let mut graph = Graph::start().await;
+    let mut graph = Emulator::start().await;
     let size = 10 * QUANTUM + 12_345;
     let file = graph.file("resumed.pdf", size, 4);
     let bytes = file.read(0..size);
-    let (job, document, session) = graph.create_print_session(size).await;
+    let (PrintTarget { job, document, .. }, session) = graph.new_print_upload(size).await;
     for index in [0u64, 1, 4, 7] {
         let span = index * QUANTUM..(index + 1) * QUANTUM;
         let reply = graph
@@ -35,7 +36,7 @@ pub(crate) async fn upload_resumed_after_a_server_restart_sends_only_the_missing
 
     graph.restart().await;
     let upload_url = rebase(&session.upload_url, &graph.base);
-    let ranges = graph.next_expected_ranges(&upload_url).await;
+    let ranges = graph.missing(&upload_url).await;
     let q = QUANTUM;
     assert_eq!(
         ranges,
@@ -77,7 +78,7 @@ pub(crate) async fn upload_resumed_after_a_server_restart_sends_only_the_missing
     }
     let bytes = download(&transport, &graph.print_value_url(&job, &document)).await;
     file.assert_same(&bytes, "$value after the restart");
-    graph.shutdown().await;
+    graph.stop().await;
 }
 
 /// The uploader runs while the server stops: fragments answered before the stop stay on disk,
@@ -85,11 +86,11 @@ pub(crate) async fn upload_resumed_after_a_server_restart_sends_only_the_missing
 /// the server starts again on the same data directory, a second uploader call on the same
 /// session sends only what the server reports missing.
 pub(crate) async fn upload_interrupted_by_server_stop_finishes_after_restart(make: MakeTransport) {
-    let mut graph = Graph::start().await;
+    let mut graph = Emulator::start().await;
     let size = 8 * MIB;
     let fragment = 2 * QUANTUM;
     let file = graph.file("interrupted.pdf", size, 8);
-    let (job, document, session) = graph.create_print_session(size).await;
+    let (PrintTarget { job, document, .. }, session) = graph.new_print_upload(size).await;
 
     // First run: 4 fragments in flight; once one is answered, every new request waits at the
     // gate while the server stops, then goes to the stopped server.
@@ -112,7 +113,7 @@ pub(crate) async fn upload_interrupted_by_server_stop_finishes_after_restart(mak
     let source = file.source();
     let running = tokio::spawn(async move { upload.upload(&source).await });
     first.wait_until_holding().await;
-    graph.stop().await;
+    graph.stop_server().await;
     first.release();
     let result = running.await.expect("the upload task");
     assert!(
@@ -130,7 +131,7 @@ pub(crate) async fn upload_interrupted_by_server_stop_finishes_after_restart(mak
     // The server comes back on the same data directory, on another port.
     graph.restart().await;
     let upload_url = rebase(&session.upload_url, &graph.base);
-    let ranges = graph.next_expected_ranges(&upload_url).await;
+    let ranges = graph.missing(&upload_url).await;
     let expected = missing(&ranges, size);
     let received = expected.missing(size);
     // What the server acknowledged, it kept; what it kept, it acknowledged (or was sending
@@ -185,5 +186,5 @@ pub(crate) async fn upload_interrupted_by_server_stop_finishes_after_restart(mak
     assert_sent_exactly(&second, &expected, fragment);
     let bytes = download(&transport, &graph.print_value_url(&job, &document)).await;
     file.assert_same(&bytes, "$value after the stop and restart");
-    graph.shutdown().await;
+    graph.stop().await;
 }

@@ -4,11 +4,11 @@ use crate::checks::{assert_sent_exactly, fragments, summary};
 use crate::flows::{print_and_check, todo_and_check};
 use graph_upload::EndpointProfile;
 use graph_upload::ranges::RangeSet;
-use graph_upload_testkit::e2e_harness::{Graph, MIB, MakeTransport, QUANTUM};
+use graph_upload_testkit::e2e_harness::{Emulator, MIB, MakeTransport, QUANTUM};
 
 /// 50 MiB in 14 fragments, 4 at a time: each byte sent once.
 pub(crate) async fn print_50_mib_in_parallel_arrives_byte_for_byte(make: MakeTransport) {
-    let graph = Graph::start().await;
+    let graph = Emulator::start().await;
     let file = graph.file("report.pdf", 50 * MIB, 50);
     let fragment = 4 * MIB;
     let (recorder, _events) = print_and_check(
@@ -29,11 +29,11 @@ pub(crate) async fn print_50_mib_in_parallel_arrives_byte_for_byte(make: MakeTra
     assert_eq!(recorder.most_puts_in_flight(), 4);
     // One blob: the document's.
     assert_eq!(graph.blob_names().len(), 1);
-    graph.shutdown().await;
+    graph.stop().await;
 }
 
 pub(crate) async fn todo_20_mib_arrives_byte_for_byte(make: MakeTransport) {
-    let graph = Graph::start().await;
+    let graph = Emulator::start().await;
     let file = graph.file("flower.bin", 20 * MIB, 20);
     let (recorder, _events) = todo_and_check(&graph, make, &file, EndpointProfile::todo()).await;
     // In order, one at a time: each byte once, in 12-quantum fragments.
@@ -43,14 +43,14 @@ pub(crate) async fn todo_20_mib_arrives_byte_for_byte(make: MakeTransport) {
         file.len.div_ceil(12 * QUANTUM)
     );
     assert_eq!(graph.blob_names().len(), 1);
-    graph.shutdown().await;
+    graph.stop().await;
 }
 
 /// A file of `size` bytes through print (fragments of one quantum, 4 in parallel) and To Do
 /// (fragments of one quantum, in order): each byte exactly once, the last fragment down to 1 byte,
 /// a 0-byte file as one empty PUT.
 pub(crate) async fn edge_size(make: MakeTransport, size: u64) {
-    let graph = Graph::start().await;
+    let graph = Emulator::start().await;
     let file = graph.file("edge.bin", size, size);
     let (print, _) = print_and_check(
         &graph,
@@ -82,7 +82,7 @@ pub(crate) async fn edge_size(make: MakeTransport, size: u64) {
     }
     // One document and one attachment.
     assert_eq!(graph.blob_names().len(), 2);
-    graph.shutdown().await;
+    graph.stop().await;
 }
 
 pub(crate) async fn empty_file_arrives_through_print_and_todo(make: MakeTransport) {

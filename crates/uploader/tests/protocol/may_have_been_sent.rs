@@ -5,7 +5,8 @@ use crate::helpers::{
     MakeTransport, Q, assert_no_put_has_authorization, print_by_quantum, session, test_config,
     uploader,
 };
-use graph_upload::transport::Transport;
+use async_trait::async_trait;
+use graph_upload::transport::{Method, Request, Response, Transport, TransportError};
 use graph_upload::{UploadOutcome, UploadSource};
 use graph_upload_testkit::uploader_mocks::{
     DropMode, DropProxy, FakeSession, SessionSpec, Step, assert_bodies_match, assert_no_byte_twice,
@@ -13,6 +14,7 @@ use graph_upload_testkit::uploader_mocks::{
 };
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use wiremock::{MockServer, ResponseTemplate};
 
@@ -98,32 +100,16 @@ pub(crate) async fn dropped_connection_before_the_server_got_the_fragment_resend
 struct FirstPutThrough {
     first_put: Arc<dyn Transport>,
     rest: Arc<dyn Transport>,
-    puts: std::sync::atomic::AtomicUsize,
+    puts: AtomicUsize,
 }
 
+#[async_trait]
 impl Transport for FirstPutThrough {
-    fn send<'life0, 'async_trait>(
-        &'life0 self,
-        request: graph_upload::transport::Request,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<
-                    Output = Result<
-                        graph_upload::transport::Response,
-                        graph_upload::transport::TransportError,
-                    >,
-                > + Send
-                + 'async_trait,
-        >,
-    >
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        let first = request.method() == graph_upload::transport::Method::PUT
-            && self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+    async fn send(&self, request: Request) -> Result<Response, TransportError> {
+        let first =
+            request.method() == Method::PUT && self.puts.fetch_add(1, Ordering::SeqCst) == 0;
         let transport = if first { &self.first_put } else { &self.rest };
-        transport.send(request)
+        transport.send(request).await
     }
 }
 
@@ -142,7 +128,7 @@ async fn timed_out(make: MakeTransport, stored: bool) {
     let transport: Arc<dyn Transport> = Arc::new(FirstPutThrough {
         first_put: make(test_config().request_timeout(Some(Duration::from_millis(500)))),
         rest: make(test_config()),
-        puts: std::sync::atomic::AtomicUsize::new(0),
+        puts: AtomicUsize::new(0),
     });
     let (uploader, timer) = uploader(&server, transport);
     let started = Instant::now();
