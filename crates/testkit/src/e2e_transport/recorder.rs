@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use graph_upload_ranges::ContentRange;
 use graph_upload_transport::{Method, Request, Response, Transport, TransportError, header};
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, watch};
 
 /// One request as it was sent, and how it ended.

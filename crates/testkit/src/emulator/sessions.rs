@@ -3,6 +3,7 @@
 //! bearer token for a To Do one).
 
 use super::{Emulator, TOKEN};
+use crate::fragments::content_range;
 use crate::reply::Reply;
 use crate::urls::is_todo;
 use graph_upload_models::UploadSessionStatus;
@@ -27,7 +28,7 @@ impl Emulator {
                 .put_request(url, &format!("bytes */{total}"), Vec::new())
                 .header("content-length", "0");
         }
-        let range = format!("bytes {start}-{}/{total}", start + bytes.len() as u64 - 1);
+        let range = content_range(&(start..start + bytes.len() as u64), total);
         self.put_request(url, &range, bytes.to_vec())
     }
 

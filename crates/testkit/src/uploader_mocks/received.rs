@@ -121,5 +121,5 @@ pub fn content_ranges(puts: &[SeenPut]) -> Vec<String> {
 
 /// `bytes {start}-{end - 1}/{total}`.
 pub fn cr(span: Range<u64>, total: u64) -> String {
-    format!("bytes {}-{}/{total}", span.start, span.end - 1)
+    crate::fragments::content_range(&span, total)
 }

@@ -2,7 +2,7 @@
 
 use crate::helpers::{
     Q, cancel_after_first_put, job_json, mount_print_session, mount_start, mount_todo_session,
-    print_by_quantum, session, session_json, strings, uploader,
+    print_by_quantum, session_json, session_of, uploader,
 };
 use graph_upload::transport::Transport;
 use graph_upload::{
@@ -81,13 +81,7 @@ pub(crate) async fn cancelling_a_todo_upload_deletes_the_session_with_the_token(
     let fake = FakeSession::new(SessionSpec::todo(size, &location))
         .on_put(2, Step::StoreThenDelay(Duration::from_secs(10)));
     fake.mount(&server).await;
-    mount_todo_session(
-        &server,
-        "me",
-        &format!("{}/attachmentSessions/abc", server.uri()),
-        &strings(&["0-"]),
-    )
-    .await;
+    mount_todo_session(&server, "me").await;
     let (uploader, _timer) = uploader(&server, transport);
     let token = CancellationToken::new();
     let source = UploadSource::from_bytes(pattern(size as usize, 29));
@@ -191,13 +185,7 @@ pub(crate) async fn cancelling_during_a_retry_after_wait_stops_at_once(
     let token = CancellationToken::new();
     let source = UploadSource::from_bytes(pattern(Q as usize, 30));
     let upload = uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .cancel_on(token.clone());
     // Cancel once the uploader reports that it is waiting the 60 s (not after a guessed delay).
     let waiting = Arc::new(Mutex::new(None));

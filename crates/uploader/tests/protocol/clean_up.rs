@@ -3,7 +3,7 @@
 
 use crate::helpers::{
     Q, cancel_after_first_put, job_json, mount_print_session, mount_todo_session, print_by_quantum,
-    strings, uploader,
+    uploader,
 };
 use graph_upload::transport::Transport;
 use graph_upload::{CancellationToken, InvalidInput, UploadError, UploadSource};
@@ -217,13 +217,7 @@ pub(crate) async fn a_failed_todo_upload_deletes_its_session(transport: Arc<dyn 
         Step::Reply(error_reply(400, "invalidRequest", "badFragment")),
     );
     fake.mount(&server).await;
-    mount_todo_session(
-        &server,
-        "me",
-        &format!("{}/attachmentSessions/abc", server.uri()),
-        &strings(&["0-"]),
-    )
-    .await;
+    mount_todo_session(&server, "me").await;
     let (uploader, _timer) = uploader(&server, transport);
 
     uploader

@@ -1,6 +1,6 @@
 //! The token provider: asked before each request that carries the token.
 
-use crate::helpers::{Q, mount_todo_session, strings};
+use crate::helpers::{Q, mount_todo_session};
 use graph_upload::transport::Transport;
 use graph_upload::{
     AccessToken, CredentialError, EndpointProfile, TokenFn, UploadError, UploadSource, Uploader,
@@ -25,13 +25,7 @@ pub(crate) async fn the_token_provider_is_asked_before_each_request_that_carries
     );
     let fake = FakeSession::new(SessionSpec::todo(size, &location));
     fake.mount(&server).await;
-    mount_todo_session(
-        &server,
-        "me",
-        &format!("{}/attachmentSessions/abc", server.uri()),
-        &strings(&["0-"]),
-    )
-    .await;
+    mount_todo_session(&server, "me").await;
     let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = Arc::clone(&asked);
     let uploader = Uploader::builder(format!("{}/v1.0", server.uri()))

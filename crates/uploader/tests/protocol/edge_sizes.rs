@@ -2,7 +2,7 @@
 
 use crate::helpers::{
     Q, assert_no_put_has_authorization, mount_print_session, mount_todo_session, print_by_quantum,
-    session, strings, typed_document, uploader,
+    session_of, strings, typed_document, uploader,
 };
 use graph_upload::transport::Transport;
 use graph_upload::{UploadOutcome, UploadSource};
@@ -65,13 +65,7 @@ pub(crate) async fn empty_todo_file_is_one_put_of_bytes_star_slash_zero_to_conte
     );
     let fake = FakeSession::new(SessionSpec::todo(0, &location));
     fake.mount(&server).await;
-    mount_todo_session(
-        &server,
-        "me",
-        &format!("{}/attachmentSessions/abc", server.uri()),
-        &strings(&["0-"]),
-    )
-    .await;
+    mount_todo_session(&server, "me").await;
     let (uploader, _timer) = uploader(&server, transport);
 
     let result = uploader
@@ -141,13 +135,7 @@ pub(crate) async fn k_quanta_plus_one_from_disk_ends_with_a_one_byte_fragment(
     let (uploader, _timer) = uploader(&server, transport);
 
     let outcome = uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .upload(&source)
         .await
         .expect("the upload from disk succeeds")

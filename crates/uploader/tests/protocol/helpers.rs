@@ -7,7 +7,9 @@ use graph_upload::transport::{Transport, TransportConfig};
 use graph_upload::{
     CancellationToken, EndpointProfile, InstantClock, ProgressEvent, RetryPolicy, Uploader,
 };
-use graph_upload_testkit::uploader_mocks::{self, EXPIRY, TOKEN, count, print_document, requests};
+use graph_upload_testkit::uploader_mocks::{
+    self, EXPIRY, FakeSession, TOKEN, count, print_document, requests,
+};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{header, method, path};
@@ -140,22 +142,30 @@ pub(crate) async fn mount_start(server: &MockServer, collection_and_id: &str, ti
         .await;
 }
 
-/// Mounts To Do's `createUploadSession` for `/me`.
-pub(crate) async fn mount_todo_session(
-    server: &MockServer,
-    owner: &str,
-    upload_url: &str,
-    ranges: &[String],
-) {
+/// Mounts To Do's `createUploadSession` on list-1/task-1 for `owner` (`me` or
+/// `users/{id}`), answering the session `{server}/attachmentSessions/abc` with everything missing.
+pub(crate) async fn mount_todo_session(server: &MockServer, owner: &str) {
+    let upload_url = format!("{}/attachmentSessions/abc", server.uri());
     Mock::given(method("POST"))
         .and(path(format!(
             "/v1.0/{owner}/todo/lists/list-1/tasks/task-1/attachments/createUploadSession"
         )))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(session_json(upload_url, ranges)))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(session_json(&upload_url, &strings(&["0-"]))),
+        )
         .expect(1)
         .mount(server)
         .await;
+}
+
+/// The `uploadSession` of the print `fake` mounted on `server` (`{server}/upload/1`), with
+/// the ranges it misses now.
+pub(crate) fn session_of(server: &MockServer, fake: &FakeSession) -> UploadSession {
+    session(
+        &format!("{}/upload/1", server.uri()),
+        &fake.expected_ranges(),
+    )
 }
 
 pub(crate) fn assert_no_put_has_authorization(puts: &[uploader_mocks::SeenPut]) {

@@ -2,8 +2,8 @@
 //! stored the fragment.
 
 use crate::helpers::{
-    MakeTransport, Q, assert_no_put_has_authorization, print_by_quantum, session, test_config,
-    uploader,
+    MakeTransport, Q, assert_no_put_has_authorization, print_by_quantum, session, session_of,
+    test_config, uploader,
 };
 use async_trait::async_trait;
 use graph_upload::transport::{Method, Request, Response, Transport, TransportError};
@@ -134,13 +134,7 @@ async fn timed_out(make: MakeTransport, stored: bool) {
     let started = Instant::now();
 
     uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
         .expect("the upload survives the timeout");

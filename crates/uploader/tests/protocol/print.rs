@@ -1,8 +1,8 @@
 //! The print flow: job creation, session creation, the upload without the token, the start.
 
 use crate::helpers::{
-    Q, assert_no_put_has_authorization, job_json, mount_print_session, mount_start, session,
-    session_json, sorted, strings, typed_document, uploader,
+    Q, assert_no_put_has_authorization, job_json, mount_print_session, mount_start, session_json,
+    session_of, sorted, strings, typed_document, uploader,
 };
 use graph_upload::transport::Transport;
 use graph_upload::{EndpointProfile, UploadOutcome, UploadSource};
@@ -244,13 +244,7 @@ pub(crate) async fn print_parallel_fragments_reassemble_to_the_file(transport: A
     assert_eq!(profile.parallel, 4);
 
     let outcome = uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            profile,
-        )
+        .existing_session(session_of(&server, &fake), profile)
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
         .expect("the parallel upload succeeds")
@@ -298,10 +292,7 @@ pub(crate) async fn a_stale_parallel_reply_does_not_resend_acknowledged_fragment
 
     let outcome = uploader
         .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
+            session_of(&server, &fake),
             EndpointProfile::print()
                 .with_max_fragment(Q)
                 .with_parallel(2),

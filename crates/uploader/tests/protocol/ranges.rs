@@ -1,7 +1,7 @@
 //! Range forms (`nextExpectedRanges` closed, open, start-only, past the end) and trusting
 //! the server's ranges.
 
-use crate::helpers::{Q, print_by_quantum, session, strings, uploader};
+use crate::helpers::{Q, print_by_quantum, session, session_of, strings, uploader};
 use graph_upload::transport::Transport;
 use graph_upload::{EndpointProfile, UploadError, UploadOutcome, UploadSource};
 use graph_upload_testkit::uploader_mocks::{
@@ -160,13 +160,7 @@ pub(crate) async fn server_ranges_win_when_an_earlier_range_is_missing_again(
     let (uploader, _timer) = uploader(&server, transport);
 
     uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
         .expect("the upload succeeds");

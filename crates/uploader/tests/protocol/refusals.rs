@@ -1,6 +1,6 @@
 //! `416`, `404` and refusals that are never retried.
 
-use crate::helpers::{Q, print_by_quantum, progress_log, session, strings, uploader};
+use crate::helpers::{Q, print_by_quantum, progress_log, session, session_of, strings, uploader};
 use graph_upload::transport::Transport;
 use graph_upload::{EndpointProfile, ProgressEvent, UploadError, UploadOutcome, UploadSource};
 use graph_upload_testkit::uploader_mocks::{
@@ -98,13 +98,7 @@ pub(crate) async fn after_416_a_range_the_server_lacks_is_sent_again(
     let (uploader, _timer) = uploader(&server, transport);
 
     uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
         .expect("the upload succeeds");
@@ -139,13 +133,7 @@ pub(crate) async fn a_404_on_a_put_is_session_gone(transport: Arc<dyn Transport>
     let (uploader, timer) = uploader(&server, transport);
 
     let error = uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            EndpointProfile::print(),
-        )
+        .existing_session(session_of(&server, &fake), EndpointProfile::print())
         .upload(&UploadSource::from_bytes(pattern(1000, 17)))
         .await
         .expect_err("the session is gone");
@@ -176,13 +164,7 @@ pub(crate) async fn a_404_on_the_status_read_is_session_gone(transport: Arc<dyn 
     let (uploader, _timer) = uploader(&server, transport);
 
     let error = uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            EndpointProfile::print(),
-        )
+        .existing_session(session_of(&server, &fake), EndpointProfile::print())
         .upload(&UploadSource::from_bytes(pattern(1000, 18)))
         .await
         .expect_err("the session is gone");
@@ -212,13 +194,7 @@ pub(crate) async fn refusals_400_401_403_413_are_never_retried(transport: Arc<dy
         let (uploader, timer) = uploader(&server, Arc::clone(&transport));
 
         let error = uploader
-            .existing_session(
-                session(
-                    &format!("{}/upload/1", server.uri()),
-                    &fake.expected_ranges(),
-                ),
-                print_by_quantum(),
-            )
+            .existing_session(session_of(&server, &fake), print_by_quantum())
             .upload(&UploadSource::from_bytes(pattern(2 * Q as usize, 19)))
             .await
             .expect_err("a refusal ends the upload");

@@ -1,6 +1,6 @@
 //! Retries: `Retry-After`, bursts of `5xx`, the retry and time budgets.
 
-use crate::helpers::{Q, print_by_quantum, session, uploader, uploader_with};
+use crate::helpers::{Q, print_by_quantum, session_of, uploader, uploader_with};
 use graph_upload::transport::Transport;
 use graph_upload::{RetryPolicy, UploadSource};
 use graph_upload_testkit::uploader_mocks::{
@@ -32,13 +32,7 @@ pub(crate) async fn retry_after_on_429_and_503_is_honoured(transport: Arc<dyn Tr
     let (uploader, timer) = uploader(&server, transport);
 
     uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
         .expect("the upload succeeds after waiting");
@@ -96,13 +90,7 @@ pub(crate) async fn a_burst_of_5xx_within_the_budget_is_survived_and_the_budget_
     let (uploader, timer) = uploader_with(&server, transport, policy.clone());
 
     uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
         .expect("the bursts are within the budget");
@@ -147,13 +135,7 @@ pub(crate) async fn a_longer_burst_of_5xx_ends_in_server_error_with_the_last_sta
     );
 
     let error = uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .upload(&UploadSource::from_bytes(pattern(Q as usize, 23)))
         .await
         .expect_err("the burst outlasts the budget");
@@ -199,13 +181,7 @@ pub(crate) async fn the_time_budget_ends_retrying(transport: Arc<dyn Transport>)
     );
 
     let error = uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .upload(&UploadSource::from_bytes(pattern(Q as usize, 24)))
         .await
         .expect_err("the time budget runs out");
@@ -234,13 +210,7 @@ pub(crate) async fn a_retry_after_over_the_limit_ends_the_upload(transport: Arc<
     let (uploader, timer) = uploader(&server, transport);
 
     let error = uploader
-        .existing_session(
-            session(
-                &format!("{}/upload/1", server.uri()),
-                &fake.expected_ranges(),
-            ),
-            print_by_quantum(),
-        )
+        .existing_session(session_of(&server, &fake), print_by_quantum())
         .upload(&UploadSource::from_bytes(pattern(Q as usize, 25)))
         .await
         .expect_err("an hour is over the 5-minute limit");

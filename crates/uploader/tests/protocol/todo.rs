@@ -108,13 +108,7 @@ pub(crate) async fn todo_flow_for_another_user_uses_the_users_path(transport: Ar
     );
     let fake = FakeSession::new(SessionSpec::todo(1000, &location));
     fake.mount(&server).await;
-    mount_todo_session(
-        &server,
-        "users/user-5",
-        &format!("{}/attachmentSessions/abc", server.uri()),
-        &strings(&["0-"]),
-    )
-    .await;
+    mount_todo_session(&server, "users/user-5").await;
     let (uploader, _timer) = uploader(&server, transport);
 
     let result = uploader
