@@ -78,21 +78,12 @@ pub(crate) fn missing(ranges: &[String], size: u64) -> RangeSet {
     RangeSet::from_expected(ranges, size).expect("valid nextExpectedRanges")
 }
 
-/// The printDocument that completed a print session uploaded through `existing_session`.
-///
-/// `SessionUpload::upload` answers `UploadOutcome::Other { status: 201, body }` for a print
-/// session instead of `UploadOutcome::PrintDocument` (strictly checked, and ignored until that
-/// is fixed, by `existing_print_session_returns_the_print_document`); the resume scenarios
-/// read the document from either, so that they check what they are about.
+/// The printDocument that completed a print session uploaded through `existing_session`
+/// (`existing_print_session_returns_the_print_document` checks the same for a fresh session).
 pub(crate) fn completed_print_document(outcome: &UploadOutcome) -> PrintDocument {
     match outcome {
         UploadOutcome::PrintDocument(document) => document.clone(),
-        UploadOutcome::Other { status: 201, body } => {
-            serde_json::from_str(body).unwrap_or_else(|error| {
-                panic!("the 201 body is not a printDocument ({error}): {body}")
-            })
-        }
-        other => panic!("not a print completion: {other:?}"),
+        other => panic!("a print session ended without its printDocument: {other:?}"),
     }
 }
 

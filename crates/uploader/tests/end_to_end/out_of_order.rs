@@ -11,8 +11,8 @@ use graph_upload_testkit::e2e_transport::{
 };
 use std::sync::Arc;
 
-/// Uploads `file` to the share through `recorder`, one quantum per fragment, two fragments in flight:
-/// the shape the reordering transports below are built for.
+/// Uploads `file` to the share through `recorder`, one quantum per fragment, two fragments in
+/// flight: the shape the reordering transports below are built for.
 pub(crate) async fn print_in_quanta_two_at_a_time(
     graph: &Emulator,
     recorder: &Arc<Recorder>,
