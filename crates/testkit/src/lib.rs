@@ -8,7 +8,7 @@
 //! Helpers fail a test the way a test fails: they panic with a message that says what was
 //! expected (so, unlike the library crates, this one uses `expect`).
 //!
-//! The uploader's harnesses ([`e2e_harness`], [`e2e_transport`], [`uploader_mocks`]) are behind
+//! The uploader's harnesses (`e2e_harness`, `e2e_transport`, `uploader_mocks`) are behind
 //! the `uploader` feature, so the server's and the transport's tests do not build the uploader.
 
 #![deny(missing_docs)]

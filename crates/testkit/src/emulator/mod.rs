@@ -2,7 +2,7 @@
 //! `127.0.0.1:0` with a data directory inside a temporary directory, talks to it with plain
 //! HTTP (reqwest, or a raw TCP stream for requests reqwest refuses to send), and checks Graph's
 //! error bodies. The server's own tests use it as it is; the uploader's end-to-end tests add
-//! test files and uploaders pointed at it ([`crate::e2e_harness`]).
+//! test files and uploaders pointed at it (`e2e_harness`, behind the `uploader` feature).
 //!
 //! Every test owns its server and must end with [`Emulator::stop`]; a panicking test drops the
 //! runtime, which ends the server task, and the temporary directory with it.
