@@ -1,7 +1,8 @@
 //! The emulator's fault injection, network shaping and connection limits over plain HTTP
 //! (PROTOCOL.md section 8): the `/_emulator/faults` and `/_emulator/stats` routes, what each
 //! effect looks like on the wire, latency and bandwidth, the header-read and idle timeouts and
-//! the connection cap. (`tests/uploader_faults.rs` in the workspace runs the uploader through every effect.)
+//! the connection cap. (`crates/uploader/tests/faults.rs` runs the uploader through every
+//! effect.)
 //!
 //! Each test starts its own server on `127.0.0.1:0` with a temporary data directory.
 

@@ -29,7 +29,8 @@ pub struct PutReply {
     pub location: Option<String>,
 }
 
-fn content_range(span: &Range<u64>, total: u64) -> String {
+/// `bytes {first}-{last}/{total}` for the half-open `span` (not empty).
+pub fn content_range(span: &Range<u64>, total: u64) -> String {
     format!("bytes {}-{}/{total}", span.start, span.end - 1)
 }
 
@@ -41,13 +42,7 @@ pub async fn put_print(
     span: Range<u64>,
     bytes: Vec<u8>,
 ) -> Result<PutReply, reqwest::Error> {
-    let response = http
-        .put(upload_url)
-        .header(reqwest::header::CONTENT_RANGE, content_range(&span, total))
-        .body(bytes)
-        .send()
-        .await?;
-    reply(response).await
+    send_fragment(http.put(upload_url), total, span, bytes).await
 }
 
 /// `PUT {uploadUrl}/content` of a To Do fragment, with the bearer token.
@@ -59,10 +54,22 @@ pub async fn put_todo(
     span: Range<u64>,
     bytes: Vec<u8>,
 ) -> Result<PutReply, reqwest::Error> {
-    let response = http
+    let request = http
         .put(format!("{upload_url}/content"))
         .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream");
+    send_fragment(request, total, span, bytes).await
+}
+
+/// Sends `bytes` as the fragment `span` of a `total`-byte file through `request` (a `PUT`
+/// with whatever credentials its kind of session wants).
+async fn send_fragment(
+    request: reqwest::RequestBuilder,
+    total: u64,
+    span: Range<u64>,
+    bytes: Vec<u8>,
+) -> Result<PutReply, reqwest::Error> {
+    let response = request
         .header(reqwest::header::CONTENT_RANGE, content_range(&span, total))
         .body(bytes)
         .send()

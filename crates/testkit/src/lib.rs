@@ -8,10 +8,17 @@
 //! Helpers fail a test the way a test fails: they panic with a message that says what was
 //! expected (so, unlike the library crates, this one uses `expect`).
 //!
-//! The uploader's harnesses ([`e2e_harness`], [`e2e_transport`], [`uploader_mocks`]) are behind
+//! The uploader's harnesses (`e2e_harness`, `e2e_transport`, `uploader_mocks`) are behind
 //! the `uploader` feature, so the server's and the transport's tests do not build the uploader.
 
 #![deny(missing_docs)]
+
+/// The bearer token every test server accepts and every test client sends: the in-process
+/// emulator, the uploader's mock sessions and its end-to-end harness.
+pub const TOKEN: &str = "graph-upload-test-token";
+
+/// One mebibyte.
+pub const MIB: u64 = 1024 * 1024;
 
 // Shared by every kind of test.
 pub mod refused_port;
@@ -31,7 +38,7 @@ pub mod fragments;
 pub mod serve_process;
 pub mod spans;
 
-// The uploader's tests (`tests/`).
+// The uploader's tests (`crates/uploader/tests`).
 #[cfg(feature = "uploader")]
 pub mod e2e_harness;
 #[cfg(feature = "uploader")]

@@ -201,21 +201,11 @@ async fn serve(
             drop(stream);
         }
         Behaviour::NeverAnswer => {
-            read_body(&mut stream, &mut captured.body, declared).await;
-            captured.complete = captured.body.len() == declared;
-            let _ = sender.send(captured);
-            // Keep reading (and discarding) until the client hangs up.
-            let mut sink = [0u8; 16 * 1024];
-            while let Ok(Ok(n)) = tokio::time::timeout(READ_IDLE, stream.read(&mut sink)).await {
-                if n == 0 {
-                    break;
-                }
-            }
+            read_request_body(&mut stream, captured, declared, &sender).await;
+            drain_until_closed(&mut stream).await;
         }
         Behaviour::CloseWithoutAnswer => {
-            read_body(&mut stream, &mut captured.body, declared).await;
-            captured.complete = captured.body.len() == declared;
-            let _ = sender.send(captured);
+            read_request_body(&mut stream, captured, declared, &sender).await;
             let _ = stream.shutdown().await;
         }
         Behaviour::ShortResponse {
@@ -223,11 +213,7 @@ async fn serve(
             sent,
             stall,
         } => {
-            read_body(&mut stream, &mut captured.body, declared).await;
-            captured.complete = captured.body.len() == declared;
-            let complete = captured.complete;
-            let _ = sender.send(captured);
-            if !complete {
+            if !read_request_body(&mut stream, captured, declared, &sender).await {
                 return;
             }
             let head = format!(
@@ -242,13 +228,7 @@ async fn serve(
                 return;
             }
             if stall {
-                let mut sink = [0u8; 1024];
-                while let Ok(Ok(n)) = tokio::time::timeout(READ_IDLE, stream.read(&mut sink)).await
-                {
-                    if n == 0 {
-                        break;
-                    }
-                }
+                drain_until_closed(&mut stream).await;
             } else {
                 let _ = stream.shutdown().await;
             }
@@ -259,15 +239,37 @@ async fn serve(
             body,
             framing,
         } => {
-            read_body(&mut stream, &mut captured.body, declared).await;
-            captured.complete = captured.body.len() == declared;
-            let complete = captured.complete;
-            let _ = sender.send(captured);
-            if !complete {
+            if !read_request_body(&mut stream, captured, declared, &sender).await {
                 return;
             }
             // Errors mean the client stopped reading (for example at its size cap): fine.
             let _ = respond(&mut stream, status, &headers, &body, framing).await;
+        }
+    }
+}
+
+/// Reads the rest of the request body (`declared` bytes in all), hands the request to the
+/// test, and tells whether it arrived whole.
+async fn read_request_body(
+    stream: &mut TcpStream,
+    mut captured: Captured,
+    declared: usize,
+    sender: &mpsc::UnboundedSender<Captured>,
+) -> bool {
+    read_body(stream, &mut captured.body, declared).await;
+    captured.complete = captured.body.len() == declared;
+    let complete = captured.complete;
+    let _ = sender.send(captured);
+    complete
+}
+
+/// Reads (and discards) whatever the client sends until it hangs up or goes quiet for
+/// [`READ_IDLE`].
+async fn drain_until_closed(stream: &mut TcpStream) {
+    let mut sink = [0u8; 16 * 1024];
+    while let Ok(Ok(n)) = tokio::time::timeout(READ_IDLE, stream.read(&mut sink)).await {
+        if n == 0 {
+            break;
         }
     }
 }

@@ -43,3 +43,9 @@ impl Rng {
         }
     }
 }
+
+/// `len` deterministic pseudo-random bytes: different seeds give different data, and no
+/// stretch of it repeats another (a shifted or swapped fragment never compares equal).
+pub fn test_data(len: usize, seed: u64) -> Vec<u8> {
+    Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03).bytes(len)
+}

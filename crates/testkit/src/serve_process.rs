@@ -17,8 +17,7 @@ use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
 /// How long the binary may take to print its first line (a debug build on a busy machine).
 pub const STARTUP: Duration = Duration::from_secs(30);
 
-/// One mebibyte.
-pub const MIB: u64 = 1024 * 1024;
+pub use crate::MIB;
 
 /// `BIN serve --listen 127.0.0.1:0 --data-dir DIR`, with the token and log variables of the
 /// test's own environment removed, stdin closed and stdout piped. `bin` is the binary under

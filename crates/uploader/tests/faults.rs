@@ -11,7 +11,7 @@ use graph_upload::EndpointProfile;
 use graph_upload_server::FaultRule;
 use graph_upload_server::fixtures::{LIST_ID, SHARE_ID, TASK_ID};
 use graph_upload_testkit::e2e_harness::{
-    self as harness, Graph, MIB, MakeTransport, QUANTUM, TOKEN, TestFile, download,
+    self as harness, Emulator, MIB, MakeTransport, QUANTUM, TestFile, download,
 };
 use graph_upload_testkit::e2e_transport::Recorder;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ async fn upload_with_faults(
     rules: &str,
 ) -> (serde_json::Value, Arc<Recorder>, Duration) {
     let rules = FaultRule::parse_list(rules.as_bytes()).expect("valid rules");
-    let graph = Graph::start_with(|config| {
+    let graph = Emulator::start_with(|config| {
         config.faults = rules;
         config.fault_seed = Some(11);
     })
@@ -136,29 +136,14 @@ async fn upload_with_faults(
     };
     let took = started.elapsed();
     file.assert_same(&bytes, "$value");
-    let stats = stats(&graph).await;
+    let stats = graph.stats().await;
     check_one_document(&graph, flow, &file).await;
-    graph.shutdown().await;
+    graph.stop().await;
     (stats, recorder, took)
 }
 
-/// `GET /_emulator/stats` with the token.
-async fn stats(graph: &Graph) -> serde_json::Value {
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client")
-        .get(format!("{}/_emulator/stats", graph.base))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("GET /_emulator/stats");
-    assert_eq!(response.status(), 200);
-    serde_json::from_slice(&response.bytes().await.expect("stats body")).expect("stats JSON")
-}
-
 /// Exactly one document or attachment came of the upload, of the file's size.
-async fn check_one_document(graph: &Graph, flow: Flow, file: &TestFile) {
+async fn check_one_document(graph: &Emulator, flow: Flow, file: &TestFile) {
     match flow {
         Flow::Print => {
             let jobs = graph
@@ -352,7 +337,7 @@ async fn print_whose_completing_put_loses_its_answer_still_succeeds(make: MakeTr
     let rules =
         FaultRule::parse_list(br#"[{"route": "put", "every": 10, "action": "reset-after-body"}]"#)
             .expect("valid rules");
-    let graph = Graph::start_with(|config| config.faults = rules).await;
+    let graph = Emulator::start_with(|config| config.faults = rules).await;
     let file = graph.file("last.bin", 3 * MIB, 5);
     let transport = make();
     let recorder = Recorder::new(Arc::clone(&transport));
@@ -382,5 +367,5 @@ async fn print_whose_completing_put_loses_its_answer_still_succeeds(make: MakeTr
         "the session was gone when asked: {log:#?}"
     );
     check_one_document(&graph, Flow::Print, &file).await;
-    graph.shutdown().await;
+    graph.stop().await;
 }
