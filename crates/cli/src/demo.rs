@@ -5,11 +5,11 @@
 
 use crate::progress_view::reporter;
 use crate::size::parse_size;
-use crate::upload::{TransportChoice, attachment_json, transport};
+use crate::upload::{TransportChoice, attachment_json, print_json, transport};
 use clap::Args;
-use graph_upload::transport::{Request, Transport, header};
 use graph_upload::{UploadSource, Uploader};
 use graph_upload_server::{ServerConfig, fixtures};
+use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
@@ -77,7 +77,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .document_name("document.pdf")
         .fragment_size(args.fragment_size)
         .parallel(usize::from(args.parallel))
-        .on_progress(reporter("print", args.quiet));
+        .on_progress(reporter("print", args.quiet, source.len()));
     let started = Instant::now();
     let result = builder
         .upload(&source)
@@ -91,12 +91,16 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         result.job_id,
         result.document.id
     );
-    verify(&*transport, &url, token, &print_file, args.size).await?;
+    verify(&url, token, &print_file, args.size).await?;
     println!(
         "print document   {:>8.1} MiB in {:>6.2} s = {:>7.1} MiB/s, job started, bytes verified through $value",
         args.size as f64 / MIB,
         print_seconds,
         args.size as f64 / MIB / print_seconds.max(1e-9)
+    );
+    println!(
+        "{}",
+        print_json(&result).map_err(|error| error.to_string())?
     );
 
     let todo_file = work.path().join("attachment.bin");
@@ -105,7 +109,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let builder = uploader
         .todo_attachment(fixtures::LIST_ID, fixtures::TASK_ID)
         .name("attachment.bin")
-        .on_progress(reporter("todo", args.quiet));
+        .on_progress(reporter("todo", args.quiet, source.len()));
     let started = Instant::now();
     let location = builder
         .upload(&source)
@@ -115,7 +119,6 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .location;
     let todo_seconds = started.elapsed().as_secs_f64();
     verify(
-        &*transport,
         &format!("{location}/$value"),
         token,
         &todo_file,
@@ -128,9 +131,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         todo_seconds,
         args.todo_size as f64 / MIB / todo_seconds.max(1e-9)
     );
-    if !args.quiet {
-        eprintln!("{}", attachment_json(&*transport, &location, token).await);
-    }
+    println!("{}", attachment_json(&*transport, &location, token).await);
     server
         .shutdown()
         .await
@@ -162,55 +163,46 @@ fn write_test_file(path: &Path, size: u64, seed: u64) -> Result<(), String> {
     out.flush().map_err(|error| error.to_string())
 }
 
-/// Downloads `url` and compares it with the file.
-async fn verify(
-    transport: &dyn Transport,
-    url: &str,
-    token: &str,
-    file: &Path,
-    size: u64,
-) -> Result<(), String> {
-    let request = Request::get(url)
-        .and_then(|r| r.header_str(header::AUTHORIZATION, &format!("Bearer {token}")))
-        .map_err(|error| error.to_string())?
-        .max_response_bytes(
-            usize::try_from(size)
-                .unwrap_or(usize::MAX)
-                .saturating_add(1),
-        );
-    let response = transport
-        .send(request)
+/// Downloads `url` and compares it with the file by SHA-256, hashing both as they stream, so
+/// that memory stays bounded whatever the size (`demo --size 4GiB`).
+async fn verify(url: &str, token: &str, file: &Path, size: u64) -> Result<(), String> {
+    let mut response = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
         .await
-        .map_err(|error| format!("downloading {url} failed: {error}"))?;
+        .map_err(|error| format!("downloading {url} failed: {}", error.without_url()))?;
     if !response.status().is_success() {
         return Err(format!(
             "downloading {url} answered HTTP {}",
             response.status()
         ));
     }
-    let downloaded = response.body();
-    if downloaded.len() as u64 != size {
-        return Err(format!(
-            "{url} returned {} bytes, expected {size}",
-            downloaded.len()
-        ));
+    let mut downloaded = Sha256::new();
+    let mut received = 0u64;
+    while let Some(bytes) = response
+        .chunk()
+        .await
+        .map_err(|error| format!("downloading {url} failed: {}", error.without_url()))?
+    {
+        received += bytes.len() as u64;
+        downloaded.update(&bytes);
     }
-    let mut original = File::open(file).map_err(|error| error.to_string())?;
+    if received != size {
+        return Err(format!("{url} returned {received} bytes, expected {size}"));
+    }
+    let mut original = Sha256::new();
+    let mut reader = File::open(file).map_err(|error| error.to_string())?;
     let mut block = vec![0u8; 1024 * 1024];
-    let mut offset = 0usize;
     loop {
-        let n = original
-            .read(&mut block)
-            .map_err(|error| error.to_string())?;
+        let n = reader.read(&mut block).map_err(|error| error.to_string())?;
         if n == 0 {
             break;
         }
-        if downloaded.get(offset..offset + n) != Some(&block[..n]) {
-            return Err(format!(
-                "{url} differs from the uploaded file near byte {offset}"
-            ));
-        }
-        offset += n;
+        original.update(&block[..n]);
+    }
+    if downloaded.finalize() != original.finalize() {
+        return Err(format!("{url} differs from the uploaded file (SHA-256)"));
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `graph-upload`: run the Graph upload-session emulator, and upload files through Graph.
 
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod demo;
 mod progress_view;
@@ -23,17 +23,52 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the local emulator of Graph's print-document and To Do-attachment upload endpoints.
+    #[command(after_help = SERVE_EXAMPLES)]
     Serve(serve::ServeArgs),
     /// Upload a file through Graph (or the emulator) and print the result as JSON.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = UPLOAD_EXAMPLES)]
     Upload(upload::UploadCommand),
     /// Start the emulator, upload a print document and a To Do attachment through it, check
     /// them byte for byte and print the throughput.
+    #[command(after_help = DEMO_EXAMPLES)]
     Demo(demo::DemoArgs),
+    /// Print a completion script for a shell.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  graph-upload serve                                   # 127.0.0.1:8080, ./graph-upload-data
+  graph-upload serve --listen 127.0.0.1:0 --data-dir /tmp/graph --token secret
+  graph-upload serve --latency 40 --bandwidth 10MiB --faults faults.json --fault-seed 7";
+
+const UPLOAD_EXAMPLES: &str = "\
+Examples:
+  graph-upload upload print --base-url http://127.0.0.1:8080 --token TOKEN --share SHARE-ID report.pdf
+  graph-upload upload todo --base-url http://127.0.0.1:8080 --token TOKEN --list LIST-ID --task TASK-ID notes.txt";
+
+const DEMO_EXAMPLES: &str = "\
+Examples:
+  graph-upload demo
+  graph-upload demo --size 4GiB --fragment-size 5MiB --parallel 8 --transport hyper";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  graph-upload completions bash > ~/.local/share/bash-completion/completions/graph-upload
+  graph-upload completions zsh > ~/.zfunc/_graph-upload
+  graph-upload completions fish > ~/.config/fish/completions/graph-upload.fish";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut command, "graph-upload", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GRAPH_UPLOAD_LOG")
@@ -56,6 +91,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await.map_err(upload::Failure::from),
             Command::Upload(command) => upload::run(command).await,
             Command::Demo(args) => demo::run(args).await.map_err(upload::Failure::from),
+            Command::Completions { .. } => Ok(()),
         }
     });
     match result {

@@ -7,9 +7,15 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A progress callback for an upload labelled `label` (silent with `quiet`).
-pub fn reporter(label: &str, quiet: bool) -> impl Fn(ProgressEvent) + Send + Sync + 'static {
-    let view = view(label, quiet);
+/// A progress callback for an upload of `total` bytes labelled `label` (silent with `quiet`).
+/// The bar knows the total from the start, and is cleared when the upload completes, so the
+/// JSON printed on stdout afterwards never shares its line.
+pub fn reporter(
+    label: &str,
+    quiet: bool,
+    total: u64,
+) -> impl Fn(ProgressEvent) + Send + Sync + 'static {
+    let view = view(label, quiet, total);
     move |event| {
         if let Some(view) = &view {
             view(event);
@@ -20,13 +26,13 @@ pub fn reporter(label: &str, quiet: bool) -> impl Fn(ProgressEvent) + Send + Syn
 /// Draws one upload's events on stderr.
 type View = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
 
-fn view(label: &str, quiet: bool) -> Option<View> {
+fn view(label: &str, quiet: bool, total: u64) -> Option<View> {
     if quiet {
         return None;
     }
     let label = label.to_owned();
     if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(0);
+        let bar = ProgressBar::new(total);
         bar.set_style(
             ProgressStyle::with_template(
                 "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
@@ -55,10 +61,7 @@ fn view(label: &str, quiet: bool) -> Option<View> {
             ProgressEvent::Warning { message } => {
                 bar.println(format!("{label}: warning: {message}"))
             }
-            ProgressEvent::Completed { total } => {
-                bar.set_position(total);
-                bar.finish();
-            }
+            ProgressEvent::Completed { .. } => bar.finish_and_clear(),
             _ => {}
         }))
     } else {

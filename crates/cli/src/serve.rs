@@ -5,7 +5,7 @@
 //! `token: ...`: the token kept in the data directory (generated on its first use), so that it
 //! survives restarts. SIGINT/SIGTERM stop it gracefully.
 
-use crate::size::parse_size;
+use crate::size::{parse_nonzero_size, parse_size};
 use clap::Args;
 use graph_upload_server::{FaultRule, ServerConfig};
 use std::io::Write;
@@ -29,17 +29,17 @@ pub struct ServeArgs {
     /// Base URL written into upload URLs and Location headers (default: http://LISTEN-ADDRESS).
     #[arg(long)]
     public_url: Option<String>,
-    /// Largest print fragment per PUT, in bytes (Graph: 10 MiB).
-    #[arg(long, default_value_t = graph_upload_server::DEFAULT_PRINT_MAX_FRAGMENT)]
+    /// Largest print fragment per PUT: bytes or KiB/MiB/GiB (Graph: 10 MiB).
+    #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = parse_nonzero_size)]
     print_max_fragment: u64,
-    /// Largest print document, in bytes.
-    #[arg(long, default_value_t = graph_upload_server::DEFAULT_PRINT_MAX_SIZE)]
+    /// Largest print document: bytes or KiB/MiB/GiB.
+    #[arg(long, value_name = "SIZE", default_value = "16GiB", value_parser = parse_nonzero_size)]
     print_max_size: u64,
-    /// Largest To Do fragment per PUT, in bytes (Graph: 4 MiB).
-    #[arg(long, default_value_t = graph_upload_server::DEFAULT_TODO_MAX_FRAGMENT)]
+    /// Largest To Do fragment per PUT: bytes or KiB/MiB/GiB (Graph: 4 MiB).
+    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = parse_nonzero_size)]
     todo_max_fragment: u64,
-    /// Largest To Do attachment, in bytes (Graph: 25 MiB).
-    #[arg(long, default_value_t = graph_upload_server::DEFAULT_TODO_MAX_SIZE)]
+    /// Largest To Do attachment: bytes or KiB/MiB/GiB (Graph: 25 MiB).
+    #[arg(long, value_name = "SIZE", default_value = "25MiB", value_parser = parse_nonzero_size)]
     todo_max_size: u64,
     /// Session lifetime in seconds, renewed by each accepted fragment.
     #[arg(long, default_value_t = graph_upload_server::DEFAULT_SESSION_TTL.as_secs())]
@@ -104,8 +104,31 @@ fn allow_connections(max_connections: usize) {
 #[cfg(not(unix))]
 fn allow_connections(_max_connections: usize) {}
 
+/// `--listen` as a socket address, with a hint for a bare port (`8080`).
+fn check_listen(listen: &str) -> Result<(), String> {
+    if !listen.is_empty() && listen.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "--listen {listen} is not HOST:PORT; did you mean --listen 127.0.0.1:{listen}?"
+        ));
+    }
+    Ok(())
+}
+
+/// A data directory must be a directory (it is created when missing).
+fn check_data_dir(dir: &Path) -> Result<(), String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "--data-dir {} is a file, not a directory; pass a directory (it is created if missing)",
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
+    check_listen(&args.listen)?;
+    check_data_dir(&args.data_dir)?;
     if let Some(url) = &args.public_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
@@ -133,9 +156,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         None => Vec::new(),
     };
     allow_connections(args.max_connections);
-    let listener = TcpListener::bind(&args.listen)
-        .await
-        .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
+    let listener = TcpListener::bind(&args.listen).await.map_err(|error| {
+        format!(
+            "cannot listen on {}: {error} (give HOST:PORT, such as 127.0.0.1:8080 or 0.0.0.0:8080)",
+            args.listen
+        )
+    })?;
     let address = listener
         .local_addr()
         .map_err(|error| format!("cannot read the listening address: {error}"))?;
@@ -205,4 +231,40 @@ pub async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_defaults_are_the_emulator_constants() {
+        assert_eq!(
+            parse_size("10MiB"),
+            Ok(graph_upload_server::DEFAULT_PRINT_MAX_FRAGMENT)
+        );
+        assert_eq!(
+            parse_size("16GiB"),
+            Ok(graph_upload_server::DEFAULT_PRINT_MAX_SIZE)
+        );
+        assert_eq!(
+            parse_size("4MiB"),
+            Ok(graph_upload_server::DEFAULT_TODO_MAX_FRAGMENT)
+        );
+        assert_eq!(
+            parse_size("25MiB"),
+            Ok(graph_upload_server::DEFAULT_TODO_MAX_SIZE)
+        );
+    }
+
+    #[test]
+    fn a_bare_port_gets_a_host_port_hint_and_a_file_is_not_a_data_directory() {
+        let error = check_listen("8080").unwrap_err();
+        assert!(error.contains("--listen 127.0.0.1:8080"), "{error}");
+        assert!(check_listen("127.0.0.1:0").is_ok());
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let error = check_data_dir(file.path()).unwrap_err();
+        assert!(error.contains("is a file, not a directory"), "{error}");
+        assert!(check_data_dir(&file.path().with_extension("missing")).is_ok());
+    }
 }

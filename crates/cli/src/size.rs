@@ -31,6 +31,14 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{text:?} is too large"))
 }
 
+/// [`parse_size`], refusing 0 (a limit of 0 bytes would refuse everything).
+pub fn parse_nonzero_size(text: &str) -> Result<u64, String> {
+    match parse_size(text)? {
+        0 => Err(format!("{text:?} is 0: give at least 1 byte")),
+        size => Ok(size),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +65,12 @@ mod tests {
         ] {
             assert!(parse_size(text).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn zero_is_refused_where_a_limit_is_meant() {
+        assert_eq!(parse_nonzero_size("1KiB"), Ok(1024));
+        assert!(parse_nonzero_size("0").unwrap_err().contains("is 0"));
+        assert!(parse_nonzero_size("0MiB").is_err());
     }
 }

@@ -30,10 +30,6 @@ pub struct CommonArgs {
     /// Bearer token (also GRAPH_UPLOAD_TOKEN).
     #[arg(long, env = "GRAPH_UPLOAD_TOKEN", hide_env_values = true)]
     token: String,
-    /// Largest fragment per PUT: bytes or KiB/MiB/GiB; rounded down to a multiple of 320 KiB
-    /// (`--chunk-size` is an alias).
-    #[arg(long, alias = "chunk-size", value_parser = parse_size)]
-    fragment_size: Option<u64>,
     /// The HTTP stack.
     #[arg(long, value_enum, default_value_t = TransportChoice::Reqwest)]
     transport: TransportChoice,
@@ -50,20 +46,46 @@ pub struct CommonArgs {
 #[derive(Debug, Subcommand)]
 pub enum UploadCommand {
     /// Upload a Universal Print document (creates the job unless --job is given, then starts it).
+    ///
+    /// Prints the printDocument as JSON on stdout, with the job it belongs to: `{"id", "displayName",
+    /// "contentType", "size", ..., "jobId", "jobStarted"}`.
+    #[command(after_help = PRINT_EXAMPLES)]
     Print(PrintArgs),
     /// Attach a file (0 to 25 MiB) to a To Do task.
+    ///
+    /// Prints the attachment as JSON on stdout (`{"id", "name", "contentType", "size", ...,
+    /// "location"}`), or `{"location"}` alone when it cannot be read back.
+    #[command(after_help = TODO_EXAMPLES)]
     Todo(TodoArgs),
 }
 
+const PRINT_EXAMPLES: &str = "\
+Examples:
+  # through the emulator (`graph-upload serve` prints its token), to a printer share
+  graph-upload upload print --base-url http://127.0.0.1:8080 --token TOKEN \\
+      --share 1c879027-5120-4aaf-954a-ebfd509a3bcc report.pdf
+  # into an existing job's document on a printer, without starting the job; resumable
+  graph-upload upload print --base-url https://graph.microsoft.com/v1.0 \\
+      --printer PRINTER-ID --job JOB-ID --document DOC-ID --no-start --journal report.journal report.pdf";
+
+const TODO_EXAMPLES: &str = "\
+Examples:
+  graph-upload upload todo --base-url http://127.0.0.1:8080 --token TOKEN \\
+      --list b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01 --task b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02 notes.txt
+  # for another user, with an explicit media type
+  GRAPH_UPLOAD_TOKEN=... graph-upload upload todo --base-url https://graph.microsoft.com/v1.0 \\
+      --user USER-ID --list LIST-ID --task TASK-ID --content-type text/csv export.dat";
+
 /// Options of `upload print`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("destination").required(true).args(["printer", "share"])))]
 pub struct PrintArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Printer id.
-    #[arg(long, conflicts_with = "share", required_unless_present = "share")]
+    /// Printer id (or --share).
+    #[arg(long)]
     printer: Option<String>,
-    /// Printer share id.
+    /// Printer share id (or --printer).
     #[arg(long)]
     share: Option<String>,
     /// Existing job id (with --document).
@@ -72,9 +94,14 @@ pub struct PrintArgs {
     /// Existing document id of that job (with --job).
     #[arg(long, requires = "job")]
     document: Option<String>,
-    /// Media type of the document.
-    #[arg(long, default_value = "application/pdf")]
-    content_type: String,
+    /// Media type of the document (default: guessed from the file's extension, `.pdf` is
+    /// application/pdf). Checked against the printer's capabilities before the job is created.
+    #[arg(long)]
+    content_type: Option<String>,
+    /// Largest fragment per PUT: bytes or KiB/MiB/GiB, a multiple of 320 KiB, at most print's
+    /// 10 MiB (`--chunk-size` is an alias).
+    #[arg(long, alias = "chunk-size", default_value = "10MiB", value_parser = parse_size)]
+    fragment_size: u64,
     /// Fragments in flight at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallel: u16,
@@ -99,9 +126,14 @@ pub struct TodoArgs {
     /// Task id.
     #[arg(long)]
     task: String,
-    /// Media type of the attachment.
+    /// Media type of the attachment (default: guessed from the file's extension, else
+    /// application/octet-stream).
     #[arg(long)]
     content_type: Option<String>,
+    /// Largest fragment per PUT: bytes or KiB/MiB/GiB, a multiple of 320 KiB, at most To Do's
+    /// 4 MiB (`--chunk-size` is an alias).
+    #[arg(long, alias = "chunk-size", default_value = "4MiB", value_parser = parse_size)]
+    fragment_size: u64,
     /// The file to upload.
     file: PathBuf,
 }
@@ -142,14 +174,16 @@ pub async fn run(command: UploadCommand) -> Result<(), Failure> {
 }
 
 /// Checks the user's fragment size before anything is sent, naming the flag.
-fn check_fragment(profile: EndpointProfile, fragment_size: Option<u64>) -> Result<(), Failure> {
-    match fragment_size {
-        Some(fragment) => profile
-            .with_max_fragment(fragment)
-            .check_fragment()
-            .map_err(|error| Failure::from(error.describe("--fragment-size"))),
-        None => Ok(()),
-    }
+fn check_fragment(profile: EndpointProfile, fragment_size: u64) -> Result<(), Failure> {
+    profile
+        .with_max_fragment(fragment_size)
+        .check_fragment()
+        .map_err(|error| Failure::from(error.describe("--fragment-size")))
+}
+
+/// The media type of `file` by its extension (`report.pdf` is `application/pdf`).
+fn guess_content_type(file: &Path) -> Option<String> {
+    mime_guess::from_path(file).first_raw().map(str::to_owned)
 }
 
 /// `http://host:port` becomes `http://host:port/v1.0`; a URL with a path is kept.
@@ -220,8 +254,13 @@ fn describe(error: UploadError, journal: Option<&Path>) -> Failure {
 }
 
 async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<String, Failure> {
-    check_fragment(EndpointProfile::print(), args.common.fragment_size)?;
+    check_fragment(EndpointProfile::print(), args.fragment_size)?;
     let source = open_source(&args.file)?;
+    let content_type = args
+        .content_type
+        .clone()
+        .or_else(|| guess_content_type(&args.file))
+        .unwrap_or_else(|| "application/octet-stream".into());
     let uploader = uploader(&args.common, transport(args.common.transport)?)?;
     let builder = match (&args.printer, &args.share) {
         (Some(printer), _) => uploader.print_to_printer(printer),
@@ -229,24 +268,23 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
         (None, None) => return Err(Failure::from("give --printer or --share".to_string())),
     };
     let uploaded = builder
-        .content_type(args.content_type.clone())
+        .content_type(content_type)
         .document_name(file_name(&args.file))
         .start_job(!args.no_start)
         .parallel(usize::from(args.parallel))
-        .set_fragment_size(args.common.fragment_size)
+        .fragment_size(args.fragment_size)
         .set_job(args.job.clone().zip(args.document.clone()))
         .set_journal(args.common.journal.clone())
-        .on_progress(reporter("print", args.common.quiet))
+        .on_progress(reporter("print", args.common.quiet, source.len()))
         .cancel_on(cancel)
         .upload(&source)
         .await
         .map_err(|error| describe(error, args.common.journal.as_deref()))?;
-    serde_json::to_string_pretty(&uploaded.item.document)
-        .map_err(|error| Failure::from(error.to_string()))
+    print_json(&uploaded.item).map_err(|error| Failure::from(error.to_string()))
 }
 
 async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String, Failure> {
-    check_fragment(EndpointProfile::todo(), args.common.fragment_size)?;
+    check_fragment(EndpointProfile::todo(), args.fragment_size)?;
     let source = open_source(&args.file)?;
     let transport = transport(args.common.transport)?;
     let uploader = uploader(&args.common, Arc::clone(&transport))?;
@@ -255,15 +293,30 @@ async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String
         None => uploader.todo_attachment(&args.list, &args.task),
     }
     .name(file_name(&args.file))
-    .set_content_type(args.content_type.clone())
-    .set_fragment_size(args.common.fragment_size)
+    .set_content_type(
+        args.content_type
+            .clone()
+            .or_else(|| guess_content_type(&args.file)),
+    )
+    .fragment_size(args.fragment_size)
     .set_journal(args.common.journal.clone())
-    .on_progress(reporter("todo", args.common.quiet))
+    .on_progress(reporter("todo", args.common.quiet, source.len()))
     .cancel_on(cancel)
     .upload(&source)
     .await
     .map_err(|error| describe(error, args.common.journal.as_deref()))?;
     Ok(attachment_json(&*transport, &uploaded.item.location, &args.common.token).await)
+}
+
+/// `upload print`'s output: the printDocument with `jobId` and `jobStarted` beside its own
+/// members, so that `size` and `id` stay where a reader of Graph's printDocument finds them.
+pub fn print_json(printed: &graph_upload::PrintedDocument) -> Result<String, serde_json::Error> {
+    let mut value = serde_json::to_value(&printed.document)?;
+    if let serde_json::Value::Object(members) = &mut value {
+        members.insert("jobId".into(), printed.job_id.clone().into());
+        members.insert("jobStarted".into(), printed.started.into());
+    }
+    serde_json::to_string_pretty(&value)
 }
 
 /// The uploader for the common options.
@@ -328,7 +381,7 @@ mod tests {
             let UploadCommand::Todo(args) = parsed.command else {
                 panic!("{flag}: not todo");
             };
-            assert_eq!(args.common.fragment_size, Some(640 * 1024), "{flag}");
+            assert_eq!(args.fragment_size, 640 * 1024, "{flag}");
         }
     }
 

@@ -5,6 +5,12 @@ use std::sync::Arc;
 /// The database failed, or a stored record no longer parses.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Another process holds the database (another `graph-upload serve` on the same data
+    /// directory).
+    #[error(
+        "it is in use by another process (another graph-upload serve?): its database is locked; stop that one or choose another data directory"
+    )]
+    InUse,
     /// redb failed: opening, a transaction, a table, the storage or a commit.
     #[error("the database failed: {0}")]
     Database(#[source] redb::Error),

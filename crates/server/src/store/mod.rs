@@ -79,7 +79,10 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the database at `path` and its tables.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(StoreError::db)?;
+        let db = Database::create(path).map_err(|error| match error {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse,
+            other => StoreError::db(other),
+        })?;
         let txn = db.begin_write().map_err(StoreError::db)?;
         for table in Table::ALL {
             txn.open_table(table.definition()).map_err(StoreError::db)?;
