@@ -140,7 +140,10 @@ pub async fn run(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::from_env()?;
+    let settings = Settings::from_env().unwrap_or_else(|message| {
+        eprintln!("{message}");
+        std::process::exit(2)
+    });
     let (uploaded, layer) = run(&settings).await?;
     let (sent, echoed) = layer.counts();
     println!(

@@ -78,7 +78,10 @@ pub async fn run(settings: &Settings) -> Result<Uploaded<UploadOutcome>, Box<dyn
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let settings = Settings::from_env()?;
+    let settings = Settings::from_env().unwrap_or_else(|message| {
+        eprintln!("{message}");
+        std::process::exit(2)
+    });
     let uploaded = run(&settings).await?;
     match &uploaded.item {
         UploadOutcome::PrintDocument(document) => {

@@ -119,7 +119,10 @@ pub async fn run(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::from_env()?;
+    let settings = Settings::from_env().unwrap_or_else(|message| {
+        eprintln!("{message}");
+        std::process::exit(2)
+    });
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {

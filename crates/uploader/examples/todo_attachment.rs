@@ -76,7 +76,10 @@ pub async fn run(settings: &Settings) -> Result<Uploaded<TodoAttachment>, Upload
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::from_env()?;
+    let settings = Settings::from_env().unwrap_or_else(|message| {
+        eprintln!("{message}");
+        std::process::exit(2)
+    });
     let uploaded = run(&settings).await?;
     println!(
         "attachment {} ({} bytes sent): {}",
