@@ -1,4 +1,4 @@
-//! Every JSON example of the seeds and PROTOCOL.md parses, and writes back as the same JSON.
+//! Every JSON example of the seeds and `docs/protocol.md` parses, and writes back as the same JSON.
 
 use graph_upload_models::{
     AttachmentType, AttachmentUploadSessionRequest, GraphErrorBody, PascalCase, PrintDocument,

@@ -3,7 +3,7 @@
 
 use axum::http::Method;
 
-/// The kinds of calls fault rules can target (PROTOCOL.md section 8), plus the rest.
+/// The kinds of calls fault rules can target (`docs/protocol.md` section 8), plus the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RouteKind {
     /// `createUploadSession`, and the creates around it: print jobs, To Do tasks and one-shot

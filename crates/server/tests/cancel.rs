@@ -1,4 +1,4 @@
-//! Cancelling a print job on the emulator (PROTOCOL.md section 6), over plain HTTP:
+//! Cancelling a print job on the emulator (`docs/protocol.md` section 5), over plain HTTP:
 //! `POST .../jobs/{id}/cancel` on printers and shares, under `/v1.0`, `/beta` and no prefix,
 //! answers `204`, the job becomes `canceled`, its open upload session goes with its bytes,
 //! and what a finished job can no longer do is refused with Graph's error JSON.

@@ -1,5 +1,5 @@
 //! The emulator's fault injection, network shaping and connection limits over plain HTTP
-//! (PROTOCOL.md section 8): the `/_emulator/faults` and `/_emulator/stats` routes, what each
+//! (`docs/protocol.md` section 8): the `/_emulator/faults` and `/_emulator/stats` routes, what each
 //! effect looks like on the wire, latency and bandwidth, the header-read and idle timeouts and
 //! the connection cap. (`crates/uploader/tests/faults.rs` runs the uploader through every
 //! effect.)

@@ -1,5 +1,5 @@
 //! Universal Print: create a job (or use one), a session for its document, upload, start the
-//! job. PROTOCOL.md section 1.
+//! job. `docs/protocol.md` sections 1 and 5.
 
 use crate::engine::Engine;
 use crate::engine::Finished;
@@ -332,7 +332,8 @@ impl PrintUpload {
 }
 
 /// Whether a printer taking `supported` accepts `content_type` (parameters ignored, case
-/// ignored). OXPS is accepted by a PDF printer: the service converts it (PROTOCOL.md 1).
+/// ignored). OXPS is accepted by a PDF printer: the service converts it (`docs/protocol.md`
+/// section 1).
 fn accepts(supported: &[String], content_type: &str) -> bool {
     let essence = |value: &str| {
         value

@@ -8,7 +8,8 @@ use graph_upload_ranges::GRAPH_QUANTUM;
 use std::fmt;
 
 /// Per-endpoint upload rules. Start from [`EndpointProfile::print`] or
-/// [`EndpointProfile::todo`] (PROTOCOL.md) and adjust with the `with_*` setters.
+/// [`EndpointProfile::todo`] (`docs/protocol.md` section 2) and adjust with the `with_*`
+/// setters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EndpointProfile {

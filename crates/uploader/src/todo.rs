@@ -1,5 +1,5 @@
-//! To Do: a session for a task's file attachment, then its bytes in order. PROTOCOL.md
-//! section 2.
+//! To Do: a session for a task's file attachment, then its bytes in order.
+//! `docs/protocol.md` sections 1 and 2.
 
 use crate::engine::Engine;
 use crate::error::UploadError;

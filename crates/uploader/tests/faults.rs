@@ -1,4 +1,4 @@
-//! The fault matrix: every fault effect of the emulator (PROTOCOL.md section 8) x both flows
+//! The fault matrix: every fault effect of the emulator (`docs/protocol.md` section 8) x both flows
 //! (print, To Do) x both transports (reqwest, hyper). Each case uploads a 3 MiB file in
 //! 320 KiB fragments (ten PUTs) through the `graph-upload` library against the real emulator with
 //! one fault rule on the fragment PUTs, checks the bytes through `$value`, and checks in

@@ -1,5 +1,5 @@
-//! Fault rules (PROTOCOL.md section 8): which calls fail, how, and how often, so that clients
-//! can test their retry handling against the emulator.
+//! Fault rules (`docs/protocol.md` section 8): which calls fail, how, and how often, so that
+//! clients can test their retry handling against the emulator.
 //!
 //! A rule names a route, one trigger and one effect, in Graph's JSON casing:
 //!
@@ -29,8 +29,9 @@ use std::time::Duration;
 
 /// Which calls a rule applies to.
 ///
-/// The rule types are `#[non_exhaustive]`: PROTOCOL.md section 8 grows with the emulator
-/// (routes of more upload sessions, more effects), and a new one must not break a match.
+/// The rule types are `#[non_exhaustive]`: `docs/protocol.md` section 8 grows with the
+/// emulator (routes of more upload sessions, more effects), and a new one must not break a
+/// match.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

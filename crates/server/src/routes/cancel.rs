@@ -1,5 +1,5 @@
-//! `POST .../jobs/{id}/cancel` (PROTOCOL.md section 6): the job becomes `canceled` and its
-//! open upload sessions are deleted with their bytes, in one transaction.
+//! `POST .../jobs/{id}/cancel` (`docs/protocol.md` section 5): the job becomes `canceled`
+//! and its open upload sessions are deleted with their bytes, in one transaction.
 
 use super::print::{job_not_found, parent_of};
 use super::{Params, param};

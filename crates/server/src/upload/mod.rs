@@ -1,6 +1,6 @@
-//! The upload-session byte protocol (PROTOCOL.md section 2): accept a fragment, store it
-//! durably, answer with what is still missing, and turn a complete upload into its document
-//! or attachment in one transaction.
+//! The upload-session byte protocol (`docs/protocol.md` section 2): accept a fragment, store
+//! it durably, answer with what is still missing, and turn a complete upload into its
+//! document or attachment in one transaction.
 //!
 //! [`fragment`] checks a fragment's headers, [`put`] streams its bytes to disk under a
 //! reservation, [`complete`] records them and answers (or completes the session). This file

@@ -1,4 +1,4 @@
-//! The Graph emulator against PROTOCOL.md, over plain HTTP: the happy paths and every row of
+//! The Graph emulator against `docs/protocol.md`, over plain HTTP: the happy paths and every row of
 //! its tables that a well-behaved client meets (creating sessions, uploading fragments in any
 //! order or in parallel for print and in order for To Do, status, cancel, completion, `$value`,
 //! 0-byte and 1-byte files, the OXPS rule, restarts in the middle of an upload, expiry).

@@ -6,7 +6,7 @@ use graph_upload_testkit::uploader_mocks::{Completion, FakeSession, RangeStyle, 
 #[test]
 fn completion_of_the_fake_session_is_what_the_protocol_says() {
     // A guard on the test double itself: print answers 201 with the printDocument, To Do
-    // with a Location, and the range styles write what PROTOCOL.md shows.
+    // with a Location, and the range styles write what `docs/protocol.md` section 2 shows.
     let print = FakeSession::new(SessionSpec::print(4_533_322).preloaded(0..72_797));
     assert_eq!(print.expected_ranges(), strings(&["72797-4533321"]));
     let quirk = FakeSession::new(

@@ -1,5 +1,5 @@
 //! The uploader against scripted Graph upload sessions, one test per protocol branch
-//! (PROTOCOL.md sections 1, 2 and 5), each run over both transports.
+//! (`docs/protocol.md` sections 1, 2 and 6), each run over both transports.
 //!
 //! Every case is written once, in the file of its topic, as an `async fn` over an
 //! `Arc<dyn Transport>` (or, for the cases that need their own timeouts, over the backend's
