@@ -123,6 +123,7 @@ fn azure(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // The binary denies it for its own code, not for its tests.
 mod tests {
     use super::*;
     use clap::Parser;
