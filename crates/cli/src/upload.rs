@@ -1,13 +1,16 @@
 //! `graph-upload upload print|todo`: upload a file through Graph (or the emulator) and print
 //! the result as JSON on stdout.
 
+use crate::auth::AuthArgs;
 use crate::progress_view::reporter;
 use crate::size::parse_size;
 use clap::{Args, Subcommand, ValueEnum};
 use graph_upload::transport::{
     HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
 };
-use graph_upload::{CancellationToken, EndpointProfile, UploadError, UploadSource, Uploader};
+use graph_upload::{
+    CancellationToken, EndpointProfile, TokenProvider, UploadError, UploadSource, Uploader,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -27,9 +30,8 @@ pub struct CommonArgs {
     /// without a path gets /v1.0).
     #[arg(long)]
     base_url: String,
-    /// Bearer token (also GRAPH_UPLOAD_TOKEN).
-    #[arg(long, env = "GRAPH_UPLOAD_TOKEN", hide_env_values = true)]
-    token: String,
+    #[command(flatten)]
+    auth: AuthArgs,
     /// The HTTP stack.
     #[arg(long, value_enum, default_value_t = TransportChoice::Reqwest)]
     transport: TransportChoice,
@@ -261,7 +263,8 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
         .clone()
         .or_else(|| guess_content_type(&args.file))
         .unwrap_or_else(|| "application/octet-stream".into());
-    let uploader = uploader(&args.common, transport(args.common.transport)?)?;
+    let provider = args.common.auth.provider()?;
+    let uploader = uploader(&args.common, transport(args.common.transport)?, provider)?;
     let builder = match (&args.printer, &args.share) {
         (Some(printer), _) => uploader.print_to_printer(printer),
         (None, Some(share)) => uploader.print_to_share(share),
@@ -287,7 +290,8 @@ async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String
     check_fragment(EndpointProfile::todo(), args.fragment_size)?;
     let source = open_source(&args.file)?;
     let transport = transport(args.common.transport)?;
-    let uploader = uploader(&args.common, Arc::clone(&transport))?;
+    let provider = args.common.auth.provider()?;
+    let uploader = uploader(&args.common, Arc::clone(&transport), Arc::clone(&provider))?;
     let uploaded = match &args.user {
         Some(user) => uploader.todo_attachment_for_user(user, &args.list, &args.task),
         None => uploader.todo_attachment(&args.list, &args.task),
@@ -305,7 +309,13 @@ async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String
     .upload(&source)
     .await
     .map_err(|error| describe(error, args.common.journal.as_deref()))?;
-    Ok(attachment_json(&*transport, &uploaded.item.location, &args.common.token).await)
+    // The provider caches: the attachment's GET does not ask Azure again.
+    let token = provider
+        .token()
+        .await
+        .map(|token| token.secret().to_owned())
+        .unwrap_or_default();
+    Ok(attachment_json(&*transport, &uploaded.item.location, &token).await)
 }
 
 /// `upload print`'s output: the printDocument with `jobId` and `jobStarted` beside its own
@@ -319,10 +329,14 @@ pub fn print_json(printed: &graph_upload::PrintedDocument) -> Result<String, ser
     serde_json::to_string_pretty(&value)
 }
 
-/// The uploader for the common options.
-fn uploader(common: &CommonArgs, transport: Arc<dyn Transport>) -> Result<Uploader, Failure> {
+/// The uploader for the common options, with the token from `provider`.
+fn uploader(
+    common: &CommonArgs,
+    transport: Arc<dyn Transport>,
+    provider: Arc<dyn TokenProvider>,
+) -> Result<Uploader, Failure> {
     Uploader::builder(api_base(&common.base_url))
-        .token(common.token.clone())
+        .token_provider(provider)
         .transport(transport)
         .build()
         .map_err(|error| Failure::from(error.to_string()))

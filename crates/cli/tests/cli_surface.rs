@@ -291,7 +291,10 @@ fn demo_prints_its_results_and_json_on_stdout_and_nothing_on_stderr_when_quiet()
     assert!(output.status.success(), "{}", stderr(&output));
     let out = stdout(&output);
     assert!(out.contains("bytes verified through $value"), "{out}");
-    assert!(out.contains("\"jobId\"") && out.contains("\"location\""), "{out}");
+    assert!(
+        out.contains("\"jobId\"") && out.contains("\"location\""),
+        "{out}"
+    );
     assert!(out.trim_end().ends_with("demo passed"), "{out}");
     assert_eq!(stderr(&output), "", "--quiet keeps stderr empty");
 }

@@ -38,6 +38,9 @@ pub mod fragments;
 pub mod serve_process;
 pub mod spans;
 
+// Fake Azure token sources: the CLI's `--auth` tests and the uploader's `AzureCredential`.
+pub mod fake_entra;
+
 // The uploader's tests (`crates/uploader/tests`).
 #[cfg(feature = "uploader")]
 pub mod e2e_harness;

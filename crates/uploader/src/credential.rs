@@ -86,6 +86,15 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     async fn token(&self) -> Result<AccessToken, CredentialError>;
 }
 
+/// A shared provider is a provider: one `Arc<dyn TokenProvider>` can serve an uploader and the
+/// caller's own requests (and share its cache).
+#[async_trait]
+impl<P: TokenProvider + ?Sized> TokenProvider for Arc<P> {
+    async fn token(&self) -> Result<AccessToken, CredentialError> {
+        (**self).token().await
+    }
+}
+
 /// A fixed token.
 #[derive(Debug, Clone)]
 pub struct StaticToken(AccessToken);

@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+#[cfg(feature = "azure")]
+mod azure;
 mod clock;
 mod credential;
 mod engine;
@@ -33,6 +35,8 @@ pub use clock::InstantClock;
 pub mod test_journal {
     pub use crate::journal::{Fingerprint, JOURNAL_FORMAT, Journal, JournalEntry, LOCK_MARKER};
 }
+#[cfg(feature = "azure")]
+pub use azure::{AzureCredential, GRAPH_SCOPE, REFRESH_MARGIN};
 pub use clock::{Clock, TokioClock};
 pub use credential::{AccessToken, CredentialError, StaticToken, TokenFn, TokenProvider};
 pub use error::{InvalidInput, ServiceError, UploadError};
@@ -50,6 +54,10 @@ pub use source::{SeekableReader, UploadSource};
 pub use todo::TodoUpload;
 pub use tokio_util::sync::CancellationToken;
 pub use uploader::{Uploader, UploaderBuilder};
+/// The Azure SDK crates under [`AzureCredential`] (feature `azure`), so that a
+/// `TokenCredential` built with options is of the same version.
+#[cfg(feature = "azure")]
+pub use {azure_core, azure_identity};
 
 /// The workspace README's examples, compiled as doctests (not part of the published docs).
 #[cfg(doctest)]
