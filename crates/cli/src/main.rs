@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+mod ca_cert;
 mod demo;
+mod logging;
 mod progress_view;
 mod serve;
 mod size;
@@ -18,6 +20,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    log: logging::LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -34,13 +38,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GRAPH_UPLOAD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The emulator's request log shows by default; a client stays quiet but for warnings
+    // (and the platform verifier's error for a certificate it refuses, which the command's
+    // own one-line failure says already).
+    let default_level = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn,rustls_platform_verifier=off",
+    };
+    logging::init(&cli.log, default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -54,7 +54,7 @@ pub async fn sweep_expired(state: &AppState) -> Result<usize, ApiError> {
             tracing::info!(
                 target: crate::request_log::SESSION_TARGET,
                 session = %session.id,
-                kind = session.kind(),
+                kind = %session.kind(),
                 received = session.bytes_received(),
                 size = session.size,
                 expired = %session.expiration(),

@@ -219,7 +219,7 @@ fn log_created(session: &SessionRecord, document: Option<&str>) {
     tracing::info!(
         target: SESSION_TARGET,
         session = %session.id,
-        kind = session.kind(),
+        kind = %session.kind(),
         owner = %session.owner_path(document),
         size = session.size,
         expires = %session.expiration(),

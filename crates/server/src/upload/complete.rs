@@ -62,7 +62,7 @@ pub(super) async fn record_and_answer(
     tracing::info!(
         target: SESSION_TARGET,
         session = %session_id,
-        kind,
+        kind = %kind,
         size,
         item = %item,
         "session completed"

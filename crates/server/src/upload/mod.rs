@@ -98,7 +98,7 @@ pub async fn delete_session(state: Arc<AppState>, session_id: &str) -> Result<Re
     tracing::info!(
         target: crate::request_log::SESSION_TARGET,
         session = %session.id,
-        kind = session.kind(),
+        kind = %session.kind(),
         received = session.bytes_received(),
         size = session.size,
         "session deleted"
