@@ -94,7 +94,8 @@ async fn the_json_request_log_has_every_field_and_never_a_secret() {
     upload(
         &serve,
         &[
-            "todo", "--list", LIST_ID, "--task", TASK_ID, "--quiet", file,
+            // With its progress lines, which must be plain too.
+            "todo", "--list", LIST_ID, "--task", TASK_ID, file,
         ],
     );
 
@@ -247,6 +248,47 @@ async fn the_json_request_log_has_every_field_and_never_a_secret() {
     assert_eq!(fault.len(), 1, "{stderr}");
     assert_eq!(fault[0]["rule"], 0);
     assert_eq!(fault[0]["level"], "WARN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_vanishes_mid_fragment_is_logged_with_the_bytes_that_arrived() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let serve = start(&dir.path().join("data"), &["--log-format", "json"]);
+    let size = 640 * KIB;
+    let session = serve.create_print_upload(size as u64).await;
+    let path = &session.upload_url[serve.base.len()..];
+    let mut stream = tokio::net::TcpStream::connect(serve.addr).await.unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {}\r\nContent-Range: bytes 0-{}/{size}\r\nContent-Length: {size}\r\n\r\n",
+        serve.addr,
+        size - 1
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&vec![3u8; 100 * KIB]).await.unwrap();
+    // Once the emulator has read those bytes, the client goes.
+    let deadline = std::time::Instant::now() + LOG_WAIT;
+    loop {
+        let (_, body) = serve.get("/_emulator/stats").await;
+        let stats: Value = serde_json::from_slice(&body).unwrap();
+        if stats["bytesReceived"]["put"].as_u64() >= Some(100 * KIB as u64) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{stats:#}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(stream);
+    // The emulator finds the body cut short: Graph's 400, logged with what did arrive.
+    let stderr = serve.wait_for_stderr_line(LOG_WAIT, |line| {
+        line.contains("\"method\":\"PUT\"") && line.contains("\"status\":400")
+    });
+    let cut = json_lines(&stderr)
+        .into_iter()
+        .find(|line| is_request(line) && line["method"] == "PUT")
+        .unwrap();
+    assert_eq!(cut["bytes_in"], 100 * KIB, "{cut}");
+    assert!(cut["path"].as_str().unwrap().ends_with("?..."), "{cut}");
+    assert!(!stderr.contains("tempauthtoken"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
