@@ -31,11 +31,18 @@ pub struct LogArgs {
         global = true,
         env = "GRAPH_UPLOAD_LOG",
         value_name = "FILTER",
-        value_parser = parse_filter
+        value_parser = parse_filter,
+        display_order = 900
     )]
     log_level: Option<String>,
     /// How log lines look on stderr.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = LogFormat::Text,
+        display_order = 901
+    )]
     log_format: LogFormat,
 }
 

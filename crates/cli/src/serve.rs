@@ -26,7 +26,8 @@ pub struct ServeArgs {
     /// (generated on first use, kept in DATA_DIR/token) is used and printed.
     #[arg(long, env = "GRAPH_UPLOAD_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// Base URL written into upload URLs and Location headers (default: http://LISTEN-ADDRESS).
+    /// Base URL written into upload URLs and Location headers (default: http://LISTEN-ADDRESS,
+    /// https:// with TLS).
     #[arg(long)]
     public_url: Option<String>,
     /// Largest print fragment per PUT, in bytes (Graph: 10 MiB).

@@ -90,12 +90,21 @@ async fn open(config: ServerConfig, public_url: String) -> io::Result<Arc<AppSta
 /// An emulator whose data directory is open and whose listener is bound, ready to serve.
 ///
 /// Opening first lets a command report a bad data directory before it announces its address.
-#[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
     state: Arc<AppState>,
     tls: Option<Arc<rustls::ServerConfig>>,
     base_url: String,
+}
+
+/// Where it listens and whether with TLS (never the key, never the token).
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("base_url", &self.base_url)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {
