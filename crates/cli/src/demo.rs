@@ -8,7 +8,7 @@ use crate::size::parse_size;
 use crate::upload::{TransportChoice, attachment_json, print_json, transport};
 use clap::Args;
 use graph_upload::{UploadSource, Uploader};
-use graph_upload_server::{ServerConfig, fixtures};
+use graph_upload_server::{CERT_FILE, ServerConfig, TlsConfig, fixtures};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -38,6 +38,10 @@ pub struct DemoArgs {
     /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Run the emulator over https (a self-signed certificate in its temporary data
+    /// directory, which the client trusts as `upload --ca-cert` would).
+    #[arg(long)]
+    tls: bool,
 }
 
 /// Runs the demo; the summary goes to stdout.
@@ -50,19 +54,25 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     }
     let work = tempfile::tempdir().map_err(|error| format!("no temporary directory: {error}"))?;
     let token = "demo-token";
-    let server = graph_upload_server::spawn(
-        ServerConfig::new(work.path().join("data"), token),
-        "127.0.0.1:0",
-    )
-    .await
-    .map_err(|error| format!("cannot start the emulator: {error}"))?;
+    let data_dir = work.path().join("data");
+    let mut config = ServerConfig::new(&data_dir, token);
+    if args.tls {
+        config.tls = Some(TlsConfig::self_signed());
+    }
+    let server = graph_upload_server::spawn(config, "127.0.0.1:0")
+        .await
+        .map_err(|error| format!("cannot start the emulator: {error}"))?;
+    let ca_certs = match args.tls {
+        true => vec![data_dir.join(CERT_FILE)],
+        false => Vec::new(),
+    };
     println!(
         "emulator listening on {} (data in {})",
         server.base_url(),
         work.path().display()
     );
     let base = format!("{}/v1.0", server.base_url());
-    let transport = transport(args.transport)?;
+    let transport = transport(args.transport, &ca_certs)?;
     let uploader = Uploader::builder(&base)
         .token(token)
         .transport(std::sync::Arc::clone(&transport))

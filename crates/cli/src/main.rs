@@ -4,7 +4,9 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod auth;
+mod ca_cert;
 mod demo;
+mod logging;
 mod progress_view;
 mod serve;
 mod size;
@@ -19,6 +21,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    log: logging::LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,13 +74,14 @@ fn main() -> ExitCode {
         clap_complete::generate(shell, &mut command, "graph-upload", &mut std::io::stdout());
         return ExitCode::SUCCESS;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GRAPH_UPLOAD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The emulator's request log shows by default; a client stays quiet but for warnings
+    // (and the platform verifier's error for a certificate it refuses, which the command's
+    // own one-line failure says already).
+    let default_level = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn,rustls_platform_verifier=off",
+    };
+    logging::init(&cli.log, default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,13 +1,13 @@
 //! `graph-upload serve`: the emulator, with the start-up contract other tools rely on.
 //!
-//! The first stdout line is exactly `listening on http://HOST:PORT` (the real port, also with
-//! `--listen 127.0.0.1:0`), flushed at once; when no token was given, the second line is
+//! The first stdout line is exactly `listening on http://HOST:PORT` (`https://` with `--tls`;
+//! the real port, also with `--listen 127.0.0.1:0`), flushed at once; when no token was given, the second line is
 //! `token: ...`: the token kept in the data directory (generated on its first use), so that it
 //! survives restarts. SIGINT/SIGTERM stop it gracefully.
 
 use crate::size::{parse_nonzero_size, parse_size};
 use clap::Args;
-use graph_upload_server::{FaultRule, ServerConfig};
+use graph_upload_server::{FaultRule, ServerConfig, TlsConfig};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,7 +26,8 @@ pub struct ServeArgs {
     /// (generated on first use, kept in DATA_DIR/token) is used and printed.
     #[arg(long, env = "GRAPH_UPLOAD_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// Base URL written into upload URLs and Location headers (default: http://LISTEN-ADDRESS).
+    /// Base URL written into upload URLs and Location headers (default: http://LISTEN-ADDRESS,
+    /// https:// with TLS).
     #[arg(long)]
     public_url: Option<String>,
     /// Largest print fragment per PUT: bytes or KiB/MiB/GiB (Graph: 10 MiB).
@@ -69,6 +70,28 @@ pub struct ServeArgs {
     /// Connections served at once; more wait until one closes.
     #[arg(long, value_name = "N", default_value_t = graph_upload_server::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Serve https with a self-signed certificate, generated on first use and kept in the data
+    /// directory (DATA_DIR/cert.pem, DATA_DIR/key.pem); clients trust it with
+    /// `--ca-cert DATA_DIR/cert.pem`.
+    #[arg(long)]
+    tls: bool,
+    /// Serve https with this PEM certificate chain instead (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+/// The certificate the flags ask for, if any; errors name the flag and the file.
+fn tls_config(args: &ServeArgs) -> Result<Option<TlsConfig>, String> {
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => TlsConfig::from_files(cert, key)
+            .map(Some)
+            .map_err(|error| format!("--tls-cert/--tls-key: {error}")),
+        _ if args.tls => Ok(Some(TlsConfig::self_signed())),
+        _ => Ok(None),
+    }
 }
 
 /// Reads and checks a `--faults` file; the error is one line naming the file and the problem.
@@ -155,6 +178,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         Some(path) => read_faults(path)?,
         None => Vec::new(),
     };
+    let tls = tls_config(&args)?;
     allow_connections(args.max_connections);
     let listener = TcpListener::bind(&args.listen).await.map_err(|error| {
         format!(
@@ -162,9 +186,6 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             args.listen
         )
     })?;
-    let address = listener
-        .local_addr()
-        .map_err(|error| format!("cannot read the listening address: {error}"))?;
     let (token, generated) = match args.token {
         Some(token) if !token.trim().is_empty() => (token, false),
         Some(_) => return Err("--token must not be empty".into()),
@@ -189,15 +210,17 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     config.header_read_timeout = Duration::from_secs(args.header_read_timeout);
     config.idle_timeout = Duration::from_secs(args.idle_timeout);
     config.max_connections = args.max_connections;
+    config.tls = tls;
 
     // Open the data directory before announcing the address: a tool that reads the first
     // line may rely on the server being usable.
     let server = graph_upload_server::Server::open(listener, config)
         .await
         .map_err(|error| error.to_string())?;
+    let base_url = server.base_url().to_owned();
     let mut stdout = std::io::stdout().lock();
     let announce = |out: &mut std::io::StdoutLock<'_>| -> std::io::Result<()> {
-        writeln!(out, "listening on http://{address}")?;
+        writeln!(out, "listening on {base_url}")?;
         if generated {
             writeln!(out, "token: {token}")?;
         }

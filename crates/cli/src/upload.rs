@@ -5,9 +5,7 @@ use crate::auth::AuthArgs;
 use crate::progress_view::reporter;
 use crate::size::parse_size;
 use clap::{Args, Subcommand, ValueEnum};
-use graph_upload::transport::{
-    HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
-};
+use graph_upload::transport::{HyperTransport, Request, ReqwestTransport, Transport, header};
 use graph_upload::{
     CancellationToken, EndpointProfile, TokenProvider, UploadError, UploadSource, Uploader,
 };
@@ -42,6 +40,10 @@ pub struct CommonArgs {
     /// continued by running the same command again, while the session has not expired.
     #[arg(long)]
     journal: Option<PathBuf>,
+    /// Also trust the certificates of this PEM file (repeatable): the emulator's
+    /// `DATA_DIR/cert.pem` of `serve --tls`, or a corporate proxy's CA.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
 }
 
 /// `upload` subcommands.
@@ -199,16 +201,16 @@ pub fn api_base(url: &str) -> String {
     }
 }
 
-/// The transport the user picked.
-pub fn transport(choice: TransportChoice) -> Result<Arc<dyn Transport>, String> {
-    let config = TransportConfig::default();
+/// The transport the user picked, also trusting the certificates of `ca_certs`.
+pub fn transport(
+    choice: TransportChoice,
+    ca_certs: &[PathBuf],
+) -> Result<Arc<dyn Transport>, String> {
+    let config = crate::ca_cert::transport_config(ca_certs)?;
+    let explain = |error| crate::ca_cert::explain(ca_certs, error);
     Ok(match choice {
-        TransportChoice::Reqwest => {
-            Arc::new(ReqwestTransport::new(config).map_err(|error| error.to_string())?)
-        }
-        TransportChoice::Hyper => {
-            Arc::new(HyperTransport::new(config).map_err(|error| error.to_string())?)
-        }
+        TransportChoice::Reqwest => Arc::new(ReqwestTransport::new(config).map_err(explain)?),
+        TransportChoice::Hyper => Arc::new(HyperTransport::new(config).map_err(explain)?),
     })
 }
 
@@ -264,7 +266,11 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
         .or_else(|| guess_content_type(&args.file))
         .unwrap_or_else(|| "application/octet-stream".into());
     let provider = args.common.auth.provider()?;
-    let uploader = uploader(&args.common, transport(args.common.transport)?, provider)?;
+    let uploader = uploader(
+        &args.common,
+        transport(args.common.transport, &args.common.ca_cert)?,
+        provider,
+    )?;
     let builder = match (&args.printer, &args.share) {
         (Some(printer), _) => uploader.print_to_printer(printer),
         (None, Some(share)) => uploader.print_to_share(share),
@@ -289,7 +295,7 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
 async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String, Failure> {
     check_fragment(EndpointProfile::todo(), args.fragment_size)?;
     let source = open_source(&args.file)?;
-    let transport = transport(args.common.transport)?;
+    let transport = transport(args.common.transport, &args.common.ca_cert)?;
     let provider = args.common.auth.provider()?;
     let uploader = uploader(&args.common, Arc::clone(&transport), Arc::clone(&provider))?;
     let uploaded = match &args.user {

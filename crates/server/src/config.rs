@@ -4,6 +4,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::faults::FaultRule;
+use crate::tls::TlsConfig;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,6 +84,9 @@ pub struct ServerConfig {
     /// At most this many connections are served at once; the next ones wait in the listen
     /// backlog until one closes, and a warning is logged.
     pub max_connections: usize,
+    /// Serve https with this certificate (`serve --tls`, `--tls-cert`/`--tls-key`); the
+    /// default public URL is then `https://...`. `None`: plain http.
+    pub tls: Option<TlsConfig>,
 }
 
 impl ServerConfig {
@@ -106,6 +110,7 @@ impl ServerConfig {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            tls: None,
         }
     }
 }
@@ -131,6 +136,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
+            .field("tls", &self.tls)
             .finish()
     }
 }

@@ -132,15 +132,14 @@ impl IntoResponse for ApiError {
 }
 
 impl ApiError {
-    /// Graph's answer for this error at `now` (since the epoch, from the server's clock): its
-    /// JSON with a fresh request id and the date, `request-id` and, for `429`/`503`,
-    /// `Retry-After`.
-    pub(crate) fn render(&self, now: Duration) -> Response {
-        let request_id = uuid::Uuid::new_v4().to_string();
+    /// Graph's answer for this error at `now` (since the epoch, from the server's clock) to
+    /// the request `request_id`: its JSON with the request id and the date, `request-id` and,
+    /// for `429`/`503`, `Retry-After`.
+    pub(crate) fn render(&self, now: Duration, request_id: &str) -> Response {
         let date = graph_error_date(now);
-        let mut response = (self.status, Json(self.body(&request_id, &date))).into_response();
+        let mut response = (self.status, Json(self.body(request_id, &date))).into_response();
         let headers = response.headers_mut();
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
+        if let Ok(value) = HeaderValue::from_str(request_id) {
             headers.insert("request-id", value);
         }
         if let Some(seconds) = self.retry_after {
@@ -158,12 +157,17 @@ fn graph_error_date(now: Duration) -> String {
         .unwrap_or_default()
 }
 
-/// Makes every error answer Graph's error JSON, dated `now`: an [`ApiError`] a handler or
-/// middleware returned is rendered, and an error of the framework itself (a bad path
-/// encoding, a body over the limit: plain text) is rewritten as one.
-pub(crate) async fn graph_error_body(mut response: Response, now: Duration) -> Response {
+/// Makes every error answer Graph's error JSON, dated `now`, for the request `request_id`:
+/// an [`ApiError`] a handler or middleware returned is rendered, and an error of the
+/// framework itself (a bad path encoding, a body over the limit: plain text) is rewritten as
+/// one.
+pub(crate) async fn graph_error_body(
+    mut response: Response,
+    now: Duration,
+    request_id: &str,
+) -> Response {
     if let Some(error) = response.extensions_mut().remove::<ApiError>() {
-        return error.render(now);
+        return error.render(now, request_id);
     }
     let status = response.status();
     let is_json = response
@@ -190,7 +194,7 @@ pub(crate) async fn graph_error_body(mut response: Response, now: Duration) -> R
     } else {
         text
     };
-    ApiError::new(status, code, message).render(now)
+    ApiError::new(status, code, message).render(now, request_id)
 }
 
 /// Turns storage failures into `500 generalException` with the cause in the message.

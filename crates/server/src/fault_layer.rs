@@ -9,6 +9,7 @@
 
 use crate::errors::ApiError;
 use crate::faults::{FaultEffect, Fired};
+use crate::request_log::RequestId;
 use crate::route_kind::RouteKind;
 use crate::state::AppState;
 use crate::stats::Stats;
@@ -35,10 +36,21 @@ pub enum AbortConnection {
     Close,
 }
 
+impl AbortConnection {
+    /// The fault's name in the rules (`action`), as logs show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AbortConnection::Reset => "reset",
+            AbortConnection::Close => "reset-after-body",
+        }
+    }
+}
+
 /// The layer itself (`axum::middleware::from_fn_with_state`).
 pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let kind = RouteKind::of(request.method(), request.uri().path());
     let client_request_id = request.headers().get("client-request-id").cloned();
+    let request_id = RequestId::of(&request);
     let request = request.map(|body| counted(body, kind, &state.stats));
     let fired = state.faults.decide(kind);
     if let Some(Fired { rule, effect }) = fired {
@@ -63,7 +75,8 @@ pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: 
             },
         )) => {
             drain(request.into_body()).await;
-            let mut response = fault_status(rule, status, retry_after).render(state.now());
+            let mut response =
+                fault_status(rule, status, retry_after).render(state.now(), &request_id);
             if let Some(value) = client_request_id {
                 response.headers_mut().insert("client-request-id", value);
             }

@@ -15,6 +15,7 @@ mod faults;
 pub mod fixtures;
 mod listener;
 mod records;
+mod request_log;
 mod route_kind;
 #[cfg(test)]
 mod router_fuzz;
@@ -28,6 +29,7 @@ mod sweeper;
 mod sync_log;
 #[cfg(test)]
 mod test_app;
+mod tls;
 mod token_file;
 mod upload;
 
@@ -39,6 +41,7 @@ pub use config::{
 };
 pub use errors::ApiError;
 pub use faults::{FaultEffect, FaultRoute, FaultRule, FaultRulesError, FaultTrigger};
+pub use tls::{CERT_FILE, KEY_FILE, TlsConfig};
 pub use token_file::{TOKEN_FILE, load_or_create_token};
 
 use auth::UploadSigner;
@@ -87,21 +90,41 @@ async fn open(config: ServerConfig, public_url: String) -> io::Result<Arc<AppSta
 /// An emulator whose data directory is open and whose listener is bound, ready to serve.
 ///
 /// Opening first lets a command report a bad data directory before it announces its address.
-#[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
     state: Arc<AppState>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    base_url: String,
+}
+
+/// Where it listens and whether with TLS (never the key, never the token).
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("base_url", &self.base_url)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {
-    /// Opens the data directory of `config` for a server on `listener`.
+    /// Opens the data directory of `config` for a server on `listener`, and with
+    /// [`ServerConfig::tls`] loads its certificate (a self-signed one is created in the data
+    /// directory on first use).
     pub async fn open(listener: TcpListener, config: ServerConfig) -> io::Result<Self> {
         let address = listener.local_addr()?;
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let base_url = format!("{scheme}://{address}");
         let public_url = config
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{address}"));
+            .unwrap_or_else(|| base_url.clone());
         let data_dir = config.data_dir.clone();
+        let tls_config = config.tls.clone();
         let state = open(config, public_url).await.map_err(|error| {
             io::Error::new(
                 error.kind(),
@@ -111,12 +134,37 @@ impl Server {
                 ),
             )
         })?;
-        Ok(Server { listener, state })
+        let tls = match tls_config {
+            None => None,
+            Some(tls) => {
+                let public_url = state.public_url.clone();
+                let config = tokio::task::spawn_blocking(move || {
+                    tls::server_config(&tls, &data_dir, address, &public_url)
+                })
+                .await
+                .map_err(io::Error::other)?
+                .map_err(|error| {
+                    io::Error::new(error.kind(), format!("cannot serve https: {error}"))
+                })?;
+                Some(config)
+            }
+        };
+        Ok(Server {
+            listener,
+            state,
+            tls,
+            base_url,
+        })
     }
 
     /// Where it listens.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// `http://HOST:PORT`, or `https://HOST:PORT` with TLS: the listening address.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight (a fragment
@@ -133,6 +181,7 @@ impl Server {
             router: routes::router(Arc::clone(&self.state)).with_state(()),
             stats: Arc::clone(&self.state.stats),
             limits: Limits::of(&self.state.config),
+            tls: self.tls.map(tokio_rustls::TlsAcceptor::from),
         };
         let max_connections = self.state.config.max_connections;
         let served = listener::run(self.listener, shared, max_connections, shutdown).await;
@@ -154,6 +203,7 @@ pub async fn serve(
 /// A server running in the background of the current runtime (tests, the demo).
 pub struct RunningServer {
     address: SocketAddr,
+    base_url: String,
     token: String,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<io::Result<()>>,
@@ -174,9 +224,9 @@ impl RunningServer {
         self.address
     }
 
-    /// `http://HOST:PORT`.
+    /// `http://HOST:PORT`, or `https://HOST:PORT` with TLS.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.address)
+        self.base_url.clone()
     }
 
     /// The bearer token it accepts.
@@ -200,12 +250,14 @@ pub async fn spawn(config: ServerConfig, listen: &str) -> io::Result<RunningServ
     let address = listener.local_addr()?;
     let token = config.token.clone();
     let server = Server::open(listener, config).await?;
+    let base_url = server.base_url.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server.serve(async move {
         let _ = stopped.await;
     }));
     Ok(RunningServer {
         address,
+        base_url,
         token,
         stop: Some(stop),
         task,

@@ -87,6 +87,10 @@ pub async fn run(
     }
     // No new connections: a client connecting now is refused rather than left waiting.
     drop(listener);
+    tracing::info!(
+        open_connections = counters.connections.open.load(Ordering::Relaxed),
+        "stopping: no new connections; finishing the requests in flight"
+    );
     stop.cancel();
     connections.close();
     connections.wait().await;

@@ -135,6 +135,17 @@ impl SessionLocks {
         locks.remove(session_id);
     }
 
+    /// The spans of `session_id` being streamed now, if its lock exists (never creates one).
+    pub fn reserved(&self, session_id: &str) -> Option<RangeSet> {
+        let locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        locks
+            .get(session_id)
+            .map(|lock| lock.reserved_set().clone())
+    }
+
     /// How many locks are kept (tests: ids that do not exist must not leave one behind).
     #[cfg_attr(not(test), allow(dead_code))]
     pub fn len(&self) -> usize {

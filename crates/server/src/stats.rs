@@ -34,6 +34,9 @@ pub struct ConnectionCounters {
     pub header_timeouts: AtomicU64,
     /// Closed because they stayed idle between requests too long.
     pub idle_timeouts: AtomicU64,
+    /// Closed because their TLS handshake failed (plain http to an https server, a client
+    /// that does not trust the certificate).
+    pub tls_failures: AtomicU64,
 }
 
 impl Stats {
@@ -112,6 +115,7 @@ impl Stats {
                 "limitReached": load(&connections.limit_reached),
                 "headerTimeouts": load(&connections.header_timeouts),
                 "idleTimeouts": load(&connections.idle_timeouts),
+                "tlsHandshakeFailures": load(&connections.tls_failures),
             },
         })
     }

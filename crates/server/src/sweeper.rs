@@ -51,6 +51,15 @@ pub async fn sweep_expired(state: &AppState) -> Result<usize, ApiError> {
         if deleted {
             state.sessions.forget(&session.id, &mut known);
             state.blobs.remove(&session.blob)?;
+            tracing::info!(
+                target: crate::request_log::SESSION_TARGET,
+                session = %session.id,
+                kind = %session.kind(),
+                received = session.bytes_received(),
+                size = session.size,
+                expired = %session.expiration(),
+                "session expired"
+            );
             removed += 1;
         }
     }

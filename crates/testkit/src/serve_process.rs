@@ -45,7 +45,7 @@ pub fn serve_command_on(bin: &str, data_dir: &Path, listen: &str) -> Command {
 /// A running `graph-upload serve`, killed on drop.
 pub struct Serve {
     child: Child,
-    /// `http://127.0.0.1:PORT`, from the first stdout line.
+    /// `http://127.0.0.1:PORT` (`https://` with `--tls`), from the first stdout line.
     pub base: String,
     /// The address of that line.
     pub addr: SocketAddr,
@@ -55,7 +55,8 @@ pub struct Serve {
     pub first_line: String,
     /// The second stdout line when the token was generated.
     pub token_line: Option<String>,
-    /// A client for this server (no proxy, generous timeout).
+    /// A client for this server (no proxy, generous timeout; see [`Serve::trust`] for
+    /// https).
     pub http: reqwest::Client,
     lines: Receiver<String>,
     log: tempfile::NamedTempFile,
@@ -103,13 +104,13 @@ impl Serve {
                 serve.stderr()
             )
         });
-        let addr = parse_listening_line(&first).unwrap_or_else(|| {
+        let (scheme, addr) = parse_listening_url(&first).unwrap_or_else(|| {
             panic!(
-                "the first stdout line is not `listening on http://HOST:PORT`: {first:?}; stderr:\n{}",
+                "the first stdout line is not `listening on http(s)://HOST:PORT`: {first:?}; stderr:\n{}",
                 serve.stderr()
             )
         });
-        serve.base = format!("http://{addr}");
+        serve.base = format!("{scheme}://{addr}");
         serve.addr = addr;
         serve.first_line = first;
         if token.is_none() {
@@ -130,6 +131,28 @@ impl Serve {
             serve.token_line = Some(line);
         }
         serve
+    }
+
+    /// Makes [`http`](Self::http) trust `pem` (the certificate of `serve --tls`).
+    pub fn trust(&mut self, pem: &[u8]) {
+        self.http = client_with(Some(pem));
+    }
+
+    /// Waits up to `timeout` until stderr holds a line that `wanted` accepts (log lines are
+    /// written as requests are answered); returns all of stderr then.
+    pub fn wait_for_stderr_line(&self, timeout: Duration, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let stderr = self.stderr();
+            if stderr.lines().any(&wanted) {
+                return stderr;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such line on stderr within {timeout:?}:\n{stderr}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The next stdout line, or `None` when there is none within `timeout` (or stdout closed).
@@ -362,19 +385,42 @@ impl Drop for Serve {
 
 /// The address of an exact `listening on http://HOST:PORT` line, with a real port.
 pub fn parse_listening_line(line: &str) -> Option<SocketAddr> {
-    let rest = line.strip_prefix("listening on http://")?;
+    match parse_listening_url(line)? {
+        ("http", addr) => Some(addr),
+        _ => None,
+    }
+}
+
+/// The scheme and address of an exact `listening on http://HOST:PORT` or
+/// `listening on https://HOST:PORT` line, with a real port.
+pub fn parse_listening_url(line: &str) -> Option<(&'static str, SocketAddr)> {
+    let rest = line.strip_prefix("listening on ")?;
+    let (scheme, rest) = if let Some(rest) = rest.strip_prefix("https://") {
+        ("https", rest)
+    } else {
+        ("http", rest.strip_prefix("http://")?)
+    };
     let addr: SocketAddr = rest.parse().ok()?;
-    (addr.port() != 0 && addr.to_string() == rest).then_some(addr)
+    (addr.port() != 0 && addr.to_string() == rest).then_some((scheme, addr))
 }
 
 /// A client that never goes through a proxy.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    client_with(None)
+}
+
+/// [`client`], also trusting the certificate `pem`.
+fn client_with(trust: Option<&[u8]>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
         .no_proxy()
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("reqwest client")
+        .timeout(Duration::from_secs(60));
+    if let Some(pem) = trust {
+        builder = builder.tls_certs_merge(
+            reqwest::Certificate::from_pem_bundle(pem).expect("a PEM certificate"),
+        );
+    }
+    builder.build().expect("reqwest client")
 }
 
 /// A print document's upload session.

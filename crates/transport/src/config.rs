@@ -21,6 +21,10 @@ pub struct TransportConfig {
     pub pool_max_idle_per_host: usize,
     /// The `User-Agent` header sent with every request.
     pub user_agent: String,
+    /// Certificates to trust in addition to the backend's usual roots, PEM (each entry may
+    /// hold several): the emulator's self-signed certificate (`graph-upload serve --tls`
+    /// keeps it in `DATA_DIR/cert.pem`), or a corporate proxy's CA. Default: none.
+    pub extra_root_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for TransportConfig {
@@ -32,6 +36,7 @@ impl Default for TransportConfig {
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 16,
             user_agent: concat!("graph-upload/", env!("CARGO_PKG_VERSION")).to_string(),
+            extra_root_certificates: Vec::new(),
         }
     }
 }
@@ -70,6 +75,38 @@ impl TransportConfig {
     /// Sets the `User-Agent`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Trusts the certificates of `pem` (one or more `-----BEGIN CERTIFICATE-----` blocks)
+    /// in addition to the usual roots. A file that holds no valid certificate makes the
+    /// backend's constructor fail with an [`ErrorKind::Tls`](crate::ErrorKind::Tls) error.
+    ///
+    /// ```
+    /// use graph_upload_transport::TransportConfig;
+    ///
+    /// # fn load() -> std::io::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("cert.pem");
+    /// # std::fs::write(&path, "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")?;
+    /// let config = TransportConfig::default().add_root_certificate(std::fs::read(&path)?);
+    /// assert_eq!(config.extra_root_certificates.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Trusts every PEM of `pems` in addition to the usual roots (see
+    /// [`add_root_certificate`](Self::add_root_certificate)).
+    pub fn ca_certificates<I>(mut self, pems: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<Vec<u8>>,
+    {
+        self.extra_root_certificates
+            .extend(pems.into_iter().map(Into::into));
         self
     }
 }

@@ -5,6 +5,7 @@ use crate::config::TransportConfig;
 use crate::error::{ErrorKind, TransportError, describe, is_request_body_failure, is_tls};
 use crate::request::Request;
 use crate::response::{Response, read_capped};
+use crate::roots::parse_extra_roots;
 use crate::timeout::with_timeout;
 use crate::transport::Transport;
 use async_trait::async_trait;
@@ -27,11 +28,28 @@ pub struct HyperTransport {
 }
 
 impl HyperTransport {
-    /// A client built from `config`, trusting the Mozilla roots of `webpki-roots`.
+    /// A client built from `config`, trusting the Mozilla roots of `webpki-roots` and the
+    /// config's [`extra_root_certificates`](TransportConfig::extra_root_certificates).
     pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
-        let roots = rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
+        for (index, root) in parse_extra_roots(&config.extra_root_certificates)?
+            .into_iter()
+            .enumerate()
+        {
+            roots.add(root).map_err(|error| {
+                TransportError::new(
+                    ErrorKind::Tls,
+                    false,
+                    format!(
+                        "extra root certificate #{} cannot be trusted: {error}",
+                        index + 1
+                    ),
+                )
+                .with_source(error)
+            })?;
+        }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -45,7 +63,7 @@ impl HyperTransport {
     }
 
     /// Like [`new`](Self::new) with your own rustls configuration (private roots, client
-    /// certificates).
+    /// certificates): its roots are the ones trusted, `extra_root_certificates` is not read.
     pub fn with_tls_config(
         config: TransportConfig,
         tls: rustls::ClientConfig,

@@ -12,6 +12,8 @@ mod request;
 #[cfg(feature = "reqwest")]
 mod reqwest_backend;
 mod response;
+#[cfg(any(feature = "reqwest", feature = "hyper"))]
+mod roots;
 mod timeout;
 mod transport;
 

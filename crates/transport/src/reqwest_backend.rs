@@ -5,6 +5,7 @@ use crate::config::TransportConfig;
 use crate::error::{ErrorKind, TransportError, describe, is_request_body_failure, is_tls};
 use crate::request::Request;
 use crate::response::{Response, read_capped};
+use crate::roots::parse_extra_roots;
 use crate::timeout::with_timeout;
 use crate::transport::Transport;
 use async_trait::async_trait;
@@ -20,10 +21,32 @@ pub struct ReqwestTransport {
 }
 
 impl ReqwestTransport {
-    /// A client built from `config`: rustls with the platform's roots, HTTP/1.1 keep-alive,
-    /// `TCP_NODELAY`, no proxy, redirects returned as responses.
+    /// A client built from `config`: rustls with the platform's roots (and the config's
+    /// [`extra_root_certificates`](TransportConfig::extra_root_certificates)), HTTP/1.1
+    /// keep-alive, `TCP_NODELAY`, no proxy, redirects returned as responses.
     pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
-        let client = reqwest::Client::builder()
+        let extra_roots = parse_extra_roots(&config.extra_root_certificates)?
+            .iter()
+            .enumerate()
+            .map(|(index, der)| {
+                reqwest::Certificate::from_der(der).map_err(|error| {
+                    TransportError::new(
+                        ErrorKind::Tls,
+                        false,
+                        format!(
+                            "extra root certificate #{} cannot be trusted: {}",
+                            index + 1,
+                            describe(&error)
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut builder = reqwest::Client::builder();
+        if !extra_roots.is_empty() {
+            builder = builder.tls_certs_merge(extra_roots);
+        }
+        let client = builder
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(config.pool_idle_timeout)
             .pool_max_idle_per_host(config.pool_max_idle_per_host)

@@ -1,6 +1,10 @@
-//! One accepted connection: hyper's HTTP/1 serving the router, with the limits that keep an
-//! abusive client from holding it forever, the upload throttle, and the connection-closing
-//! faults.
+//! One accepted connection: hyper's HTTP/1 serving the router (over TLS when the server has a
+//! certificate), with the limits that keep an abusive client from holding it forever, the
+//! upload throttle, and the connection-closing faults.
+//!
+//! With TLS the layers are socket, [`ConnIo`] (limits, throttle), rustls, hyper: the TLS
+//! handshake is read in the first request head's time, so a client that never finishes it is
+//! closed by the header-read timeout like one that never finishes its headers.
 //!
 //! Time limits are kept by the socket wrapper ([`ConnIo`]), which sees every read: a
 //! connection must send a whole request head within the header-read timeout (counted from
@@ -32,10 +36,12 @@ use state::ConnState;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tower_service::Service as _;
 
@@ -43,7 +49,7 @@ use tower_service::Service as _;
 const MAX_BUF_SIZE: usize = 64 * 1024;
 
 /// What every connection of a server shares.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Shared {
     /// The application, its routes resolved once.
     pub router: Router,
@@ -51,6 +57,17 @@ pub struct Shared {
     pub stats: Arc<Stats>,
     /// Limits and shaping.
     pub limits: Limits,
+    /// The TLS handshake, when the server speaks https.
+    pub tls: Option<TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("limits", &self.limits)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The per-connection settings of [`ServerConfig`].
@@ -83,17 +100,51 @@ pub async fn serve(
     permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
+    let peer = stream.peer_addr().ok();
     let state = Arc::new(ConnState::new());
-    let io = TokioIo::new(ConnIo::new(
+    let io = ConnIo::new(
         stream,
         Arc::clone(&state),
         shared.limits,
         Arc::clone(&shared.stats),
-    ));
+    );
     let service = ConnService {
         router: shared.router,
         state,
     };
+    match shared.tls {
+        None => serve_http(TokioIo::new(io), service, &stop).await,
+        Some(acceptor) => {
+            let handshake = tokio::select! {
+                handshake = acceptor.accept(io) => handshake,
+                () = stop.cancelled() => return,
+            };
+            match handshake {
+                Ok(tls) => serve_http(TokioIo::new(tls), service, &stop).await,
+                Err(error) => {
+                    shared
+                        .stats
+                        .connections
+                        .tls_failures
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        target: crate::request_log::REQUEST_TARGET,
+                        peer = %peer.map_or_else(|| "?".to_owned(), |peer| peer.to_string()),
+                        %error,
+                        "TLS handshake failed (a client speaking plain http, or one that does not trust the certificate)"
+                    );
+                }
+            }
+        }
+    }
+    drop(permit);
+}
+
+/// HTTP/1 over `io` until the connection closes or `stop` asks it to finish.
+async fn serve_http<I>(io: I, service: ConnService, stop: &CancellationToken)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .header_read_timeout(None)
@@ -112,7 +163,6 @@ pub async fn serve(
     if let Err(error) = result {
         tracing::debug!(%error, "connection closed");
     }
-    drop(permit);
 }
 
 /// The router as hyper's service: marks the request cycle, and turns a fault's

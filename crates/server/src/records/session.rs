@@ -77,6 +77,45 @@ impl SessionRecord {
             })
     }
 
+    /// `print` or `todo`, as the emulator's own routes and logs name the kinds.
+    pub fn kind(&self) -> &'static str {
+        match self.target {
+            SessionTarget::Print { .. } => "print",
+            SessionTarget::Todo { .. } => "todo",
+        }
+    }
+
+    /// The Graph path of what the session fills, without the API version:
+    /// `/print/shares/{id}/jobs/{job}/documents/{document}` (the job's one document, whose id
+    /// the print target does not keep: `document`) or `/users/{id}/todo/lists/{l}/tasks/{t}`.
+    pub fn owner_path(&self, document: Option<&str>) -> String {
+        match &self.target {
+            SessionTarget::Print {
+                job_id,
+                parent_kind,
+                parent_id,
+                ..
+            } => {
+                let jobs = format!("/print/{}/{parent_id}/jobs/{job_id}", parent_kind.segment());
+                match document {
+                    Some(document) => format!("{jobs}/documents/{document}"),
+                    None => jobs,
+                }
+            }
+            SessionTarget::Todo {
+                user_id,
+                list_id,
+                task_id,
+                ..
+            } => format!("/users/{user_id}/todo/lists/{list_id}/tasks/{task_id}"),
+        }
+    }
+
+    /// Bytes received so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.received.iter().map(|&(start, end)| end - start).sum()
+    }
+
     /// Whether this is a To Do session (in-order fragments, PascalCase replies).
     pub fn is_todo(&self) -> bool {
         matches!(self.target, SessionTarget::Todo { .. })

@@ -5,6 +5,7 @@ use super::print::{job_not_found, parent_of};
 use super::{Params, param};
 use crate::errors::ApiError;
 use crate::records::{JobRecord, ParentKind, SessionRecord, SessionTarget};
+use crate::request_log::SESSION_TARGET;
 use crate::state::AppState;
 use crate::store::{Store, Table, Tx};
 use axum::extract::{OriginalUri, Path, State};
@@ -38,8 +39,8 @@ pub(crate) fn refuse_if_finished(job: &JobRecord, action: &str) -> Result<(), Ap
 
 /// What the cancelling transaction found.
 enum Outcome {
-    /// Done: the blobs of the sessions it deleted, to remove from the disk now.
-    Canceled(Vec<String>),
+    /// Done: the sessions it deleted and their blobs, to remove from the disk now.
+    Canceled(Vec<(String, String)>),
     /// The job has sessions whose locks are not held yet: take them and try again.
     MoreSessions(Vec<String>),
 }
@@ -71,20 +72,32 @@ pub(crate) async fn cancel_job(
         for (_, lock) in &locks {
             guards.push(lock.record.lock().await);
         }
-        let (parent, job_id, locked) = (parent.clone(), job_id.clone(), ids.clone());
+        let (parent, job, locked) = (parent.clone(), job_id.clone(), ids.clone());
         let outcome = state
-            .db(move |store| cancel_in_store(store, kind, &parent, &job_id, &locked))
+            .db(move |store| cancel_in_store(store, kind, &parent, &job, &locked))
             .await?;
         match outcome {
             Outcome::MoreSessions(more) => ids.extend(more),
-            Outcome::Canceled(blobs) => {
+            Outcome::Canceled(deleted) => {
                 for ((id, _), guard) in locks.iter().zip(&mut guards) {
                     state.sessions.forget(id, guard);
                 }
                 drop(guards);
-                for blob in blobs {
-                    state.blobs.remove(&blob)?;
+                for (session, blob) in &deleted {
+                    state.blobs.remove(blob)?;
+                    tracing::info!(
+                        target: SESSION_TARGET,
+                        session = %session,
+                        job = %job_id,
+                        "session deleted with its cancelled job"
+                    );
                 }
+                tracing::info!(
+                    target: SESSION_TARGET,
+                    job = %job_id,
+                    sessions = deleted.len(),
+                    "print job cancelled"
+                );
                 return Ok(StatusCode::NO_CONTENT.into_response());
             }
         }
@@ -123,14 +136,14 @@ fn cancel_in_store(
         if !more.is_empty() {
             return Ok(Outcome::MoreSessions(more));
         }
-        let mut blobs = Vec::new();
+        let mut deleted = Vec::new();
         for session in sessions.iter().filter(|s| ids.contains(&s.id)) {
             tx.delete(Table::Sessions, &session.id)?;
-            blobs.push(session.blob.clone());
+            deleted.push((session.id.clone(), session.blob.clone()));
         }
         job.state = PrintJobProcessingState::Canceled;
         job.details.clear();
         tx.put(Table::Jobs, &job.id, &job)?;
-        Ok(Outcome::Canceled(blobs))
+        Ok(Outcome::Canceled(deleted))
     })
 }

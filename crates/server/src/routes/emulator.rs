@@ -1,14 +1,18 @@
 //! The emulator's own routes (not Graph's), under `/_emulator`, all behind the bearer token:
-//! the fault rules in force (`GET`, `PUT` to replace, `DELETE` to clear) and the statistics.
+//! the fault rules in force (`GET`, `PUT` to replace, `DELETE` to clear), the statistics and
+//! the open upload sessions.
 
 use crate::errors::ApiError;
 use crate::faults::FaultRule;
+use crate::records::{JobRecord, SessionRecord, SessionTarget};
 use crate::state::AppState;
+use crate::store::Table;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// `GET /_emulator/faults`: the rules in force, as written.
@@ -40,4 +44,60 @@ pub(crate) async fn delete_faults(State(state): State<Arc<AppState>>) -> Respons
 /// injected (in all, and per rule in force), connections.
 pub(crate) async fn get_stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(state.stats.snapshot(&state.faults))
+}
+
+/// `GET /_emulator/sessions`: every open (unexpired) upload session, in id order, as
+/// `{"value": [...]}`: its id, kind, owner path, name, declared size, received ranges and
+/// bytes, the ranges being streamed right now, what Graph would answer as
+/// `nextExpectedRanges`, and its expiry.
+pub(crate) async fn get_sessions(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Value>, ApiError> {
+    let now = state.now();
+    let sessions = state
+        .db(move |store| {
+            let mut open = Vec::new();
+            for session in store.list::<SessionRecord>(Table::Sessions)? {
+                if session.expired(now) {
+                    continue;
+                }
+                let document = match &session.target {
+                    SessionTarget::Print { job_id, .. } => store
+                        .get::<JobRecord>(Table::Jobs, job_id)?
+                        .map(|job| job.document.id),
+                    SessionTarget::Todo { .. } => None,
+                };
+                open.push((session, document));
+            }
+            Ok(open)
+        })
+        .await?;
+    let value: Vec<Value> = sessions
+        .iter()
+        .map(|(session, document)| session_view(&state, session, document.as_deref()))
+        .collect();
+    Ok(Json(json!({ "value": value })))
+}
+
+/// One session as `GET /_emulator/sessions` shows it.
+fn session_view(state: &AppState, session: &SessionRecord, document: Option<&str>) -> Value {
+    let ranges = |set: &graph_upload_ranges::RangeSet| -> Vec<String> {
+        set.expected_ranges()
+            .map(|range| range.to_string())
+            .collect()
+    };
+    let in_flight = state.sessions.reserved(&session.id).unwrap_or_default();
+    json!({
+        "id": session.id,
+        "kind": session.kind(),
+        "ownerPath": session.owner_path(document),
+        "name": session.name,
+        "contentType": session.content_type,
+        "size": session.size,
+        "receivedRanges": ranges(&session.received_set()),
+        "bytesReceived": session.bytes_received(),
+        "inFlightRanges": ranges(&in_flight),
+        "nextExpectedRanges": session.next_expected_ranges(),
+        "expirationDateTime": session.expiration().to_string(),
+    })
 }

@@ -9,6 +9,7 @@ mod todo;
 
 use crate::auth::check_bearer;
 use crate::errors::{ApiError, graph_error_body};
+use crate::request_log::RequestId;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -49,12 +50,15 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             request_ids,
         ))
-        // Outermost, so that it sees every request and its placeholder for a closed
+        // Around every route, so that it sees every request and its placeholder for a closed
         // connection reaches the connection loop unchanged.
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             crate::fault_layer::inject,
         ))
+        // Outermost: it names the request (its id) and logs it once answered, with whatever
+        // the layers inside did (a fault, the latency).
+        .layer(middleware::from_fn(crate::request_log::log))
         .with_state(state)
 }
 
@@ -68,23 +72,20 @@ fn emulator_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
                 .delete(emulator::delete_faults),
         )
         .route("/_emulator/stats", get(emulator::get_stats))
+        .route("/_emulator/sessions", get(emulator::get_sessions))
         .route_layer(middleware::from_fn_with_state(state, require_bearer))
 }
 
-/// Graph puts a `request-id` on every response and echoes the caller's `client-request-id`;
-/// every error becomes Graph's error JSON here, dated by the configured clock (errors raised
-/// by the framework itself, a bad path encoding or a body over the limit, too).
+/// Graph echoes the caller's `client-request-id`; every error becomes Graph's error JSON
+/// here, dated by the configured clock (errors raised by the framework itself, a bad path
+/// encoding or a body over the limit, too), with the request id the log layer gave the
+/// request (which also puts it in the `request-id` header).
 async fn request_ids(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let client_request_id = request.headers().get("client-request-id").cloned();
-    let mut response = graph_error_body(next.run(request).await, state.now()).await;
-    let headers = response.headers_mut();
-    if !headers.contains_key("request-id")
-        && let Ok(value) = header::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-    {
-        headers.insert("request-id", value);
-    }
+    let request_id = RequestId::of(&request);
+    let mut response = graph_error_body(next.run(request).await, state.now(), &request_id).await;
     if let Some(value) = client_request_id {
-        headers.insert("client-request-id", value);
+        response.headers_mut().insert("client-request-id", value);
     }
     response
 }

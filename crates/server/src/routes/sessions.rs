@@ -6,6 +6,7 @@ use super::{Params, api_prefix, param, parse_json};
 use crate::blobs::Blobs;
 use crate::errors::ApiError;
 use crate::records::{JobRecord, SessionRecord, SessionTarget};
+use crate::request_log::SESSION_TARGET;
 use crate::state::AppState;
 use crate::store::Table;
 use crate::upload::{self, load_session};
@@ -76,6 +77,7 @@ pub(crate) async fn create_print_session(
         properties.size,
     )
     .await?;
+    log_created(&session, Some(param(&params, "document")?));
     let upload_url = format!(
         "{}/uploadSessions/{}?tempauthtoken={}",
         state.public_url,
@@ -154,6 +156,7 @@ pub(crate) async fn create_todo_session(
         api_prefix: prefix.to_owned(),
     };
     let session = open_session(&state, target, info.name, info.content_type, info.size).await?;
+    log_created(&session, None);
     let upload_url = format!(
         "{}{prefix}/users/{user_id}/todo/lists/{}/tasks/{}/attachmentSessions/{}",
         state.public_url, task.list_id, task.task.id, session.id
@@ -209,6 +212,19 @@ async fn open_session(
         return Err(error);
     }
     Ok(session)
+}
+
+/// The session event of a new session (print sessions name their job's document).
+fn log_created(session: &SessionRecord, document: Option<&str>) {
+    tracing::info!(
+        target: SESSION_TARGET,
+        session = %session.id,
+        kind = %session.kind(),
+        owner = %session.owner_path(document),
+        size = session.size,
+        expires = %session.expiration(),
+        "session created"
+    );
 }
 
 fn session_response(

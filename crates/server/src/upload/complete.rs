@@ -5,12 +5,15 @@
 use super::current;
 use crate::errors::ApiError;
 use crate::records::{AttachmentRecord, JobRecord, SessionRecord, SessionTarget, TaskRecord};
+use crate::request_log::SESSION_TARGET;
 use crate::state::{AppState, Known};
 use crate::store::Table;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use graph_upload_models::{PascalCase, PrintJobProcessingState, UploadSessionStatus, error_codes};
+use graph_upload_models::{
+    PascalCase, PrintDocument, PrintJobProcessingState, UploadSessionStatus, error_codes,
+};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -25,9 +28,22 @@ pub(super) async fn record_and_answer(
 ) -> Result<Response, ApiError> {
     let mut session = current(state, session_id, known).await?;
     let mut received = session.received_set();
-    if let Some(span) = span {
-        received.insert(span);
+    if let Some(span) = &span {
+        received.insert(span.clone());
     }
+    let size = session.size;
+    let log_accepted = |received: u64| {
+        if let Some(span) = &span {
+            tracing::info!(
+                target: SESSION_TARGET,
+                session = %session_id,
+                range = %format_args!("{}-{}", span.start, span.end - 1),
+                received,
+                size,
+                "fragment accepted"
+            );
+        }
+    };
     if received.total_len() < session.size {
         session.set_received(&received);
         session.renew(state.now(), state.config.session_ttl);
@@ -35,24 +51,48 @@ pub(super) async fn record_and_answer(
         state
             .db(move |store| Ok(store.put_grouped(Table::Sessions, &stored.id, &stored)?))
             .await?;
+        log_accepted(received.total_len());
         let response = progress_response(&session);
         *known = Known::Live(Box::new(session));
         return Ok(response);
     }
-    let response = complete(state, session).await?;
+    let kind = session.kind();
+    let (response, item) = complete(state, session).await?;
+    log_accepted(size);
+    tracing::info!(
+        target: SESSION_TARGET,
+        session = %session_id,
+        kind = %kind,
+        size,
+        item = %item,
+        "session completed"
+    );
     state.sessions.forget(session_id, known);
     Ok(response)
 }
 
-/// Turns a whole session into its document or attachment, deleting the session, atomically.
-async fn complete(state: &Arc<AppState>, session: SessionRecord) -> Result<Response, ApiError> {
+/// Turns a whole session into its document or attachment, deleting the session, atomically;
+/// returns the answer and the Graph path of what it became (without the API version).
+async fn complete(
+    state: &Arc<AppState>,
+    session: SessionRecord,
+) -> Result<(Response, String), ApiError> {
     let now = state.now().as_secs() as i64;
     match session.target.clone() {
         SessionTarget::Print {
             job_id,
             conversion_requested,
             ..
-        } => complete_print(state, session, job_id, conversion_requested, now).await,
+        } => {
+            let owner = session.clone();
+            let document =
+                complete_print(state, session, job_id, conversion_requested, now).await?;
+            let item = owner.owner_path(Some(&document.id));
+            Ok((
+                (StatusCode::CREATED, axum::Json(document)).into_response(),
+                item,
+            ))
+        }
         SessionTarget::Todo {
             user_id,
             list_id,
@@ -69,6 +109,7 @@ async fn complete(state: &Arc<AppState>, session: SessionRecord) -> Result<Respo
                 blob: session.blob.clone(),
                 modified: now,
             };
+            let item = format!("{}/attachments/{}", session.owner_path(None), attachment.id);
             let location = format!(
                 "{}{api_prefix}/users/{user_id}/todo/lists/{list_id}/tasks/{task_id}/attachments/{}",
                 state.public_url, attachment.id
@@ -80,20 +121,20 @@ async fn complete(state: &Arc<AppState>, session: SessionRecord) -> Result<Respo
             if let Ok(value) = HeaderValue::from_str(&location) {
                 headers.insert(header::LOCATION, value);
             }
-            Ok(response)
+            Ok((response, item))
         }
     }
 }
 
-/// The job's document gets the session's bytes: `201` with the printDocument.
+/// The job's document gets the session's bytes; returns the printDocument (answered `201`).
 async fn complete_print(
     state: &Arc<AppState>,
     session: SessionRecord,
     job_id: String,
     conversion_requested: bool,
     now: i64,
-) -> Result<Response, ApiError> {
-    let document = state
+) -> Result<PrintDocument, ApiError> {
+    state
         .db(move |store| {
             store.write(|tx| {
                 let mut job: JobRecord = tx
@@ -123,8 +164,7 @@ async fn complete_print(
                 Ok(job.document.to_graph())
             })
         })
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(document)).into_response())
+        .await
 }
 
 /// The task gets the new attachment (and `hasAttachments`), the session goes.

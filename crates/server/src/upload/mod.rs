@@ -95,5 +95,13 @@ pub async fn delete_session(state: Arc<AppState>, session_id: &str) -> Result<Re
         .await?;
     state.sessions.forget(session_id, &mut known);
     state.blobs.remove(&session.blob)?;
+    tracing::info!(
+        target: crate::request_log::SESSION_TARGET,
+        session = %session.id,
+        kind = %session.kind(),
+        received = session.bytes_received(),
+        size = session.size,
+        "session deleted"
+    );
     Ok(StatusCode::NO_CONTENT.into_response())
 }

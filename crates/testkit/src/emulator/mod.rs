@@ -1,7 +1,7 @@
 //! A small harness around the Graph emulator server: it starts the real server on
-//! `127.0.0.1:0` with a data directory inside a temporary directory, talks to it with plain
-//! HTTP (reqwest, or a raw TCP stream for requests reqwest refuses to send), and checks Graph's
-//! error bodies. The server's own tests use it as it is; the uploader's end-to-end tests add
+//! `127.0.0.1:0` with a data directory inside a temporary directory, talks to it over HTTP
+//! (reqwest, trusting the emulator's certificate when it serves https; or a raw TCP stream for
+//! requests reqwest refuses to send), and checks Graph's error bodies. The server's own tests use it as it is; the uploader's end-to-end tests add
 //! test files and uploaders pointed at it (`e2e_harness`, behind the `uploader` feature).
 //!
 //! Every test owns its server and must end with [`Emulator::stop`]; a panicking test drops the
@@ -28,7 +28,7 @@ pub use todo::todo_task_path;
 
 use crate::reply::Reply;
 use graph_upload_ranges::GRAPH_QUANTUM;
-use graph_upload_server::{ManualClock, RunningServer, ServerConfig, spawn};
+use graph_upload_server::{CERT_FILE, ManualClock, RunningServer, ServerConfig, TlsConfig, spawn};
 use reqwest::{Client, Method, RequestBuilder};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -56,13 +56,31 @@ pub struct Emulator {
     pub client: Client,
 }
 
-/// A plain HTTP client: no proxy, a timeout no test should reach.
-fn http_client() -> Client {
-    Client::builder()
+/// An HTTP client: no proxy, a timeout no test should reach, and for an emulator serving
+/// https, its certificate (`trust`, PEM) as an extra root.
+fn http_client(trust: Option<&[u8]>) -> Client {
+    let mut builder = Client::builder()
         .no_proxy()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("reqwest client")
+        .timeout(Duration::from_secs(60));
+    if let Some(pem) = trust {
+        builder = builder.tls_certs_merge(
+            reqwest::Certificate::from_pem_bundle(pem).expect("the emulator's certificate"),
+        );
+    }
+    builder.build().expect("reqwest client")
+}
+
+/// The PEM certificate an emulator with `config` serves, if it serves https.
+fn served_certificate(config: &ServerConfig) -> Option<Vec<u8>> {
+    match config.tls.as_ref()? {
+        TlsConfig::Pem {
+            certificate_chain, ..
+        } => Some(certificate_chain.clone()),
+        _ => Some(
+            std::fs::read(config.data_dir.join(CERT_FILE))
+                .expect("the self-signed certificate in the data directory"),
+        ),
+    }
 }
 
 impl Emulator {
@@ -83,13 +101,14 @@ impl Emulator {
         let server = spawn(config.clone(), "127.0.0.1:0")
             .await
             .expect("the emulator starts");
+        let client = http_client(served_certificate(&config).as_deref());
         Emulator {
             root,
             data_dir,
             base: server.base_url(),
             config,
             server: Some(server),
-            client: http_client(),
+            client,
         }
     }
 
@@ -121,11 +140,12 @@ impl Emulator {
     /// listens on a new port: [`base`](Self::base) changes).
     pub async fn restart(&mut self) {
         self.stop_server().await;
-        // A fresh client: nothing pooled towards the old port.
-        self.client = http_client();
         let server = spawn(self.config.clone(), "127.0.0.1:0")
             .await
             .expect("the emulator restarts on the same data directory");
+        // A fresh client: nothing pooled towards the old port (and, with TLS, the certificate
+        // served now).
+        self.client = http_client(served_certificate(&self.config).as_deref());
         self.base = server.base_url();
         self.server = Some(server);
     }
@@ -138,6 +158,12 @@ impl Emulator {
     /// Where the server listens.
     pub fn address(&self) -> SocketAddr {
         self.server.as_ref().expect("server running").address()
+    }
+
+    /// The PEM certificate of an emulator serving https (`None` for plain http): what its
+    /// clients must trust.
+    pub fn certificate(&self) -> Option<Vec<u8>> {
+        served_certificate(&self.config)
     }
 
     /// The temporary directory holding the data directory.
@@ -191,13 +217,22 @@ impl Emulator {
 
     /// `GET /_emulator/stats` with the bearer token, expecting `200`: the counters as JSON.
     pub async fn stats(&self) -> serde_json::Value {
+        self.emulator_json("/_emulator/stats").await
+    }
+
+    /// `GET /_emulator/sessions` with the bearer token, expecting `200`: the open sessions
+    /// (its `value` array).
+    pub async fn open_sessions(&self) -> Vec<serde_json::Value> {
+        let list = self.emulator_json("/_emulator/sessions").await;
+        list["value"].as_array().expect("a value array").clone()
+    }
+
+    /// `GET {path}` of the emulator's own routes with the bearer token, expecting `200`.
+    async fn emulator_json(&self, path: &str) -> serde_json::Value {
         let reply = self
-            .send(
-                self.bare(Method::GET, "/_emulator/stats")
-                    .bearer_auth(TOKEN),
-            )
+            .send(self.bare(Method::GET, path).bearer_auth(TOKEN))
             .await;
-        assert_eq!(reply.status, 200, "GET /_emulator/stats: {}", reply.text());
+        assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
         reply.value()
     }
 }

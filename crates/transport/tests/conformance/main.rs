@@ -8,6 +8,7 @@
 
 mod failures;
 mod helpers;
+mod https;
 mod requests;
 mod responses;
 mod size_cap;
@@ -120,6 +121,8 @@ conformance_suite! {
         size_cap::response_exactly_at_the_cap_arrives_intact,
         size_cap::request_cap_override_lets_a_larger_response_through,
         size_cap::transport_is_usable_after_a_response_over_the_cap,
+        https::a_print_upload_over_https_succeeds_with_the_emulators_certificate_as_extra_root,
+        https::without_the_emulators_certificate_https_is_a_tls_error_naming_the_problem,
     ],
     backends: {
         #[cfg(feature = "reqwest")]
@@ -133,4 +136,20 @@ conformance_suite! {
             failures::a_file_that_shrank_is_a_body_error,
         },
     },
+}
+
+#[cfg(feature = "reqwest")]
+#[test]
+fn reqwest_refuses_a_root_file_without_a_certificate() {
+    https::a_root_file_without_a_certificate_fails_the_constructor(|config| {
+        ReqwestTransport::new(config).map(drop)
+    });
+}
+
+#[cfg(feature = "hyper")]
+#[test]
+fn hyper_refuses_a_root_file_without_a_certificate() {
+    https::a_root_file_without_a_certificate_fails_the_constructor(|config| {
+        HyperTransport::new(config).map(drop)
+    });
 }
