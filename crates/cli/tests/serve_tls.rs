@@ -117,7 +117,8 @@ async fn both_transports_upload_over_https_with_the_kept_certificate_and_fail_wi
         assert!(
             stderr.contains("TLS handshake")
                 && stderr.contains("UnknownIssuer")
-                && stderr.contains("is it http or https?"),
+                && stderr.contains("is it http or https?")
+                && stderr.contains("--ca-cert"),
             "{transport}: {stderr}"
         );
     }

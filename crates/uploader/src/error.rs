@@ -207,7 +207,9 @@ pub(crate) fn graph_error(response: &Response) -> Option<GraphErrorBody> {
 fn unreachable_message(url: &str, error: &TransportError) -> String {
     match error.kind() {
         ErrorKind::Tls => {
-            format!("the TLS handshake with {url} failed ({error}); is it http or https?")
+            format!(
+                "the TLS handshake with {url} failed ({error}); is it http or https? if it serves a private certificate, trust it (TransportConfig::add_root_certificate; --ca-cert in the CLI)"
+            )
         }
         _ => format!(
             "nothing answers at {url} ({error}); is the emulator running? is it http or https?"
