@@ -138,6 +138,40 @@ impl std::fmt::Display for TaskStatus {
     }
 }
 
+/// What a drive upload does when an item of that name exists, decided when the upload commits.
+///
+/// Graph type: `@microsoft.graph.conflictBehavior`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ConflictBehavior {
+    /// Refuse: `409 nameAlreadyExists` at commit.
+    #[serde(rename = "fail")]
+    Fail,
+    /// Replace the existing item's content (the reply is `200 OK`).
+    #[serde(rename = "replace")]
+    Replace,
+    /// Keep both: the new item gets a free name (`name 1.pdf`).
+    #[serde(rename = "rename")]
+    Rename,
+}
+
+impl ConflictBehavior {
+    /// The value as Graph writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictBehavior::Fail => "fail",
+            ConflictBehavior::Replace => "replace",
+            ConflictBehavior::Rename => "rename",
+        }
+    }
+}
+
+impl std::fmt::Display for ConflictBehavior {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Properties of the document bytes a print upload session will receive.
 ///
 /// Graph type: `printDocumentUploadProperties`.
@@ -195,6 +229,220 @@ pub struct AttachmentUploadSessionRequest {
     /// What is going to be uploaded.
     #[serde(rename = "attachmentInfo")]
     pub attachment_info: AttachmentInfo,
+}
+
+/// The `item` of a drive upload session request: how the file will be named and what happens on a name conflict.
+///
+/// Graph type: `driveItemUploadableProperties`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DriveItemUploadableProperties {
+    /// What to do when the name exists (Graph's default: `fail`).
+    #[serde(
+        rename = "@microsoft.graph.conflictBehavior",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub conflict_behavior: Option<ConflictBehavior>,
+    /// The item's name; must match the name in the path when both are given.
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A description shown to users.
+    #[serde(
+        rename = "description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<String>,
+    /// The file's size, so that the service can refuse it early (over quota).
+    #[serde(rename = "fileSize", default, skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<u64>,
+}
+
+/// Body of a drive `createUploadSession`; every member is optional.
+///
+/// Graph type: `driveItem: createUploadSession (body)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DriveItemUploadSessionRequest {
+    /// Name, conflict behaviour, description and size of the file.
+    #[serde(rename = "item", default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<DriveItemUploadableProperties>,
+    /// With `true` the last fragment answers `202`, and the client commits with an empty `POST {uploadUrl}`.
+    #[serde(
+        rename = "deferCommit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub defer_commit: Option<bool>,
+}
+
+/// What makes a driveItem a file.
+///
+/// Graph type: `file`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FileFacet {
+    /// Media type, as the service detected it.
+    #[serde(rename = "mimeType", default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// The file's hashes (quickXorHash, sha1Hash, sha256Hash), when the service computed them.
+    #[serde(rename = "hashes", default, skip_serializing_if = "Option::is_none")]
+    pub hashes: Option<serde_json::Value>,
+}
+
+/// Where a driveItem lives.
+///
+/// Graph type: `itemReference`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ItemReference {
+    /// The drive's id.
+    #[serde(rename = "driveId", default, skip_serializing_if = "Option::is_none")]
+    pub drive_id: Option<String>,
+    /// `personal`, `business` or `documentLibrary`.
+    #[serde(rename = "driveType", default, skip_serializing_if = "Option::is_none")]
+    pub drive_type: Option<String>,
+    /// The parent item's id.
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The parent's path, `/drive/root:/Documents`.
+    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// A file or folder in a OneDrive or SharePoint drive: the subset the upload flows return.
+///
+/// Graph type: `driveItem`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DriveItem {
+    /// Item identifier.
+    #[serde(rename = "id", default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// The item's name.
+    #[serde(rename = "name", default)]
+    pub name: String,
+    /// Size in bytes.
+    #[serde(rename = "size", default)]
+    pub size: u64,
+    /// Version of the item as a whole.
+    #[serde(rename = "eTag", default, skip_serializing_if = "Option::is_none")]
+    pub e_tag: Option<String>,
+    /// Version of the item's content.
+    #[serde(rename = "cTag", default, skip_serializing_if = "Option::is_none")]
+    pub c_tag: Option<String>,
+    /// Present for files.
+    #[serde(rename = "file", default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileFacet>,
+    /// Present for folders (`{"childCount": N}`).
+    #[serde(rename = "folder", default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<serde_json::Value>,
+    /// The parent folder and drive.
+    #[serde(
+        rename = "parentReference",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parent_reference: Option<ItemReference>,
+    /// When the item was created.
+    #[serde(
+        rename = "createdDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_date_time: Option<GraphDateTime>,
+    /// When the item last changed.
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_modified_date_time: Option<GraphDateTime>,
+}
+
+/// The file an Outlook attachment upload session will receive (3 MB to 150 MB).
+///
+/// Graph type: `attachmentItem`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentItem {
+    /// `file` for upload sessions.
+    #[serde(rename = "attachmentType")]
+    pub attachment_type: AttachmentType,
+    /// The attachment's name.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// Exact size in bytes.
+    #[serde(rename = "size")]
+    pub size: u64,
+    /// Media type of the file.
+    #[serde(
+        rename = "contentType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub content_type: Option<String>,
+    /// Shown in the body (with `content_id`) rather than as an attachment.
+    #[serde(rename = "isInline", default, skip_serializing_if = "Option::is_none")]
+    pub is_inline: Option<bool>,
+    /// The id an inline attachment is referred to by in the body (`cid:`).
+    #[serde(rename = "contentId", default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+}
+
+/// Body of an Outlook message or event attachment `createUploadSession`.
+///
+/// Graph type: `attachment: createUploadSession (body)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlookAttachmentUploadSessionRequest {
+    /// The file the session will receive.
+    #[serde(rename = "AttachmentItem")]
+    pub attachment_item: AttachmentItem,
+}
+
+/// An Outlook file attachment; also the body of the one-shot `POST .../attachments` for files below 3 MB.
+///
+/// Graph type: `fileAttachment`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FileAttachment {
+    /// `#microsoft.graph.fileAttachment` in create requests.
+    #[serde(
+        rename = "@odata.type",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
+    /// Attachment identifier (absent in the create request).
+    #[serde(rename = "id", default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// File name shown to users.
+    #[serde(rename = "name", default)]
+    pub name: String,
+    /// Media type of the file.
+    #[serde(
+        rename = "contentType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub content_type: Option<String>,
+    /// Size in bytes.
+    #[serde(rename = "size", default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Shown in the body rather than as an attachment.
+    #[serde(rename = "isInline", default, skip_serializing_if = "Option::is_none")]
+    pub is_inline: Option<bool>,
+    /// The id an inline attachment is referred to by (`cid:`).
+    #[serde(rename = "contentId", default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    /// When the attachment last changed.
+    #[serde(
+        rename = "lastModifiedDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_modified_date_time: Option<GraphDateTime>,
+    /// Base64 of the file, in the one-shot create request or when Graph returns it.
+    #[serde(
+        rename = "contentBytes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub content_bytes: Option<String>,
 }
 
 /// The answer to `createUploadSession`: where to PUT the bytes, until when, and what is still missing.

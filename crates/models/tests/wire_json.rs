@@ -265,3 +265,87 @@ fn bad_input_is_a_serde_error_naming_the_problem() {
         "{error}"
     );
 }
+
+#[test]
+fn drive_session_request_writes_the_conflict_annotation_and_omits_what_is_absent() {
+    use graph_upload_models::{
+        ConflictBehavior, DriveItemUploadSessionRequest, DriveItemUploadableProperties,
+    };
+    let body = DriveItemUploadSessionRequest {
+        item: Some(DriveItemUploadableProperties {
+            conflict_behavior: Some(ConflictBehavior::Rename),
+            name: Some("report.pdf".into()),
+            description: None,
+            file_size: Some(1_048_576),
+        }),
+        defer_commit: Some(true),
+    };
+    assert_eq!(
+        serde_json::to_value(&body).unwrap(),
+        serde_json::json!({
+            "item": {"@microsoft.graph.conflictBehavior": "rename", "name": "report.pdf", "fileSize": 1048576},
+            "deferCommit": true
+        })
+    );
+    let empty: DriveItemUploadSessionRequest = serde_json::from_str("{}").unwrap();
+    assert_eq!(serde_json::to_string(&empty).unwrap(), "{}");
+}
+
+#[test]
+fn a_drive_item_reply_and_an_outlook_fragment_reply_are_read() {
+    use graph_upload_models::{DriveItem, UploadSession, UploadSessionStatus};
+    let item: DriveItem = serde_json::from_str(
+        r#"{"id": "01BYE5RZ", "name": "report.pdf", "size": 1048576, "eTag": "\"{A},1\"",
+            "file": {"mimeType": "application/pdf"},
+            "parentReference": {"driveId": "b!x", "driveType": "personal", "id": "01BYE5RZROOT", "path": "/drive/root:/Documents"},
+            "createdDateTime": "2026-11-30T04:00:00Z", "@microsoft.graph.downloadUrl": "https://x"}"#,
+    )
+    .unwrap();
+    assert_eq!((item.id.as_str(), item.size), ("01BYE5RZ", 1_048_576));
+    assert_eq!(
+        item.file.unwrap().mime_type.as_deref(),
+        Some("application/pdf")
+    );
+    assert_eq!(
+        item.parent_reference.unwrap().path.as_deref(),
+        Some("/drive/root:/Documents")
+    );
+    // A drive session may leave nextExpectedRanges out: nothing received yet.
+    let session: UploadSession = serde_json::from_str(
+        r#"{"uploadUrl": "https://sn3302.up.1drv.com/up/fe6987415ace7X4e1eF866337", "expirationDateTime": "2026-11-30T05:00:00Z"}"#,
+    )
+    .unwrap();
+    assert!(session.next_expected_ranges.is_empty());
+    // Outlook answers fragments in mixed case.
+    let status: UploadSessionStatus = serde_json::from_str(
+        r#"{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.uploadSession",
+            "ExpirationDateTime": "2026-11-30T05:00:00Z", "nextExpectedRanges": ["2097152"]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        status.next_expected_ranges.as_deref(),
+        Some(&["2097152".to_string()][..])
+    );
+    assert!(status.expiration_date_time.is_some());
+}
+
+#[test]
+fn an_outlook_session_request_uses_graphs_pascal_case_key() {
+    use graph_upload_models::{
+        AttachmentItem, AttachmentType, OutlookAttachmentUploadSessionRequest,
+    };
+    let body = OutlookAttachmentUploadSessionRequest {
+        attachment_item: AttachmentItem {
+            attachment_type: AttachmentType::File,
+            name: "flower.jpg".into(),
+            size: 3_483_322,
+            content_type: Some("image/jpeg".into()),
+            is_inline: Some(false),
+            content_id: None,
+        },
+    };
+    assert_eq!(
+        serde_json::to_value(&body).unwrap(),
+        serde_json::json!({"AttachmentItem": {"attachmentType": "file", "name": "flower.jpg", "size": 3483322, "contentType": "image/jpeg", "isInline": false}})
+    );
+}
