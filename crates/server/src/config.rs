@@ -18,6 +18,10 @@ pub const DEFAULT_TODO_MAX_SIZE: u64 = graph_upload_models::TODO_MAX_ATTACHMENT_
 /// Largest print document accepted (printers differ; Graph documents of hundreds of MB are
 /// normal).
 pub const DEFAULT_PRINT_MAX_SIZE: u64 = 16 * 1024 * 1024 * 1024;
+/// Largest drive fragment accepted: Graph wants fragments under 60 MiB.
+pub const DEFAULT_DRIVE_MAX_FRAGMENT: u64 = 60 * 1024 * 1024 - 1;
+/// Each drive's quota: 1 TiB, OneDrive for Business's usual quota.
+pub const DEFAULT_DRIVE_QUOTA: u64 = 1 << 40;
 /// How long a session lives without activity (each accepted fragment extends it).
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(60 * 60);
 /// How long a client may take to send a request's headers once it started them.
@@ -59,6 +63,10 @@ pub struct ServerConfig {
     pub todo_max_fragment: u64,
     /// Largest To Do attachment.
     pub todo_max_size: u64,
+    /// Largest drive (OneDrive, SharePoint) fragment accepted in one PUT.
+    pub drive_max_fragment: u64,
+    /// Bytes each drive may hold; uploads past it are refused with `507 insufficientStorage`.
+    pub drive_quota: u64,
     /// Session lifetime, renewed by each accepted fragment.
     pub session_ttl: Duration,
     /// How often expired sessions are swept away.
@@ -100,6 +108,8 @@ impl ServerConfig {
             print_max_size: DEFAULT_PRINT_MAX_SIZE,
             todo_max_fragment: DEFAULT_TODO_MAX_FRAGMENT,
             todo_max_size: DEFAULT_TODO_MAX_SIZE,
+            drive_max_fragment: DEFAULT_DRIVE_MAX_FRAGMENT,
+            drive_quota: DEFAULT_DRIVE_QUOTA,
             session_ttl: DEFAULT_SESSION_TTL,
             sweep_interval: Duration::from_secs(60),
             clock: Arc::new(SystemClock),
@@ -126,6 +136,8 @@ impl std::fmt::Debug for ServerConfig {
             .field("print_max_size", &self.print_max_size)
             .field("todo_max_fragment", &self.todo_max_fragment)
             .field("todo_max_size", &self.todo_max_size)
+            .field("drive_max_fragment", &self.drive_max_fragment)
+            .field("drive_quota", &self.drive_quota)
             .field("session_ttl", &self.session_ttl)
             .field("sweep_interval", &self.sweep_interval)
             .field("clock", &self.clock)

@@ -21,6 +21,29 @@ pub const LIST_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01";
 /// The task of that list.
 pub const TASK_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02";
 
+/// The user's OneDrive (`/me/drive`, `/users/{USER_ID}/drive`, `/drives/{id}`).
+pub const USER_DRIVE_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c01";
+/// The root folder of [`USER_DRIVE_ID`].
+pub const USER_DRIVE_ROOT_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c02";
+/// The `Documents` folder of [`USER_DRIVE_ID`].
+pub const USER_DOCUMENTS_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c03";
+/// The fixture group (`/groups/{id}/drive`).
+pub const GROUP_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c10";
+/// The group's document library.
+pub const GROUP_DRIVE_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c11";
+/// The root folder of [`GROUP_DRIVE_ID`].
+pub const GROUP_DRIVE_ROOT_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c12";
+/// The `Documents` folder of [`GROUP_DRIVE_ID`].
+pub const GROUP_DOCUMENTS_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c13";
+/// The fixture SharePoint site (`/sites/{id}/drive`).
+pub const SITE_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c20";
+/// The site's default document library.
+pub const SITE_DRIVE_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c21";
+/// The root folder of [`SITE_DRIVE_ID`].
+pub const SITE_DRIVE_ROOT_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c22";
+/// The `Documents` folder of [`SITE_DRIVE_ID`].
+pub const SITE_DOCUMENTS_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c23";
+
 fn capabilities(types: &[&str]) -> Option<PrinterCapabilities> {
     Some(PrinterCapabilities {
         content_types: types.iter().map(|t| t.to_string()).collect(),
@@ -41,6 +64,8 @@ fn printer(id: &str, name: &str, types: &[&str]) -> PrinterRecord {
 
 /// Seeds an empty database; a database that has printers is left alone.
 pub fn seed(store: &Store) -> Result<(), ApiError> {
+    // Drives came later: a data directory from before them gets them too.
+    crate::drive::seed(store)?;
     let printers: Vec<PrinterRecord> = store.list(Table::Printers)?;
     if !printers.is_empty() {
         return Ok(());

@@ -8,6 +8,7 @@ mod blobs;
 mod clock;
 mod config;
 mod connection;
+mod drive;
 mod durable_fs;
 mod errors;
 mod fault_layer;
@@ -35,9 +36,10 @@ mod upload;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_PRINT_MAX_FRAGMENT, DEFAULT_PRINT_MAX_SIZE, DEFAULT_SESSION_TTL,
-    DEFAULT_TODO_MAX_FRAGMENT, DEFAULT_TODO_MAX_SIZE, ServerConfig,
+    DEFAULT_DRIVE_MAX_FRAGMENT, DEFAULT_DRIVE_QUOTA, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PRINT_MAX_FRAGMENT,
+    DEFAULT_PRINT_MAX_SIZE, DEFAULT_SESSION_TTL, DEFAULT_TODO_MAX_FRAGMENT, DEFAULT_TODO_MAX_SIZE,
+    ServerConfig,
 };
 pub use errors::ApiError;
 pub use faults::{FaultEffect, FaultRoute, FaultRule, FaultRulesError, FaultTrigger};

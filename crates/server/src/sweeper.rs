@@ -66,7 +66,7 @@ pub async fn sweep_expired(state: &AppState) -> Result<usize, ApiError> {
     Ok(removed)
 }
 
-/// Removes blobs that no session, document or attachment refers to.
+/// Removes blobs that no session, document, attachment or drive item refers to.
 pub fn remove_orphan_blobs(store: &Store, blobs: &Blobs) -> Result<usize, ApiError> {
     let mut referenced = HashSet::new();
     for session in store.list::<SessionRecord>(Table::Sessions)? {
@@ -77,6 +77,9 @@ pub fn remove_orphan_blobs(store: &Store, blobs: &Blobs) -> Result<usize, ApiErr
     }
     for attachment in store.list::<AttachmentRecord>(Table::Attachments)? {
         referenced.insert(attachment.blob);
+    }
+    for item in store.list::<crate::drive::DriveItemRecord>(Table::DriveItems)? {
+        referenced.extend(item.blob);
     }
     let mut removed = 0;
     for id in blobs.ids()? {

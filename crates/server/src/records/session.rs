@@ -2,7 +2,7 @@
 //! comes next, what Graph answers about it.
 
 use super::ParentKind;
-use graph_upload_models::{GraphDateTime, UploadSessionStatus};
+use graph_upload_models::{ConflictBehavior, GraphDateTime, UploadSessionStatus};
 use graph_upload_ranges::RangeSet;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -35,6 +35,26 @@ pub enum SessionTarget {
         /// The API prefix used to create the session (`/v1.0`, `/beta` or empty), reused in
         /// the `Location` of the attachment.
         api_prefix: String,
+    },
+    /// A file of a OneDrive or SharePoint drive (`crate::drive`).
+    #[serde(rename_all = "camelCase")]
+    Drive {
+        /// The drive.
+        drive_id: String,
+        /// The folder the file goes to.
+        parent_id: String,
+        /// What happens at commit when the name exists.
+        conflict: ConflictBehavior,
+        /// Whether the client commits with `POST {uploadUrl}` (`deferCommit`).
+        defer_commit: bool,
+        /// The item's description, when given.
+        description: Option<String>,
+        /// Whether the size is known: from `fileSize`, else from the first fragment's
+        /// `Content-Range` total.
+        size_known: bool,
+        /// Every byte is there, but the session is not committed yet (`deferCommit`, or a
+        /// commit refused by a name conflict).
+        uploaded: bool,
     },
 }
 
@@ -82,6 +102,7 @@ impl SessionRecord {
         match self.target {
             SessionTarget::Print { .. } => "print",
             SessionTarget::Todo { .. } => "todo",
+            SessionTarget::Drive { .. } => "drive",
         }
     }
 
@@ -108,6 +129,11 @@ impl SessionRecord {
                 task_id,
                 ..
             } => format!("/users/{user_id}/todo/lists/{list_id}/tasks/{task_id}"),
+            SessionTarget::Drive {
+                drive_id,
+                parent_id,
+                ..
+            } => format!("/drives/{drive_id}/items/{parent_id}:/{}:", self.name),
         }
     }
 
@@ -119,6 +145,21 @@ impl SessionRecord {
     /// Whether this is a To Do session (in-order fragments, PascalCase replies).
     pub fn is_todo(&self) -> bool {
         matches!(self.target, SessionTarget::Todo { .. })
+    }
+
+    /// Whether this is a drive session (in-order fragments, committed into a drive item).
+    pub fn is_drive(&self) -> bool {
+        matches!(self.target, SessionTarget::Drive { .. })
+    }
+
+    /// Whether fragments must arrive in order (To Do and drive sessions).
+    pub fn in_order(&self) -> bool {
+        self.is_todo() || self.is_drive()
+    }
+
+    /// Whether every byte of a drive session is there, waiting for its commit.
+    pub fn uploaded(&self) -> bool {
+        matches!(self.target, SessionTarget::Drive { uploaded: true, .. })
     }
 
     /// Keeps the session alive for `ttl` from `now` (each accepted fragment does).
@@ -150,9 +191,14 @@ impl SessionRecord {
     }
 
     /// Missing ranges as Graph writes them; a 0-byte session that has not completed yet still
-    /// expects its one empty PUT, written `0-`.
+    /// expects its one empty PUT, written `0-` (as does a drive session whose size the first
+    /// fragment has not told yet); an uploaded drive session waiting for its commit expects
+    /// nothing.
     pub fn next_expected_ranges(&self) -> Vec<String> {
         let missing = self.received_set().missing(self.size);
+        if self.uploaded() {
+            return Vec::new();
+        }
         if missing.is_empty() {
             return vec!["0-".to_string()];
         }

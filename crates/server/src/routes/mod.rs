@@ -2,6 +2,7 @@
 //! upload URLs.
 
 mod cancel;
+mod drive;
 mod emulator;
 mod print;
 mod sessions;
@@ -16,7 +17,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -41,7 +42,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/uploadSessions/{session}",
             put(sessions::put_print)
                 .get(sessions::get_print)
-                .delete(sessions::delete_print),
+                .delete(sessions::delete_print)
+                .post(drive::commit_session),
         )
         .merge(emulator_routes(Arc::clone(&state)))
         .fallback(not_found)
@@ -164,6 +166,17 @@ fn api_routes() -> Router<Arc<AppState>> {
                 &format!("{task}/attachmentSessions/{{session}}/content"),
                 put(sessions::put_todo),
             );
+    }
+    for owner in [
+        "/me/drive",
+        "/users/{user}/drive",
+        "/drives/{drive}",
+        "/groups/{group}/drive",
+        "/sites/{site}/drive",
+    ] {
+        api = api
+            .route(owner, get(drive::get_drive))
+            .route(&format!("{owner}/{{*rest}}"), any(drive::drive_call));
     }
     api
 }

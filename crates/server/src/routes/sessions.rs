@@ -165,7 +165,7 @@ pub(crate) async fn create_todo_session(
 }
 
 /// Creates the session's empty blob, then its record; a failure leaves neither behind.
-async fn open_session(
+pub(super) async fn open_session(
     state: &AppState,
     target: SessionTarget,
     name: String,
@@ -215,7 +215,7 @@ async fn open_session(
 }
 
 /// The session event of a new session (print sessions name their job's document).
-fn log_created(session: &SessionRecord, document: Option<&str>) {
+pub(super) fn log_created(session: &SessionRecord, document: Option<&str>) {
     tracing::info!(
         target: SESSION_TARGET,
         session = %session.id,
@@ -227,7 +227,7 @@ fn log_created(session: &SessionRecord, document: Option<&str>) {
     );
 }
 
-fn session_response(
+pub(super) fn session_response(
     uri: &axum::http::Uri,
     session: &SessionRecord,
     upload_url: String,
@@ -254,7 +254,7 @@ fn session_response(
 }
 
 /// The print upload URL is pre-authenticated: a valid `tempauthtoken` and no bearer token.
-async fn authorize_print_url(
+pub(super) async fn authorize_print_url(
     state: &AppState,
     session_id: &str,
     query: &HashMap<String, String>,

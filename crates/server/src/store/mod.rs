@@ -34,6 +34,8 @@ pub enum Table {
     Attachments,
     /// `SessionRecord` by session id.
     Sessions,
+    /// `DriveItemRecord` (files and folders of every drive) by item id.
+    DriveItems,
 }
 
 impl Table {
@@ -46,10 +48,11 @@ impl Table {
             Table::Tasks => "tasks",
             Table::Attachments => "attachments",
             Table::Sessions => "sessions",
+            Table::DriveItems => "drive_items",
         })
     }
 
-    const ALL: [Table; 7] = [
+    const ALL: [Table; 8] = [
         Table::Printers,
         Table::Shares,
         Table::Jobs,
@@ -57,6 +60,7 @@ impl Table {
         Table::Tasks,
         Table::Attachments,
         Table::Sessions,
+        Table::DriveItems,
     ];
 }
 

@@ -27,6 +27,9 @@ pub(super) async fn record_and_answer(
     span: Option<Range<u64>>,
 ) -> Result<Response, ApiError> {
     let mut session = current(state, session_id, known).await?;
+    if session.is_drive() {
+        return crate::drive::record_and_answer(state, session_id, known, session, span).await;
+    }
     let mut received = session.received_set();
     if let Some(span) = &span {
         received.insert(span.clone());
@@ -123,6 +126,9 @@ async fn complete(
             }
             Ok((response, item))
         }
+        SessionTarget::Drive { .. } => Err(ApiError::internal(
+            "drive sessions are completed by crate::drive::record_and_answer",
+        )),
     }
 }
 

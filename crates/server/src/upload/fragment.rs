@@ -87,6 +87,8 @@ fn content_length(headers: &HeaderMap) -> Result<u64, ApiError> {
 pub fn max_fragment(config: &ServerConfig, session: &SessionRecord) -> u64 {
     if session.is_todo() {
         config.todo_max_fragment
+    } else if session.is_drive() {
+        config.drive_max_fragment
     } else {
         config.print_max_fragment
     }

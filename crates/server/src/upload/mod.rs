@@ -67,7 +67,7 @@ async fn read_locked(
 }
 
 /// The record as the lock's holders left it (read from the database only if none did).
-async fn current(
+pub(crate) async fn current(
     state: &AppState,
     session_id: &str,
     known: &mut Known,

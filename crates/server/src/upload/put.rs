@@ -30,6 +30,8 @@ pub async fn put_fragment(
         let mut known = lock.record.lock().await;
         let session = read_locked(&state, session_id, &mut known).await?;
         accept(&session)?;
+        // A drive session learns its size from its first fragment when `fileSize` was not given.
+        let session = crate::drive::learn_size(&state, &mut known, session, headers).await?;
         let fragment = check_headers(headers, session.size, max_fragment(&state.config, &session))?;
         let Some(span) = fragment.span else {
             // The 0-byte upload: nothing to write, the session completes now.
@@ -45,13 +47,15 @@ pub async fn put_fragment(
                 ),
             ));
         }
-        if session.is_todo() {
+        crate::drive::warn_if_off_quantum(&session, &span);
+        if session.in_order() {
             let expected = session.first_missing();
             if span.start != expected {
                 return Err(ApiError::range(
                     error_codes::FRAGMENT_OUT_OF_ORDER,
                     format!(
-                        "To Do fragments must arrive in order: the next fragment starts at byte {expected}, not {}",
+                        "{} fragments must arrive in order: the next fragment starts at byte {expected}, not {}",
+                        if session.is_todo() { "To Do" } else { "Drive" },
                         span.start
                     ),
                 ));

@@ -12,6 +12,7 @@
 //! (`sessions.rs`) and the data directory (`disk.rs`).
 
 mod disk;
+mod drive;
 mod graph_error;
 mod print;
 mod raw_http;
