@@ -93,7 +93,9 @@ pub async fn learn_size(
 /// the others as a risk, not an error, and Microsoft's own SDKs send them: accepted, with a
 /// warning in the log.
 pub fn warn_if_off_quantum(session: &SessionRecord, span: &Range<u64>) {
-    if session.is_drive() && span.end < session.size && (span.end - span.start) % GRAPH_QUANTUM != 0
+    if session.is_drive()
+        && span.end < session.size
+        && !(span.end - span.start).is_multiple_of(GRAPH_QUANTUM)
     {
         tracing::warn!(
             target: SESSION_TARGET,

@@ -241,11 +241,6 @@ pub(crate) async fn commit_session(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     authorize_print_url(&state, &session_id, &query, &headers).await?;
-    if !body.is_empty() {
-        return Err(ApiError::bad_request(
-            "the commit of an upload session takes an empty body",
-        ));
-    }
     let lock = state.sessions.get(&session_id);
     let mut known = lock.record.lock().await;
     let session = crate::upload::current(&state, &session_id, &mut known).await?;
@@ -254,6 +249,11 @@ pub(crate) async fn commit_session(
             StatusCode::METHOD_NOT_ALLOWED,
             error_codes::NOT_ALLOWED,
             "only drive upload sessions are committed with POST",
+        ));
+    }
+    if !body.is_empty() {
+        return Err(ApiError::bad_request(
+            "the commit of an upload session takes an empty body",
         ));
     }
     if !session.uploaded() {

@@ -39,7 +39,7 @@ async fn unknown_paths() {
     let before = emu.snapshot().await;
     for path in [
         "/v1.0/print/scanners",
-        "/v1.0/me/drive/root",
+        "/v1.0/me/drive/special/approot",
         "/v2.0/print/printers",
         "/uploadSessions",
         "/uploadSessions/",

@@ -1,7 +1,7 @@
 //! `deferCommit: true`: the last fragment answers `202` with nothing missing, the item appears
 //! only on the empty `POST {uploadUrl}`.
 
-use crate::support::{assert_item, in_documents, upload};
+use crate::support::{assert_item, in_documents};
 use graph_upload_models::error_codes;
 use graph_upload_server::fixtures::USER_DOCUMENTS_ID;
 use graph_upload_testkit::emulator::{Emulator, QUANTUM, TOKEN, assert_graph_error, test_data};
