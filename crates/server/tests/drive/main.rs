@@ -10,5 +10,6 @@ mod conflicts;
 mod defer;
 mod durability;
 mod fragments;
+mod observed;
 mod quota;
 mod support;
