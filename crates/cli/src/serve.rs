@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// Largest To Do attachment: bytes or KiB/MiB/GiB (Graph: 25 MiB).
     #[arg(long, value_name = "SIZE", default_value = "25MiB", value_parser = parse_nonzero_size)]
     todo_max_size: u64,
+    /// Bytes each drive (OneDrive, SharePoint) may hold: bytes or KiB/MiB/GiB; past it,
+    /// uploads get 507 insufficientStorage.
+    #[arg(long, value_name = "SIZE", default_value = "1024GiB", value_parser = parse_nonzero_size)]
+    drive_quota: u64,
     /// Session lifetime in seconds, renewed by each accepted fragment.
     #[arg(long, default_value_t = graph_upload_server::DEFAULT_SESSION_TTL.as_secs())]
     session_ttl: u64,
@@ -202,6 +206,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     config.print_max_size = args.print_max_size;
     config.todo_max_fragment = args.todo_max_fragment;
     config.todo_max_size = args.todo_max_size;
+    config.drive_quota = args.drive_quota;
     config.session_ttl = Duration::from_secs(args.session_ttl);
     config.faults = faults;
     config.fault_seed = args.fault_seed;
