@@ -3,7 +3,7 @@
 
 use crate::blobs::Blobs;
 use crate::errors::ApiError;
-use crate::records::{AttachmentRecord, JobRecord, SessionRecord};
+use crate::records::{AttachmentRecord, JobRecord, MailAttachmentRecord, SessionRecord};
 use crate::state::AppState;
 use crate::store::{Store, Table};
 use std::collections::HashSet;
@@ -66,7 +66,7 @@ pub async fn sweep_expired(state: &AppState) -> Result<usize, ApiError> {
     Ok(removed)
 }
 
-/// Removes blobs that no session, document or attachment refers to.
+/// Removes blobs that no session, document or attachment (To Do or Outlook) refers to.
 pub fn remove_orphan_blobs(store: &Store, blobs: &Blobs) -> Result<usize, ApiError> {
     let mut referenced = HashSet::new();
     for session in store.list::<SessionRecord>(Table::Sessions)? {
@@ -76,6 +76,9 @@ pub fn remove_orphan_blobs(store: &Store, blobs: &Blobs) -> Result<usize, ApiErr
         referenced.extend(job.document.blob);
     }
     for attachment in store.list::<AttachmentRecord>(Table::Attachments)? {
+        referenced.insert(attachment.blob);
+    }
+    for attachment in store.list::<MailAttachmentRecord>(Table::MailAttachments)? {
         referenced.insert(attachment.blob);
     }
     let mut removed = 0;

@@ -1,7 +1,7 @@
 //! The record of an upload session, and what its received spans say: what is missing, what
 //! comes next, what Graph answers about it.
 
-use super::ParentKind;
+use super::{MailItem, ParentKind};
 use graph_upload_models::{GraphDateTime, UploadSessionStatus};
 use graph_upload_ranges::RangeSet;
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,18 @@ pub enum SessionTarget {
         /// the `Location` of the attachment.
         api_prefix: String,
     },
+    /// A new file attachment of an Outlook message or event.
+    #[serde(rename_all = "camelCase")]
+    Outlook {
+        /// The message or event.
+        item: MailItem,
+        /// The API prefix used to create the session, reused in the `Location`.
+        api_prefix: String,
+        /// Whether the attachment is inline.
+        is_inline: bool,
+        /// Its `cid:` id, when given.
+        content_id: Option<String>,
+    },
 }
 
 /// An upload session: what it is for, what has been received, until when.
@@ -53,7 +65,8 @@ pub struct SessionRecord {
     pub size: u64,
     /// Received spans (`[start, end)`), sorted and merged.
     pub received: Vec<(u64, u64)>,
-    /// Expiry, milliseconds since the epoch; extended by each accepted fragment.
+    /// Expiry, milliseconds since the epoch; extended by each accepted fragment (but fixed
+    /// at creation for Outlook).
     pub expires_ms: u64,
     /// The expiry signed into the print upload URL (seconds), fixed at creation.
     pub url_expiry: u64,
@@ -77,11 +90,12 @@ impl SessionRecord {
             })
     }
 
-    /// `print` or `todo`, as the emulator's own routes and logs name the kinds.
+    /// `print`, `todo` or `outlook`, as the emulator's own routes and logs name the kinds.
     pub fn kind(&self) -> &'static str {
         match self.target {
             SessionTarget::Print { .. } => "print",
             SessionTarget::Todo { .. } => "todo",
+            SessionTarget::Outlook { .. } => "outlook",
         }
     }
 
@@ -108,6 +122,7 @@ impl SessionRecord {
                 task_id,
                 ..
             } => format!("/users/{user_id}/todo/lists/{list_id}/tasks/{task_id}"),
+            SessionTarget::Outlook { item, .. } => item.path(),
         }
     }
 
@@ -119,6 +134,19 @@ impl SessionRecord {
     /// Whether this is a To Do session (in-order fragments, PascalCase replies).
     pub fn is_todo(&self) -> bool {
         matches!(self.target, SessionTarget::Todo { .. })
+    }
+
+    /// Whether fragments must arrive in order (To Do and Outlook).
+    pub fn in_order(&self) -> bool {
+        matches!(
+            self.target,
+            SessionTarget::Todo { .. } | SessionTarget::Outlook { .. }
+        )
+    }
+
+    /// Whether this is an Outlook attachment session (fixed expiry, mixed-case replies).
+    pub fn is_outlook(&self) -> bool {
+        matches!(self.target, SessionTarget::Outlook { .. })
     }
 
     /// Keeps the session alive for `ttl` from `now` (each accepted fragment does).

@@ -34,6 +34,8 @@ pub enum Table {
     Attachments,
     /// `SessionRecord` by session id.
     Sessions,
+    /// `MailAttachmentRecord` (Outlook file attachments) by attachment id.
+    MailAttachments,
 }
 
 impl Table {
@@ -46,10 +48,11 @@ impl Table {
             Table::Tasks => "tasks",
             Table::Attachments => "attachments",
             Table::Sessions => "sessions",
+            Table::MailAttachments => "mailAttachments",
         })
     }
 
-    const ALL: [Table; 7] = [
+    const ALL: [Table; 8] = [
         Table::Printers,
         Table::Shares,
         Table::Jobs,
@@ -57,6 +60,7 @@ impl Table {
         Table::Tasks,
         Table::Attachments,
         Table::Sessions,
+        Table::MailAttachments,
     ];
 }
 

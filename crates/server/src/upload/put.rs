@@ -45,13 +45,13 @@ pub async fn put_fragment(
                 ),
             ));
         }
-        if session.is_todo() {
+        if session.in_order() {
             let expected = session.first_missing();
             if span.start != expected {
                 return Err(ApiError::range(
                     error_codes::FRAGMENT_OUT_OF_ORDER,
                     format!(
-                        "To Do fragments must arrive in order: the next fragment starts at byte {expected}, not {}",
+                        "this session takes fragments in order: the next fragment starts at byte {expected}, not {}",
                         span.start
                     ),
                 ));
