@@ -20,6 +20,10 @@ pub const USER_ID: &str = "6f9a2a92-8527-4d64-837e-b5312852f36d";
 pub const LIST_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01";
 /// The task of that list.
 pub const TASK_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02";
+/// The user's Outlook message that takes attachments (an Outlook-style id, `=` included).
+pub const MESSAGE_ID: &str = "AAMkADEmulatorMessage0001AAA=";
+/// The user's Outlook calendar event that takes attachments.
+pub const EVENT_ID: &str = "AAMkADEmulatorEvent0001AAA=";
 
 /// The user's OneDrive (`/me/drive`, `/users/{USER_ID}/drive`, `/drives/{id}`).
 pub const USER_DRIVE_ID: &str = "4d2c1a90-6b3e-4f1a-9c8d-7e6f5a4b3c01";

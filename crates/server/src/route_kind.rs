@@ -9,8 +9,9 @@ pub enum RouteKind {
     /// `createUploadSession`, and the creates around it: print jobs, To Do tasks and one-shot
     /// attachments (every `POST` but `start` and `cancel`).
     Create,
-    /// A fragment: `PUT` of a print `/uploadSessions/{id}` or of a To Do
-    /// `.../attachmentSessions/{id}` (with or without `/content`).
+    /// A fragment: `PUT` of a print `/uploadSessions/{id}`, of a To Do
+    /// `.../attachmentSessions/{id}` (with or without `/content`) or of an Outlook
+    /// `.../AttachmentSessions/{id}`.
     Put,
     /// `GET` of an upload session (`GET {uploadUrl}`).
     Status,
@@ -75,9 +76,18 @@ impl RouteKind {
     }
 }
 
-/// `/uploadSessions/{id}` (print) or `.../attachmentSessions/{id}` (To Do).
+/// `/uploadSessions/{id}` (print), `.../attachmentSessions/{id}` (To Do) or
+/// `.../AttachmentSessions/{id}` (Outlook).
 fn is_session(path: &str) -> bool {
-    is_print_session(path) || is_todo_session(path)
+    is_print_session(path) || is_todo_session(path) || is_outlook_session(path)
+}
+
+fn is_outlook_session(path: &str) -> bool {
+    let mut segments = path.rsplit('/');
+    matches!(
+        (segments.next(), segments.next()),
+        (Some(id), Some("AttachmentSessions")) if !id.is_empty()
+    )
 }
 
 fn is_print_session(path: &str) -> bool {
@@ -101,6 +111,7 @@ mod tests {
     use super::*;
 
     const TASK: &str = "/v1.0/me/todo/lists/l/tasks/t";
+    const OUTLOOK: &str = "/api/v2.0/Users/u/Messages/m";
 
     #[test]
     fn upload_calls_are_told_apart_by_method_and_path() {
@@ -169,6 +180,26 @@ mod tests {
                 Method::GET,
                 "/uploadSessions/abc/extra".to_owned(),
                 RouteKind::Other,
+            ),
+            (
+                Method::PUT,
+                format!("{OUTLOOK}/AttachmentSessions/s"),
+                RouteKind::Put,
+            ),
+            (
+                Method::GET,
+                format!("{OUTLOOK}/AttachmentSessions/s"),
+                RouteKind::Status,
+            ),
+            (
+                Method::DELETE,
+                format!("{OUTLOOK}/AttachmentSessions/s"),
+                RouteKind::Delete,
+            ),
+            (
+                Method::POST,
+                "/v1.0/me/events/e/attachments/createUploadSession".to_owned(),
+                RouteKind::Create,
             ),
             (
                 Method::PUT,

@@ -3,7 +3,7 @@
 
 use crate::blobs::Blobs;
 use crate::errors::ApiError;
-use crate::records::{AttachmentRecord, JobRecord, SessionRecord};
+use crate::records::{AttachmentRecord, JobRecord, MailAttachmentRecord, SessionRecord};
 use crate::state::AppState;
 use crate::store::{Store, Table};
 use std::collections::HashSet;
@@ -66,7 +66,8 @@ pub async fn sweep_expired(state: &AppState) -> Result<usize, ApiError> {
     Ok(removed)
 }
 
-/// Removes blobs that no session, document, attachment or drive item refers to.
+/// Removes blobs that no session, document, attachment (To Do or Outlook) or drive item refers
+/// to.
 pub fn remove_orphan_blobs(store: &Store, blobs: &Blobs) -> Result<usize, ApiError> {
     let mut referenced = HashSet::new();
     for session in store.list::<SessionRecord>(Table::Sessions)? {
@@ -80,6 +81,9 @@ pub fn remove_orphan_blobs(store: &Store, blobs: &Blobs) -> Result<usize, ApiErr
     }
     for item in store.list::<crate::drive::DriveItemRecord>(Table::DriveItems)? {
         referenced.extend(item.blob);
+    }
+    for attachment in store.list::<MailAttachmentRecord>(Table::MailAttachments)? {
+        referenced.insert(attachment.blob);
     }
     let mut removed = 0;
     for id in blobs.ids()? {

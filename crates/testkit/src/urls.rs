@@ -5,6 +5,11 @@ pub fn is_todo(upload_url: &str) -> bool {
     upload_url.contains("/attachmentSessions/")
 }
 
+/// Whether an upload URL is an Outlook one (`.../AttachmentSessions/{id}?authtoken=...`).
+pub fn is_outlook(upload_url: &str) -> bool {
+    upload_url.contains("/AttachmentSessions/")
+}
+
 /// The same path and query on another server: `http://old/x?y` -> `{base}/x?y`.
 pub fn rebase(url: &str, base: &str) -> String {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);

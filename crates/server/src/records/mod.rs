@@ -1,7 +1,9 @@
 //! What the emulator stores, and how each record is shown as Graph's JSON.
 
+mod mail;
 mod session;
 
+pub use mail::{MailAttachmentRecord, MailItem, MailItemKind};
 pub use session::{SessionRecord, SessionTarget};
 
 use graph_upload_models::{

@@ -1,7 +1,7 @@
 //! The record of an upload session, and what its received spans say: what is missing, what
 //! comes next, what Graph answers about it.
 
-use super::ParentKind;
+use super::{MailItem, ParentKind};
 use graph_upload_models::{ConflictBehavior, GraphDateTime, UploadSessionStatus};
 use graph_upload_ranges::RangeSet;
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,18 @@ pub enum SessionTarget {
         /// commit refused by a name conflict).
         uploaded: bool,
     },
+    /// A new file attachment of an Outlook message or event.
+    #[serde(rename_all = "camelCase")]
+    Outlook {
+        /// The message or event.
+        item: MailItem,
+        /// The API prefix used to create the session, reused in the `Location`.
+        api_prefix: String,
+        /// Whether the attachment is inline.
+        is_inline: bool,
+        /// Its `cid:` id, when given.
+        content_id: Option<String>,
+    },
 }
 
 /// An upload session: what it is for, what has been received, until when.
@@ -73,7 +85,8 @@ pub struct SessionRecord {
     pub size: u64,
     /// Received spans (`[start, end)`), sorted and merged.
     pub received: Vec<(u64, u64)>,
-    /// Expiry, milliseconds since the epoch; extended by each accepted fragment.
+    /// Expiry, milliseconds since the epoch; extended by each accepted fragment (but fixed
+    /// at creation for Outlook).
     pub expires_ms: u64,
     /// The expiry signed into the print upload URL (seconds), fixed at creation.
     pub url_expiry: u64,
@@ -97,12 +110,13 @@ impl SessionRecord {
             })
     }
 
-    /// `print` or `todo`, as the emulator's own routes and logs name the kinds.
+    /// `print`, `todo` or `outlook`, as the emulator's own routes and logs name the kinds.
     pub fn kind(&self) -> &'static str {
         match self.target {
             SessionTarget::Print { .. } => "print",
             SessionTarget::Todo { .. } => "todo",
             SessionTarget::Drive { .. } => "drive",
+            SessionTarget::Outlook { .. } => "outlook",
         }
     }
 
@@ -134,6 +148,7 @@ impl SessionRecord {
                 parent_id,
                 ..
             } => format!("/drives/{drive_id}/items/{parent_id}:/{}:", self.name),
+            SessionTarget::Outlook { item, .. } => item.path(),
         }
     }
 
@@ -152,14 +167,24 @@ impl SessionRecord {
         matches!(self.target, SessionTarget::Drive { .. })
     }
 
-    /// Whether fragments must arrive in order (To Do and drive sessions).
+    /// Whether fragments must arrive in order (To Do, drive and Outlook sessions).
     pub fn in_order(&self) -> bool {
-        self.is_todo() || self.is_drive()
+        matches!(
+            self.target,
+            SessionTarget::Todo { .. }
+                | SessionTarget::Drive { .. }
+                | SessionTarget::Outlook { .. }
+        )
     }
 
     /// Whether every byte of a drive session is there, waiting for its commit.
     pub fn uploaded(&self) -> bool {
         matches!(self.target, SessionTarget::Drive { uploaded: true, .. })
+    }
+
+    /// Whether this is an Outlook attachment session (fixed expiry, mixed-case replies).
+    pub fn is_outlook(&self) -> bool {
+        matches!(self.target, SessionTarget::Outlook { .. })
     }
 
     /// Keeps the session alive for `ttl` from `now` (each accepted fragment does).

@@ -65,7 +65,9 @@ pub(crate) async fn get_sessions(
                     SessionTarget::Print { job_id, .. } => store
                         .get::<JobRecord>(Table::Jobs, job_id)?
                         .map(|job| job.document.id),
-                    SessionTarget::Todo { .. } | SessionTarget::Drive { .. } => None,
+                    SessionTarget::Todo { .. }
+                    | SessionTarget::Drive { .. }
+                    | SessionTarget::Outlook { .. } => None,
                 };
                 open.push((session, document));
             }

@@ -1,9 +1,11 @@
 //! The HTTP surface: Graph's paths under `/v1.0`, `/beta` and no prefix, plus the print
-//! upload URLs.
+//! and Outlook upload URLs.
 
 mod cancel;
 mod drive;
 mod emulator;
+mod mail;
+mod mail_sessions;
 mod print;
 mod sessions;
 mod todo;
@@ -44,6 +46,12 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .get(sessions::get_print)
                 .delete(sessions::delete_print)
                 .post(drive::commit_session),
+        )
+        .route(
+            "/api/v2.0/Users/{user}/{kind}/{item}/AttachmentSessions/{session}",
+            put(mail_sessions::put_outlook)
+                .get(mail_sessions::get_outlook)
+                .delete(mail_sessions::delete_outlook),
         )
         .merge(emulator_routes(Arc::clone(&state)))
         .fallback(not_found)
@@ -177,6 +185,37 @@ fn api_routes() -> Router<Arc<AppState>> {
         api = api
             .route(owner, get(drive::get_drive))
             .route(&format!("{owner}/{{*rest}}"), any(drive::drive_call));
+    }
+    outlook_routes(api)
+}
+
+/// Outlook messages and events of `/me` and `/users/{id}`, and their attachments.
+fn outlook_routes(mut api: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+    for owner in ["/me", "/users/{user}"] {
+        for item in [
+            format!("{owner}/messages/{{message}}"),
+            format!("{owner}/events/{{event}}"),
+        ] {
+            let attachments = format!("{item}/attachments");
+            api = api
+                .route(&item, get(mail::get_item))
+                .route(
+                    &attachments,
+                    get(mail::list_attachments).post(mail::create_attachment),
+                )
+                .route(
+                    &format!("{attachments}/createUploadSession"),
+                    post(mail_sessions::create_outlook_session),
+                )
+                .route(
+                    &format!("{attachments}/{{attachment}}"),
+                    get(mail::get_attachment).delete(mail::delete_attachment),
+                )
+                .route(
+                    &format!("{attachments}/{{attachment}}/$value"),
+                    get(mail::attachment_value),
+                );
+        }
     }
     api
 }

@@ -165,7 +165,7 @@ pub(crate) async fn create_todo_session(
 }
 
 /// Creates the session's empty blob, then its record; a failure leaves neither behind.
-pub(super) async fn open_session(
+pub(crate) async fn open_session(
     state: &AppState,
     target: SessionTarget,
     name: String,
@@ -215,7 +215,7 @@ pub(super) async fn open_session(
 }
 
 /// The session event of a new session (print sessions name their job's document).
-pub(super) fn log_created(session: &SessionRecord, document: Option<&str>) {
+pub(crate) fn log_created(session: &SessionRecord, document: Option<&str>) {
     tracing::info!(
         target: SESSION_TARGET,
         session = %session.id,
@@ -227,7 +227,7 @@ pub(super) fn log_created(session: &SessionRecord, document: Option<&str>) {
     );
 }
 
-pub(super) fn session_response(
+pub(crate) fn session_response(
     uri: &axum::http::Uri,
     session: &SessionRecord,
     upload_url: String,
@@ -280,7 +280,16 @@ pub(super) async fn authorize_print_url(
 
 /// Whether a session belongs to the kind of URL it was reached through.
 fn of_kind(session: &SessionRecord, todo: bool) -> Result<(), ApiError> {
-    if session.is_todo() != todo {
+    let matches = if todo {
+        session.is_todo()
+    } else {
+        // The print URL form also serves drive sessions (both pre-authenticated).
+        matches!(
+            session.target,
+            SessionTarget::Print { .. } | SessionTarget::Drive { .. }
+        )
+    };
+    if !matches {
         return Err(ApiError::not_found("no upload session at this URL"));
     }
     Ok(())

@@ -189,7 +189,8 @@ pub(crate) async fn create_attachment(
             ApiError::bad_request(format!("contentBytes is not valid base64: {error}"))
         })?;
     let limit = graph_upload_models::TODO_INLINE_ATTACHMENT_LIMIT;
-    if bytes.len() as u64 > limit {
+    // "Below 3 MB": a file of exactly the limit takes an upload session.
+    if bytes.len() as u64 >= limit {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             graph_upload_models::error_codes::MAX_FRAGMENT_LENGTH_EXCEEDED,

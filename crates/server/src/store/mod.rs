@@ -36,6 +36,8 @@ pub enum Table {
     Sessions,
     /// `DriveItemRecord` (files and folders of every drive) by item id.
     DriveItems,
+    /// `MailAttachmentRecord` (Outlook file attachments) by attachment id.
+    MailAttachments,
 }
 
 impl Table {
@@ -49,10 +51,11 @@ impl Table {
             Table::Attachments => "attachments",
             Table::Sessions => "sessions",
             Table::DriveItems => "drive_items",
+            Table::MailAttachments => "mailAttachments",
         })
     }
 
-    const ALL: [Table; 8] = [
+    const ALL: [Table; 9] = [
         Table::Printers,
         Table::Shares,
         Table::Jobs,
@@ -61,6 +64,7 @@ impl Table {
         Table::Attachments,
         Table::Sessions,
         Table::DriveItems,
+        Table::MailAttachments,
     ];
 }
 

@@ -1,10 +1,13 @@
 //! What follows a stored fragment: the session's record is updated and the client told what
 //! is still missing, or, once every byte is there, the session becomes its print document or
-//! To Do attachment in one transaction.
+//! To Do or Outlook attachment in one transaction.
 
 use super::current;
 use crate::errors::ApiError;
-use crate::records::{AttachmentRecord, JobRecord, SessionRecord, SessionTarget, TaskRecord};
+use crate::records::{
+    AttachmentRecord, JobRecord, MailAttachmentRecord, MailItem, SessionRecord, SessionTarget,
+    TaskRecord,
+};
 use crate::request_log::SESSION_TARGET;
 use crate::state::{AppState, Known};
 use crate::store::Table;
@@ -49,13 +52,16 @@ pub(super) async fn record_and_answer(
     };
     if received.total_len() < session.size {
         session.set_received(&received);
-        session.renew(state.now(), state.config.session_ttl);
+        // Outlook's expiry is fixed at creation; the others move with each fragment.
+        if !session.is_outlook() {
+            session.renew(state.now(), state.config.session_ttl);
+        }
         let stored = session.clone();
         state
             .db(move |store| Ok(store.put_grouped(Table::Sessions, &stored.id, &stored)?))
             .await?;
         log_accepted(received.total_len());
-        let response = progress_response(&session);
+        let response = progress_response(state, &session);
         *known = Known::Live(Box::new(session));
         return Ok(response);
     }
@@ -118,18 +124,62 @@ async fn complete(
                 state.public_url, attachment.id
             );
             complete_todo(state, session, attachment).await?;
-            let mut response = (StatusCode::CREATED, Body::empty()).into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
-            if let Ok(value) = HeaderValue::from_str(&location) {
-                headers.insert(header::LOCATION, value);
-            }
-            Ok((response, item))
+            Ok((created_at(&location), item))
+        }
+        SessionTarget::Outlook {
+            item,
+            api_prefix,
+            is_inline,
+            content_id,
+        } => {
+            let attachment = MailAttachmentRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                item: item.clone(),
+                name: session.name.clone(),
+                content_type: session.content_type.clone(),
+                size: session.size,
+                is_inline,
+                content_id,
+                blob: session.blob.clone(),
+                modified: now,
+            };
+            let path = format!("{}/attachments/{}", item.path(), attachment.id);
+            let location = format!("{}{api_prefix}{path}", state.public_url);
+            complete_outlook(state, session, attachment).await?;
+            Ok((created_at(&location), path))
         }
         SessionTarget::Drive { .. } => Err(ApiError::internal(
             "drive sessions are completed by crate::drive::record_and_answer",
         )),
     }
+}
+
+/// `201 Created`, no body, `Location:` what was created (To Do and Outlook).
+fn created_at(location: &str) -> Response {
+    let mut response = (StatusCode::CREATED, Body::empty()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+    if let Ok(value) = HeaderValue::from_str(location) {
+        headers.insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The message or event gets the new attachment, the session goes.
+async fn complete_outlook(
+    state: &Arc<AppState>,
+    session: SessionRecord,
+    attachment: MailAttachmentRecord,
+) -> Result<(), ApiError> {
+    state
+        .db(move |store| {
+            store.write(|tx| {
+                tx.put(Table::MailAttachments, &attachment.id, &attachment)?;
+                tx.delete(Table::Sessions, &session.id)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await
 }
 
 /// The job's document gets the session's bytes; returns the printDocument (answered `201`).
@@ -196,9 +246,16 @@ async fn complete_todo(
         .await
 }
 
-/// `202` (print, camelCase, every missing range) or `200` (To Do, PascalCase, the start of the
-/// next fragment).
-fn progress_response(session: &SessionRecord) -> Response {
+/// `202` (print, camelCase, every missing range), `200` (To Do, PascalCase, the start of the
+/// next fragment) or `200` (Outlook, mixed case, the start of the next fragment).
+fn progress_response(state: &AppState, session: &SessionRecord) -> Response {
+    if let SessionTarget::Outlook { item, .. } = &session.target {
+        return (
+            StatusCode::OK,
+            axum::Json(outlook_status(state, item, session)),
+        )
+            .into_response();
+    }
     if session.is_todo() {
         let status = UploadSessionStatus {
             expiration_date_time: Some(session.expiration()),
@@ -208,4 +265,25 @@ fn progress_response(session: &SessionRecord) -> Response {
     } else {
         (StatusCode::ACCEPTED, axum::Json(session.status())).into_response()
     }
+}
+
+/// Outlook's session status, in its mixed case: `@odata.context`, `ExpirationDateTime`,
+/// `nextExpectedRanges` with one value, the start of the next fragment (fragment replies and
+/// `GET {uploadUrl}` alike).
+pub fn outlook_status(
+    state: &AppState,
+    item: &MailItem,
+    session: &SessionRecord,
+) -> serde_json::Value {
+    serde_json::json!({
+        "@odata.context": format!(
+            "{}/api/v2.0/$metadata#Users('{}')/{}('{}')/AttachmentSessions/$entity",
+            state.public_url,
+            item.user_id,
+            item.kind.outlook_segment(),
+            item.id
+        ),
+        "ExpirationDateTime": session.expiration(),
+        "nextExpectedRanges": [session.first_missing().to_string()],
+    })
 }

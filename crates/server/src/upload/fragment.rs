@@ -85,7 +85,9 @@ fn content_length(headers: &HeaderMap) -> Result<u64, ApiError> {
 
 /// The largest fragment a session accepts per request.
 pub fn max_fragment(config: &ServerConfig, session: &SessionRecord) -> u64 {
-    if session.is_todo() {
+    if session.is_outlook() {
+        graph_upload_models::OUTLOOK_MAX_FRAGMENT_SIZE
+    } else if session.is_todo() {
         config.todo_max_fragment
     } else if session.is_drive() {
         config.drive_max_fragment

@@ -10,6 +10,7 @@ mod complete;
 mod fragment;
 mod put;
 
+pub use complete::outlook_status;
 pub use put::put_fragment;
 
 use crate::errors::ApiError;

@@ -54,8 +54,7 @@ pub async fn put_fragment(
                 return Err(ApiError::range(
                     error_codes::FRAGMENT_OUT_OF_ORDER,
                     format!(
-                        "{} fragments must arrive in order: the next fragment starts at byte {expected}, not {}",
-                        if session.is_todo() { "To Do" } else { "Drive" },
+                        "this session takes fragments in order: the next fragment starts at byte {expected}, not {}",
                         span.start
                     ),
                 ));

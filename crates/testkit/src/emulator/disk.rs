@@ -47,6 +47,8 @@ impl Emulator {
             "/me/todo/lists".to_string(),
             format!("/me/todo/lists/{LIST_ID}/tasks"),
             format!("{}/attachments", todo_task_path()),
+            format!("{}/attachments", super::message_path()),
+            format!("{}/attachments", super::event_path()),
         ] {
             let value = self.get_json(&path).await;
             api.insert(path, value);

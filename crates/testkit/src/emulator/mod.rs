@@ -14,6 +14,7 @@
 mod disk;
 mod drive;
 mod graph_error;
+mod mail;
 mod print;
 mod raw_http;
 mod sessions;
@@ -23,6 +24,7 @@ pub use crate::TOKEN;
 pub use crate::rng::test_data;
 pub use disk::Snapshot;
 pub use graph_error::assert_graph_error;
+pub use mail::{event_path, message_path};
 pub use print::{PrintTarget, printer, share};
 pub use raw_http::{parse_response, raw_exchange, raw_request};
 pub use todo::todo_task_path;

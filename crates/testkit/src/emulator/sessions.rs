@@ -5,14 +5,14 @@
 use super::{Emulator, TOKEN};
 use crate::fragments::content_range;
 use crate::reply::Reply;
-use crate::urls::is_todo;
+use crate::urls::{is_outlook, is_todo};
 use graph_upload_models::UploadSessionStatus;
 use reqwest::RequestBuilder;
 use std::time::Duration;
 
 impl Emulator {
     /// The PUT for `bytes` at `start` of a `total`-byte file: to the print `uploadUrl` as given
-    /// without credentials, or to a To Do `{uploadUrl}/content` with the bearer and
+    /// without credentials (Outlook's too, with `Content-Type: application/octet-stream`), or to a To Do `{uploadUrl}/content` with the bearer and
     /// `Content-Type: application/octet-stream`.
     pub fn fragment_request(
         &self,
@@ -45,6 +45,10 @@ impl Emulator {
             self.client
                 .put(format!("{url}/content"))
                 .bearer_auth(TOKEN)
+                .header("content-type", "application/octet-stream")
+        } else if is_outlook(url) {
+            self.client
+                .put(url)
                 .header("content-type", "application/octet-stream")
         } else {
             self.client.put(url)

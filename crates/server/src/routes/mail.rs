@@ -1,0 +1,235 @@
+//! Outlook: the fixture message and event, and their file attachments (listed, read, read as
+//! bytes, deleted, attached in one POST below 3 MB).
+
+use super::todo::{stream_blob, user_of};
+use super::{Params, param, parse_json};
+use crate::errors::ApiError;
+use crate::fixtures::{EVENT_ID, MESSAGE_ID};
+use crate::records::{MailAttachmentRecord, MailItem, MailItemKind};
+use crate::state::AppState;
+use crate::store::{Store, Table};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use bytes::Bytes;
+use graph_upload_models::{Collection, FileAttachment};
+use serde_json::json;
+use std::sync::Arc;
+
+/// The message or event a path names (`{message}` or `{event}`), or `404`.
+pub(crate) fn mail_item_of(params: &Params) -> Result<MailItem, ApiError> {
+    let user_id = user_of(params)?;
+    let (kind, id, fixture) = match (params.get("message"), params.get("event")) {
+        (Some(id), None) => (MailItemKind::Message, id, MESSAGE_ID),
+        (None, Some(id)) => (MailItemKind::Event, id, EVENT_ID),
+        _ => return Err(ApiError::internal("route names no message or event")),
+    };
+    if id != fixture {
+        return Err(ApiError::not_found(format!(
+            "no {} {id:?} in this mailbox",
+            match kind {
+                MailItemKind::Message => "message",
+                MailItemKind::Event => "event",
+            }
+        )));
+    }
+    Ok(MailItem {
+        user_id,
+        kind,
+        id: id.clone(),
+    })
+}
+
+fn attachments_of(store: &Store, item: &MailItem) -> Result<Vec<MailAttachmentRecord>, ApiError> {
+    let all: Vec<MailAttachmentRecord> = store.list(Table::MailAttachments)?;
+    Ok(all.into_iter().filter(|a| a.item == *item).collect())
+}
+
+fn attachment_of(store: &Store, params: &Params) -> Result<MailAttachmentRecord, ApiError> {
+    let item = mail_item_of(params)?;
+    let id = param(params, "attachment")?;
+    store
+        .get::<MailAttachmentRecord>(Table::MailAttachments, id)?
+        .filter(|attachment| attachment.item == item)
+        .ok_or_else(|| ApiError::not_found(format!("no attachment {id:?} on this item")))
+}
+
+/// `GET .../messages/{id}` or `.../events/{id}`: the item, enough to see its attachments.
+pub(crate) async fn get_item(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let item = mail_item_of(&params)?;
+    let count = {
+        let item = item.clone();
+        state
+            .db(move |store| Ok(attachments_of(store, &item)?.len()))
+            .await?
+    };
+    Ok(Json(json!({
+        "id": item.id,
+        "subject": match item.kind {
+            MailItemKind::Message => "Quarterly report",
+            MailItemKind::Event => "Quarterly review",
+        },
+        "hasAttachments": count > 0,
+    }))
+    .into_response())
+}
+
+/// `GET .../attachments`: the item's file attachments, without their bytes (the emulator
+/// leaves `contentBytes` out of lists, as `$select` would: a list of 150 MB files stays
+/// small; `GET .../attachments/{id}` and `$value` give the bytes).
+pub(crate) async fn list_attachments(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let item = mail_item_of(&params)?;
+    let attachments = state
+        .db(move |store| {
+            Ok(attachments_of(store, &item)?
+                .iter()
+                .map(|a| a.to_graph(None))
+                .collect::<Vec<FileAttachment>>())
+        })
+        .await?;
+    Ok(Json(Collection::new(attachments)).into_response())
+}
+
+/// `GET .../attachments/{id}`: the fileAttachment with its bytes in `contentBytes`, as Graph
+/// answers by default.
+pub(crate) async fn get_attachment(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let attachment = state.db(move |store| attachment_of(store, &params)).await?;
+    let blobs = state.blobs.clone();
+    let blob = attachment.blob.clone();
+    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut blobs.open_for_read(&blob)?, &mut bytes)?;
+        Ok(bytes)
+    })
+    .await
+    .map_err(|error| ApiError::internal(error.to_string()))??;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    Ok(Json(attachment.to_graph(Some(encoded))).into_response())
+}
+
+/// `GET .../attachments/{id}/$value`: the bytes, streamed.
+pub(crate) async fn attachment_value(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let attachment = state.db(move |store| attachment_of(store, &params)).await?;
+    let content_type = attachment
+        .content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    stream_blob(&state, &attachment.blob, content_type, attachment.size).await
+}
+
+/// `DELETE .../attachments/{id}`.
+pub(crate) async fn delete_attachment(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let attachment = state
+        .db(move |store| {
+            let attachment = attachment_of(store, &params)?;
+            store.write(|tx| {
+                tx.delete(Table::MailAttachments, &attachment.id)?;
+                Ok::<_, ApiError>(())
+            })?;
+            Ok(attachment)
+        })
+        .await?;
+    state.blobs.remove(&attachment.blob)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST .../attachments`: a file below 3 MB in one request, `contentBytes` in base64
+/// (`201` with the fileAttachment). Larger files take an upload session.
+pub(crate) async fn create_attachment(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let item = mail_item_of(&params)?;
+    let requested: FileAttachment = parse_json(&headers, &body)?;
+    match requested.odata_type.as_deref() {
+        Some(graph_upload_models::FILE_ATTACHMENT_ODATA_TYPE) => {}
+        Some(kind) => {
+            return Err(ApiError::bad_request(format!(
+                "@odata.type {kind:?} is not supported; use #microsoft.graph.fileAttachment"
+            )));
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "@odata.type is missing: attachments are created as #microsoft.graph.fileAttachment",
+            ));
+        }
+    }
+    if requested.name.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "an attachment needs a non-empty name",
+        ));
+    }
+    let encoded = requested.content_bytes.as_deref().ok_or_else(|| {
+        ApiError::bad_request("contentBytes is missing: give the file's bytes in base64")
+    })?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|error| {
+            ApiError::bad_request(format!("contentBytes is not valid base64: {error}"))
+        })?;
+    let limit = graph_upload_models::OUTLOOK_MIN_SESSION_SIZE;
+    if bytes.len() as u64 >= limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            graph_upload_models::error_codes::MAX_FRAGMENT_LENGTH_EXCEEDED,
+            format!(
+                "{} bytes: one POST attaches files below {limit} bytes; use createUploadSession",
+                bytes.len()
+            ),
+        ));
+    }
+    let blob = crate::blobs::Blobs::new_id();
+    let record = MailAttachmentRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        item,
+        name: requested.name,
+        content_type: requested.content_type,
+        size: bytes.len() as u64,
+        is_inline: requested.is_inline.unwrap_or(false),
+        content_id: requested.content_id,
+        blob: blob.clone(),
+        modified: state.now().as_secs() as i64,
+    };
+    let blobs = state.blobs.clone();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        blobs.create(&blob, bytes.len() as u64)?;
+        let file = blobs.open_for_write(&blob)?;
+        crate::blobs::write_all_at(&file, &bytes, 0)?;
+        file.sync_data()
+    })
+    .await
+    .map_err(|error| ApiError::internal(error.to_string()))??;
+    let stored = record.clone();
+    let result = state
+        .db(move |store| {
+            store.write(|tx| {
+                tx.put(Table::MailAttachments, &stored.id, &stored)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await;
+    if let Err(error) = result {
+        let _ = state.blobs.remove(&record.blob);
+        return Err(error);
+    }
+    Ok((StatusCode::CREATED, Json(record.to_graph(None))).into_response())
+}
