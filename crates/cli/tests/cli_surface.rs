@@ -69,7 +69,8 @@ fn every_subcommand_help_ends_with_examples_and_shows_its_flow_defaults() {
         "--path",
         "--site",
         "--group",
-        "fail, replace, rename",
+        "replace",
+        "rename",
         "--defer-commit",
     ] {
         assert!(drive.contains(expected), "{expected}: {drive}");
@@ -216,7 +217,14 @@ fn serve_size_flags_take_units_and_a_data_directory_in_use_is_named() {
     std::fs::write(&file, vec![b'x'; 2048]).expect("write");
     let output = upload(
         &serve,
-        &["todo", "--list", LIST_ID, "--task", TASK_ID],
+        &[
+            "todo",
+            "--list",
+            LIST_ID,
+            "--task",
+            TASK_ID,
+            "--force-session",
+        ],
         &file,
     );
     assert!(!output.status.success());
