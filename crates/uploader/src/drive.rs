@@ -157,7 +157,9 @@ impl DriveUpload {
         };
         let result = match result {
             Ok(uploaded) => match uploaded.item {
-                UploadOutcome::DriveItem(ref item) => Ok(uploaded.clone().map(|_| item.clone())),
+                UploadOutcome::DriveItem(ref item) => {
+                    Ok(uploaded.clone().map(|_| (**item).clone()))
+                }
                 UploadOutcome::Other {
                     status: COMMIT_PENDING,
                     ..
@@ -191,7 +193,7 @@ impl DriveUpload {
             &response,
             FinalReply::DriveItem { deferred: false },
         )? {
-            Reply::Done(UploadOutcome::DriveItem(item)) => Ok(item),
+            Reply::Done(UploadOutcome::DriveItem(item)) => Ok(*item),
             _ => Err(ServiceError::new(upload_url, &response).into()),
         }
     }

@@ -105,7 +105,7 @@ pub enum UploadOutcome {
         location: String,
     },
     /// A drive: the driveItem from the `201` (or `200` when replacing) body.
-    DriveItem(DriveItem),
+    DriveItem(Box<DriveItem>),
     /// Another endpoint's completion: the status and body as sent.
     Other {
         /// Final status.

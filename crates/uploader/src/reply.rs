@@ -104,7 +104,7 @@ fn outcome(response: &Response, reply: FinalReply) -> Result<UploadOutcome, Uplo
             )),
         },
         (FinalReply::DriveItem { .. }, _) => match response.json::<DriveItem>() {
-            Ok(item) if !item.id.is_empty() => Ok(UploadOutcome::DriveItem(item)),
+            Ok(item) if !item.id.is_empty() => Ok(UploadOutcome::DriveItem(Box::new(item))),
             Ok(_) => Err(UploadError::protocol(format!(
                 "the upload ended with HTTP {} but the reply carries no driveItem id",
                 response.status()
