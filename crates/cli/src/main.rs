@@ -54,7 +54,9 @@ Examples:
 const UPLOAD_EXAMPLES: &str = "\
 Examples:
   graph-upload upload print --base-url http://127.0.0.1:8080 --token TOKEN --share SHARE-ID report.pdf
-  graph-upload upload todo --base-url http://127.0.0.1:8080 --token TOKEN --list LIST-ID --task TASK-ID notes.txt";
+  graph-upload upload todo --base-url http://127.0.0.1:8080 --token TOKEN --list LIST-ID --task TASK-ID notes.txt
+  graph-upload upload drive --base-url http://127.0.0.1:8080 --token TOKEN --path /Documents/report.pdf report.pdf
+  graph-upload upload mail --base-url http://127.0.0.1:8080 --token TOKEN --message MESSAGE-ID slides.pptx";
 
 const DEMO_EXAMPLES: &str = "\
 Examples:

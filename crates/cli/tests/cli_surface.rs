@@ -34,6 +34,8 @@ fn every_subcommand_help_ends_with_examples_and_shows_its_flow_defaults() {
         vec!["upload", "--help"],
         vec!["upload", "print", "--help"],
         vec!["upload", "todo", "--help"],
+        vec!["upload", "drive", "--help"],
+        vec!["upload", "mail", "--help"],
         vec!["demo", "--help"],
         vec!["completions", "--help"],
     ] {
@@ -61,6 +63,23 @@ fn every_subcommand_help_ends_with_examples_and_shows_its_flow_defaults() {
     let todo = stdout(&run(&["upload", "todo", "--help"]));
     assert!(todo.contains("[default: 4MiB]"), "{todo}");
     assert!(todo.contains("\"location\""), "{todo}");
+    assert!(todo.contains("--force-session"), "{todo}");
+    let drive = stdout(&run(&["upload", "drive", "--help"]));
+    for expected in [
+        "--path",
+        "--site",
+        "--group",
+        "replace",
+        "rename",
+        "--defer-commit",
+    ] {
+        assert!(drive.contains(expected), "{expected}: {drive}");
+    }
+    assert!(drive.contains("\"parentReference\""), "{drive}");
+    let mail = stdout(&run(&["upload", "mail", "--help"]));
+    for expected in ["--message", "--event", "--inline", "--user"] {
+        assert!(mail.contains(expected), "{expected}: {mail}");
+    }
 }
 
 #[test]
@@ -198,7 +217,14 @@ fn serve_size_flags_take_units_and_a_data_directory_in_use_is_named() {
     std::fs::write(&file, vec![b'x'; 2048]).expect("write");
     let output = upload(
         &serve,
-        &["todo", "--list", LIST_ID, "--task", TASK_ID],
+        &[
+            "todo",
+            "--list",
+            LIST_ID,
+            "--task",
+            TASK_ID,
+            "--force-session",
+        ],
         &file,
     );
     assert!(!output.status.success());

@@ -95,7 +95,13 @@ async fn the_json_request_log_has_every_field_and_never_a_secret() {
         &serve,
         &[
             // With its progress lines, which must be plain too.
-            "todo", "--list", LIST_ID, "--task", TASK_ID, file,
+            "todo",
+            "--list",
+            LIST_ID,
+            "--task",
+            TASK_ID,
+            "--force-session",
+            file,
         ],
     );
 

@@ -226,6 +226,10 @@ impl Engine {
                         continue;
                     }
                     _ => {
+                        // A deferred drive commit: every byte is there, the flow commits.
+                        if let Some(pending) = reply.commit_pending() {
+                            return Ok(flight.confirmed(pending));
+                        }
                         return Err(UploadError::protocol(
                             "the service has every byte but never confirmed the upload",
                         ));

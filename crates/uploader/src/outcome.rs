@@ -1,7 +1,7 @@
 //! What a finished upload returns, the same shape for every flow: the item the service
 //! created, and how many bytes it took to get there.
 
-use graph_upload_models::PrintDocument;
+use graph_upload_models::{DriveItem, PrintDocument};
 
 /// A confirmed upload: the service's `item`, the body bytes this run sent, and how many of
 /// them it sent more than once (after lost answers, `416`s and resumes).
@@ -50,16 +50,45 @@ pub struct TodoAttachment {
 
 impl TodoAttachment {
     pub(crate) fn from_location(location: String) -> Self {
-        let path = location.split(['?', '#']).next().unwrap_or_default();
-        let id = path
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or_default();
         TodoAttachment {
-            id: id.to_owned(),
+            id: id_of_location(&location),
             location,
         }
+    }
+}
+
+/// An Outlook upload's item: the new message or event attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OutlookAttachment {
+    /// The attachment's id.
+    pub id: String,
+    /// The attachment's URL: the `Location` of the final reply (a session) or of the create
+    /// (a small file; built from the id when the service sent none).
+    pub location: String,
+}
+
+impl OutlookAttachment {
+    pub(crate) fn from_location(location: String) -> Self {
+        OutlookAttachment {
+            id: id_of_location(&location),
+            location,
+        }
+    }
+}
+
+/// The attachment id a `Location` ends with: the last path segment, or the key of Outlook's
+/// `.../Attachments('AAMk...')` form.
+fn id_of_location(location: &str) -> String {
+    let path = location.split(['?', '#']).next().unwrap_or_default();
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    match last.split_once("('") {
+        Some((_, key)) => key.trim_end_matches("')").to_owned(),
+        None => last.to_owned(),
     }
 }
 
@@ -75,6 +104,8 @@ pub enum UploadOutcome {
         /// `Location` of the attachment.
         location: String,
     },
+    /// A drive: the driveItem from the `201` (or `200` when replacing) body.
+    DriveItem(Box<DriveItem>),
     /// Another endpoint's completion: the status and body as sent.
     Other {
         /// Final status.
@@ -94,5 +125,14 @@ mod tests {
             "http://h/v1.0/me/todo/lists/l/tasks/t/attachments/AAMk-_x=".into(),
         );
         assert_eq!(attachment.id, "AAMk-_x=");
+    }
+
+    #[test]
+    fn an_outlook_location_gives_the_key_in_parentheses() {
+        let attachment = super::OutlookAttachment::from_location(
+            "https://outlook.office.com/api/v2.0/Users('u')/Messages('m')/Attachments('AAMkAD=')"
+                .into(),
+        );
+        assert_eq!(attachment.id, "AAMkAD=");
     }
 }

@@ -2,13 +2,14 @@
 //! carries the token, and the limits that are checked before anything is created.
 
 use graph_upload_models::{
+    DRIVE_MAX_FRAGMENT_SIZE, OUTLOOK_MAX_ATTACHMENT_SIZE, OUTLOOK_MAX_FRAGMENT_SIZE,
     PRINT_MAX_FRAGMENT_SIZE, TODO_MAX_ATTACHMENT_SIZE, TODO_MAX_FRAGMENT_SIZE,
 };
 use graph_upload_ranges::GRAPH_QUANTUM;
 use std::fmt;
 
-/// Per-endpoint upload rules. Start from [`EndpointProfile::print`] or
-/// [`EndpointProfile::todo`] (`docs/protocol.md` section 2) and adjust with the `with_*`
+/// Per-endpoint upload rules. Start from [`EndpointProfile::print`],
+/// [`EndpointProfile::todo`], [`EndpointProfile::drive`] or [`EndpointProfile::outlook`] (`docs/protocol.md` section 2) and adjust with the `with_*`
 /// setters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -64,6 +65,51 @@ impl EndpointProfile {
             put_suffix: "/content",
             auth_on_upload_url: true,
             put_content_type: Some("application/octet-stream"),
+        }
+    }
+
+    /// OneDrive and SharePoint files: fragments in order up to 60 MiB less one quantum, to the
+    /// pre-authenticated `{uploadUrl}` without the token (it may answer `401` to one). The file
+    /// size is bounded by the drive's quota, which only the service knows.
+    pub fn drive() -> Self {
+        EndpointProfile {
+            name: "drive",
+            quantum: GRAPH_QUANTUM,
+            max_fragment: DRIVE_MAX_FRAGMENT_SIZE,
+            max_request: DRIVE_MAX_FRAGMENT_SIZE,
+            max_file: None,
+            parallel: 1,
+            put_suffix: "",
+            auth_on_upload_url: false,
+            put_content_type: None,
+        }
+    }
+
+    /// Outlook message and event attachments: fragments in order up to 4 MB, to the
+    /// `{uploadUrl}` (it carries its own `authtoken`) without the token, as
+    /// `application/octet-stream`; files up to 150 MB.
+    pub fn outlook() -> Self {
+        EndpointProfile {
+            name: "Outlook",
+            quantum: GRAPH_QUANTUM,
+            max_fragment: OUTLOOK_MAX_FRAGMENT_SIZE,
+            max_request: OUTLOOK_MAX_FRAGMENT_SIZE,
+            max_file: Some(OUTLOOK_MAX_ATTACHMENT_SIZE),
+            parallel: 1,
+            put_suffix: "",
+            auth_on_upload_url: false,
+            put_content_type: Some("application/octet-stream"),
+        }
+    }
+
+    /// The profile of a journal entry's destination (`print/...`, `todo/...`, `drive/...`,
+    /// `outlook/...`), so that abandoning its session speaks that endpoint's rules.
+    pub(crate) fn for_destination(destination: &str) -> Self {
+        match destination.split('/').next() {
+            Some("print") => Self::print(),
+            Some("drive") => Self::drive(),
+            Some("outlook") => Self::outlook(),
+            _ => Self::todo(),
         }
     }
 
@@ -278,6 +324,36 @@ mod tests {
             "the file's 26214401 bytes is over To Do's 25 MiB limit"
         );
         assert!(EndpointProfile::print().check(1 << 40).is_ok());
+    }
+
+    #[test]
+    fn drive_and_outlook_limits_are_checked_before_anything_is_sent() {
+        let mib = 1024 * 1024;
+        assert!(EndpointProfile::drive().check(1 << 40).is_ok());
+        assert_eq!(
+            EndpointProfile::drive()
+                .with_max_fragment(60 * mib)
+                .check_fragment()
+                .unwrap_err()
+                .to_string(),
+            "fragment size 60 MiB is over drive's 61120 KiB per request"
+        );
+        let outlook = EndpointProfile::outlook();
+        assert!(outlook.check(150_000_000).is_ok());
+        assert!(matches!(
+            outlook.check(150_000_001),
+            Err(LimitError::FileOverLimit { .. })
+        ));
+        assert_eq!(outlook.put_content_type, Some("application/octet-stream"));
+        assert!(!outlook.auth_on_upload_url && !EndpointProfile::drive().auth_on_upload_url);
+        assert_eq!(
+            EndpointProfile::for_destination("drive/me/drive/root:/a:"),
+            EndpointProfile::drive()
+        );
+        assert_eq!(
+            EndpointProfile::for_destination("outlook/me/messages/m"),
+            EndpointProfile::outlook()
+        );
     }
 
     #[test]

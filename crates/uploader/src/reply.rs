@@ -3,7 +3,7 @@
 use crate::error::{ServiceError, UploadError};
 use crate::outcome::UploadOutcome;
 use crate::retry::{Verdict, classify};
-use graph_upload_models::{PrintDocument, UploadSessionStatus};
+use graph_upload_models::{DriveItem, PrintDocument, UploadSessionStatus};
 use graph_upload_ranges::RangeSet;
 use graph_upload_transport::Response;
 use std::time::Duration;
@@ -13,7 +13,26 @@ use std::time::Duration;
 pub(crate) enum FinalReply {
     PrintDocument,
     Location,
+    /// A drive: the driveItem; with a deferred commit, a `202` that lists nothing missing
+    /// ends the PUTs ([`UploadOutcome::Other`] with status `202`: commit next).
+    DriveItem {
+        deferred: bool,
+    },
     Any,
+}
+
+/// The status of the [`UploadOutcome::Other`] that stands for "every byte is there, commit
+/// the drive upload" (a deferred commit).
+pub(crate) const COMMIT_PENDING: u16 = 202;
+
+impl FinalReply {
+    /// The outcome of a deferred drive commit's session holding every byte, if this is one.
+    pub(crate) fn commit_pending(self) -> Option<UploadOutcome> {
+        (self == FinalReply::DriveItem { deferred: true }).then(|| UploadOutcome::Other {
+            status: COMMIT_PENDING,
+            body: String::new(),
+        })
+    }
 }
 
 /// How a reply to a PUT moves the upload on.
@@ -46,9 +65,14 @@ pub(crate) fn read(
                     )
                 })?
             };
-            match parsed.next_expected_ranges {
-                Some(ranges) => Ok(Reply::Progress(ranges)),
-                None => Ok(Reply::Done(outcome(response, reply)?)),
+            let accepted = response.status().as_u16() == COMMIT_PENDING;
+            match (parsed.next_expected_ranges, reply.commit_pending()) {
+                (Some(ranges), Some(pending)) if ranges.is_empty() && accepted => {
+                    Ok(Reply::Done(pending))
+                }
+                (None, Some(pending)) if accepted => Ok(Reply::Done(pending)),
+                (Some(ranges), _) => Ok(Reply::Progress(ranges)),
+                (None, _) => Ok(Reply::Done(outcome(response, reply)?)),
             }
         }
         Verdict::Resync => Ok(Reply::Resync),
@@ -76,6 +100,17 @@ fn outcome(response: &Response, reply: FinalReply) -> Result<UploadOutcome, Uplo
             ))),
             Err(error) => Err(UploadError::unparsable(
                 "the final reply is not a printDocument",
+                error,
+            )),
+        },
+        (FinalReply::DriveItem { .. }, _) => match response.json::<DriveItem>() {
+            Ok(item) if !item.id.is_empty() => Ok(UploadOutcome::DriveItem(Box::new(item))),
+            Ok(_) => Err(UploadError::protocol(format!(
+                "the upload ended with HTTP {} but the reply carries no driveItem id",
+                response.status()
+            ))),
+            Err(error) => Err(UploadError::unparsable(
+                "the final reply is not a driveItem",
                 error,
             )),
         },

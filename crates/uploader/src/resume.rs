@@ -134,11 +134,7 @@ impl Resume {
 /// that is gone the size of the file: a job whose document has all of it is left alone.
 async fn abandon(uploader: &Uploader, watch: &Watch, entry: &JournalEntry, gone_with: Option<u64>) {
     let print = entry.destination.starts_with("print/");
-    let profile = if print {
-        EndpointProfile::print()
-    } else {
-        EndpointProfile::todo()
-    };
+    let profile = EndpointProfile::for_destination(&entry.destination);
     let engine = uploader.engine(profile, watch.clone());
     let mut job = match (print, entry.created_job, entry.ids.as_slice()) {
         (true, true, [job, _]) => Some(format!("/{}/jobs/{job}", entry.destination)),

@@ -99,6 +99,40 @@ impl UploadSource {
         self.len == 0
     }
 
+    /// Every byte, for a small file sent in one request (callers bound `len` first).
+    pub(crate) async fn read_all(&self) -> std::io::Result<Vec<u8>> {
+        match &self.inner {
+            Inner::Bytes(bytes) => Ok(bytes.to_vec()),
+            Inner::File(file) => {
+                let file = Arc::clone(file);
+                let len = self.len;
+                tokio::task::spawn_blocking(move || {
+                    use std::io::{Read, Seek};
+                    let mut reader = &*file;
+                    reader.seek(std::io::SeekFrom::Start(0))?;
+                    let mut buffer = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                    reader.take(len).read_to_end(&mut buffer)?;
+                    if buffer.len() as u64 != len {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            format!("the file is shorter than its {len} bytes"),
+                        ));
+                    }
+                    Ok(buffer)
+                })
+                .await
+                .map_err(std::io::Error::other)?
+            }
+            Inner::Reader(reader) => {
+                let mut reader = reader.lock().await;
+                reader.seek(std::io::SeekFrom::Start(0)).await?;
+                let mut buffer = vec![0u8; usize::try_from(self.len).unwrap_or(0)];
+                reader.read_exact(&mut buffer).await?;
+                Ok(buffer)
+            }
+        }
+    }
+
     /// The body of one fragment; nothing past the end is ever read.
     pub(crate) async fn body(&self, span: &Range<u64>) -> std::io::Result<Body> {
         if span.end > self.len || span.start > span.end {

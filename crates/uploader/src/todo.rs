@@ -9,9 +9,13 @@ use crate::profile::EndpointProfile;
 use crate::reply::FinalReply;
 use crate::resume::{Created, Resume};
 use crate::retry::Stage;
+use crate::small_file::attach;
 use crate::source::UploadSource;
 use crate::uploader::Uploader;
-use graph_upload_models::{AttachmentInfo, AttachmentType, AttachmentUploadSessionRequest};
+use graph_upload_models::{
+    AttachmentInfo, AttachmentType, AttachmentUploadSessionRequest,
+    TASK_FILE_ATTACHMENT_ODATA_TYPE, TODO_INLINE_ATTACHMENT_LIMIT, TaskFileAttachment,
+};
 
 /// A To Do attachment upload (build with [`Uploader::todo_attachment`]).
 #[derive(Debug, Clone)]
@@ -23,6 +27,7 @@ pub struct TodoUpload {
     task_id: String,
     name: Option<String>,
     content_type: Option<String>,
+    force_session: bool,
     common: Common,
 }
 
@@ -42,6 +47,7 @@ impl TodoUpload {
             task_id,
             name: None,
             content_type: None,
+            force_session: false,
             common: Common::new(EndpointProfile::todo()),
         }
     }
@@ -68,8 +74,16 @@ impl TodoUpload {
         self
     }
 
-    /// Creates the session and uploads `source`. On failure the session is deleted (see
-    /// [`clean_up_on_failure`](Self::clean_up_on_failure)).
+    /// Whether a file under 3 MB goes through an upload session too (default false: it is
+    /// attached with one `POST .../attachments`, its bytes as base64 `contentBytes`).
+    pub fn force_session(mut self, force: bool) -> Self {
+        self.force_session = force;
+        self
+    }
+
+    /// Uploads `source`: a file under 3 MB with one `POST` (unless
+    /// [`force_session`](Self::force_session)), a larger one through a session. On failure the
+    /// session is deleted (see [`clean_up_on_failure`](Self::clean_up_on_failure)).
     pub async fn upload(
         self,
         source: &UploadSource,
@@ -79,6 +93,10 @@ impl TodoUpload {
             Some(user) => format!("/users/{user}"),
             None => "/me".to_string(),
         };
+        if !self.force_session && source.len() < TODO_INLINE_ATTACHMENT_LIMIT {
+            drop(opened);
+            return self.attach_small(source, &owner).await;
+        }
         let destination = format!("todo{owner}/{}/{}", self.list_id, self.task_id);
         self.common
             .drive(
@@ -91,6 +109,42 @@ impl TodoUpload {
                 },
             )
             .await
+    }
+
+    /// The small path: one `POST .../attachments` with the bytes.
+    async fn attach_small(
+        &self,
+        source: &UploadSource,
+        owner: &str,
+    ) -> Result<Uploaded<TodoAttachment>, UploadError> {
+        let path = format!(
+            "{owner}/todo/lists/{}/tasks/{}/attachments",
+            self.list_id, self.task_id
+        );
+        let body = TaskFileAttachment {
+            odata_type: Some(TASK_FILE_ATTACHMENT_ODATA_TYPE.into()),
+            name: self
+                .name
+                .clone()
+                .unwrap_or_else(|| default_name(source, "attachment")),
+            content_type: self.content_type.clone(),
+            ..TaskFileAttachment::default()
+        };
+        let attached = attach::<TaskFileAttachment>(
+            &self.uploader,
+            &self.common,
+            &path,
+            to_json(&body)?,
+            source,
+        )
+        .await?;
+        let base = &self.uploader.service().base_url;
+        Ok(attached.map(|attached| TodoAttachment {
+            location: attached
+                .location
+                .unwrap_or_else(|| format!("{base}{path}/{}", attached.attachment.id)),
+            id: attached.attachment.id,
+        }))
     }
 
     async fn run(

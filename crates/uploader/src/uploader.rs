@@ -3,8 +3,11 @@
 
 use crate::clock::{Clock, TokioClock};
 use crate::credential::{Credential, StaticToken, TokenProvider};
+use crate::drive::DriveUpload;
+use crate::drive_address::{DriveLocation, DriveOwner};
 use crate::engine::Engine;
 use crate::error::{InvalidInput, UploadError};
+use crate::outlook::{OutlookItem, OutlookUpload};
 use crate::print::PrintUpload;
 use crate::profile::EndpointProfile;
 use crate::retry::RetryPolicy;
@@ -77,6 +80,19 @@ impl Uploader {
             list_id.into(),
             task_id.into(),
         )
+    }
+
+    /// A OneDrive or SharePoint file upload into `owner`'s drive at `location`
+    /// (`DriveLocation::path("/Documents/report.pdf")` or `DriveLocation::child(parent_id,
+    /// name)`).
+    pub fn drive_item(&self, owner: DriveOwner, location: DriveLocation) -> DriveUpload {
+        DriveUpload::new(self.clone(), owner, location)
+    }
+
+    /// A file attachment on an Outlook message or event (`/me`; see
+    /// [`OutlookUpload::user`]).
+    pub fn outlook_attachment(&self, item: OutlookItem) -> OutlookUpload {
+        OutlookUpload::new(self.clone(), item)
     }
 
     /// Uploads to a session created elsewhere, with the rules of `profile`.

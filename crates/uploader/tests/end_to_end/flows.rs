@@ -76,6 +76,7 @@ pub(crate) async fn todo_and_check(
     let attachment = graph
         .uploader(recorder.clone())
         .todo_attachment(LIST_ID, TASK_ID)
+        .force_session(true)
         .name("flower.bin")
         .content_type("application/octet-stream")
         .profile(profile)

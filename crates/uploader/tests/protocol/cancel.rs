@@ -87,6 +87,7 @@ pub(crate) async fn cancelling_a_todo_upload_deletes_the_session_with_the_token(
     let source = UploadSource::from_bytes(pattern(size as usize, 29));
     let upload = uploader
         .todo_attachment("list-1", "task-1")
+        .force_session(true)
         .profile(EndpointProfile::todo().with_max_fragment(Q))
         .cancel_on(token.clone());
     let task = tokio::spawn(async move { upload.upload(&source).await });

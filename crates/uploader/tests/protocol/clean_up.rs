@@ -222,6 +222,7 @@ pub(crate) async fn a_failed_todo_upload_deletes_its_session(transport: Arc<dyn 
 
     uploader
         .todo_attachment("list-1", "task-1")
+        .force_session(true)
         .upload(&UploadSource::from_bytes(pattern(size as usize, 45)))
         .await
         .expect_err("the service refuses the fragment");

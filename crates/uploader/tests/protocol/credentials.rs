@@ -39,6 +39,7 @@ pub(crate) async fn the_token_provider_is_asked_before_each_request_that_carries
 
     let uploaded = uploader
         .todo_attachment("list-1", "task-1")
+        .force_session(true)
         .profile(EndpointProfile::todo().with_max_fragment(Q))
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
@@ -77,6 +78,7 @@ pub(crate) async fn a_failing_token_provider_sends_nothing(transport: Arc<dyn Tr
 
     let error = uploader
         .todo_attachment("list-1", "task-1")
+        .force_session(true)
         .upload(&UploadSource::from_bytes(pattern(10, 9)))
         .await
         .expect_err("no token");

@@ -70,6 +70,7 @@ pub(crate) async fn empty_todo_file_is_one_put_of_bytes_star_slash_zero_to_conte
 
     let result = uploader
         .todo_attachment("list-1", "task-1")
+        .force_session(true)
         .name("empty.txt")
         .upload(&UploadSource::from_bytes(Vec::new()))
         .await

@@ -18,15 +18,18 @@
 mod cancel;
 mod clean_up;
 mod credentials;
+mod drive;
 mod edge_sizes;
 mod fake_session;
 mod helpers;
 mod may_have_been_sent;
+mod outlook;
 mod print;
 mod ranges;
 mod redaction;
 mod refusals;
 mod retries;
+mod small_files;
 mod todo;
 mod unreachable;
 
@@ -127,6 +130,21 @@ uploader_suite! {
         unreachable::an_unreachable_server_fails_fast_with_a_hint_before_anything_exists,
         unreachable::a_server_speaking_another_protocol_is_given_up_within_the_first_contact_budget,
         redaction::retries_are_reported_with_the_url_redacted,
+        drive::every_drive_address_form_creates_at_its_url,
+        drive::drive_flow_sends_conflict_and_size_and_puts_in_order_without_the_token,
+        drive::a_replacing_drive_upload_takes_the_200_with_the_item,
+        drive::a_reply_that_lists_part_of_what_is_missing_is_trusted_and_the_rest_read,
+        drive::a_deferred_commit_posts_to_the_upload_url_after_the_last_202,
+        drive::a_refused_commit_is_the_services_error,
+        drive::drive_limits_are_refused_before_anything_is_sent,
+        outlook::outlook_message_upload_uses_the_201_session_octet_stream_and_the_location,
+        outlook::outlook_event_of_another_user_inline_uses_its_path_and_content_id,
+        outlook::outlook_over_150_mb_is_refused_before_anything_is_sent,
+        small_files::a_small_todo_file_is_one_post_with_content_bytes,
+        small_files::force_session_sends_a_small_todo_file_through_a_session,
+        small_files::a_small_outlook_file_is_one_post_and_keeps_its_location,
+        small_files::a_small_file_from_disk_is_read_whole,
+        small_files::a_cancelled_small_upload_sends_nothing,
     ],
     configured: [
         may_have_been_sent::timeout_after_the_server_stored_the_fragment_reads_the_session_and_does_not_resend,

@@ -113,6 +113,7 @@ pub(crate) async fn todo_flow_for_another_user_uses_the_users_path(transport: Ar
 
     let result = uploader
         .todo_attachment_for_user("user-5", "list-1", "task-1")
+        .force_session(true)
         .upload(&UploadSource::from_bytes(data.clone()))
         .await
         .expect("the To Do upload succeeds")

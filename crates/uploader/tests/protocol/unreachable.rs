@@ -34,6 +34,7 @@ pub(crate) async fn an_unreachable_server_fails_fast_with_a_hint_before_anything
                 .map(|_| ()),
             _ => client
                 .todo_attachment("list-1", "task-1")
+                .force_session(true)
                 .on_progress(callback.clone())
                 .upload(&source)
                 .await
@@ -86,6 +87,7 @@ pub(crate) async fn a_server_speaking_another_protocol_is_given_up_within_the_fi
 
     let error = client
         .todo_attachment("list-1", "task-1")
+        .force_session(true)
         .on_progress(callback)
         .upload(&UploadSource::from_bytes(pattern(1000, 48)))
         .await
