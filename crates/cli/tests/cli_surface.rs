@@ -324,3 +324,50 @@ fn demo_prints_its_results_and_json_on_stdout_and_nothing_on_stderr_when_quiet()
     assert!(out.trim_end().ends_with("demo passed"), "{out}");
     assert_eq!(stderr(&output), "", "--quiet keeps stderr empty");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drive_and_mail_uploads_print_their_items() {
+    use graph_upload_server::fixtures::MESSAGE_ID;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
+    let file = dir.path().join("plan.txt");
+    std::fs::write(&file, b"the plan").expect("write");
+
+    let drive = [
+        "drive",
+        "--path",
+        "/Documents/plan.txt",
+        "--conflict",
+        "rename",
+    ];
+    let first = upload(&serve, &drive, &file);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let item: serde_json::Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    assert_eq!(
+        (item["name"].as_str(), item["size"].as_u64()),
+        (Some("plan.txt"), Some(8))
+    );
+    let second = upload(&serve, &drive, &file);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let renamed: serde_json::Value = serde_json::from_slice(&second.stdout).expect("JSON");
+    assert_eq!(renamed["name"], "plan 1.txt", "{renamed:#}");
+    let refused = upload(&serve, &["drive", "--path", "/Documents/plan.txt"], &file);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("nameAlreadyExists"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let mail = upload(&serve, &["mail", "--message", MESSAGE_ID], &file);
+    assert!(mail.status.success(), "{}", stderr(&mail));
+    let attachment: serde_json::Value = serde_json::from_slice(&mail.stdout).expect("JSON");
+    assert_eq!(attachment["size"], 8, "{attachment:#}");
+    let id = attachment["id"].as_str().expect("id");
+    let (status, body) = serve
+        .get(&format!(
+            "/v1.0/me/messages/{MESSAGE_ID}/attachments/{id}/$value"
+        ))
+        .await;
+    assert_eq!((status, body.as_slice()), (200, b"the plan".as_slice()));
+}

@@ -195,6 +195,51 @@ async fn todo_client_killed_mid_upload_resumes_its_session_from_the_journal() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drive_client_killed_mid_upload_resumes_its_session_from_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(BIN, &dir.path().join("data"), "resume-token");
+    let size = 40 * MIB + 11;
+    let file = dir.path().join("report.bin");
+    let bytes = pattern_file(&file, size);
+    let journal = dir.path().join("report.journal");
+    let args = [
+        "drive",
+        "--path",
+        "/Documents/report.bin",
+        "--fragment-size",
+        "320KiB",
+        "--journal",
+        journal.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ];
+    let stdout = kill_then_resume(&serve, &args, &journal, size, false).await;
+    let item: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(item["size"], size, "{item:#}");
+    assert_eq!(item["name"], "report.bin", "{item:#}");
+    let (status, stored) = serve
+        .get(&format!(
+            "/v1.0/me/drive/items/{}/content",
+            item["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        stored == bytes,
+        "the stored file differs from the uploaded one"
+    );
+    // One file, not a renamed second one.
+    let (_, children) = serve.get("/v1.0/me/drive/root:/Documents:/children").await;
+    let children: serde_json::Value = serde_json::from_slice(&children).unwrap();
+    let names: Vec<&str> = children["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|child| child["name"].as_str())
+        .collect();
+    assert_eq!(names, ["report.bin"]);
+}
+
 #[test]
 fn a_second_client_on_the_same_journal_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -127,7 +127,8 @@ impl DriveLocation {
     }
 }
 
-fn encode(segment: &str) -> String {
+/// `segment` percent-encoded for a URL path (ids and names may hold `/`, `?`, `#`, `%`...).
+pub(crate) fn encode(segment: &str) -> String {
     utf8_percent_encode(segment, SEGMENT).to_string()
 }
 

@@ -2,6 +2,7 @@
 //! order (the final `201` carries the attachment's `Location`); below 3 MB, where Graph refuses
 //! a session, one `POST .../attachments`. PROTOCOL.md section 7.
 
+use crate::drive_address::encode;
 use crate::engine::Engine;
 use crate::error::UploadError;
 use crate::flow::{Common, default_name, flow_setters, session_of, to_json};
@@ -31,8 +32,8 @@ pub enum OutlookItem {
 impl OutlookItem {
     fn path(&self) -> String {
         match self {
-            OutlookItem::Message(id) => format!("messages/{id}"),
-            OutlookItem::Event(id) => format!("events/{id}"),
+            OutlookItem::Message(id) => format!("messages/{}", encode(id)),
+            OutlookItem::Event(id) => format!("events/{}", encode(id)),
         }
     }
 }
@@ -119,7 +120,7 @@ impl OutlookUpload {
     ) -> Result<Uploaded<OutlookAttachment>, UploadError> {
         let opened = self.common.preflight(source)?;
         let owner = match &self.user {
-            Some(user) => format!("/users/{user}"),
+            Some(user) => format!("/users/{}", encode(user)),
             None => "/me".to_string(),
         };
         let attachments = format!("{owner}/{}/attachments", self.item.path());

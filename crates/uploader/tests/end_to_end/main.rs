@@ -15,6 +15,7 @@
 mod cancel;
 mod checks;
 mod client_restarts;
+mod drive_and_mail;
 mod existing_session;
 mod flows;
 mod out_of_order;
@@ -68,6 +69,10 @@ end_to_end! {
         out_of_order::parallel_answers_out_of_order_do_not_resend_acknowledged_bytes,
         out_of_order::a_404_while_the_completing_put_is_in_flight_does_not_fail_the_upload,
         existing_session::existing_print_session_returns_the_print_document,
+        drive_and_mail::drive_files_arrive_through_every_owner_and_address_form,
+        drive_and_mail::drive_conflict_behaviours_and_deferred_commit,
+        drive_and_mail::outlook_attachments_take_the_session_or_the_small_path,
+        drive_and_mail::small_todo_files_are_one_post_and_limits_come_first,
     ],
 }
 
