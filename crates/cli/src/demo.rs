@@ -1,13 +1,13 @@
 //! `graph-upload demo`: the whole product on one machine. Starts the emulator on a free port
-//! with a temporary data directory, uploads a print document and a To Do attachment through
-//! it with the uploader, downloads both back through `$value`, compares them byte for byte and
-//! prints the throughput.
+//! with a temporary data directory, uploads a print document, a To Do attachment and a
+//! OneDrive file through it with the uploader, downloads them back, compares them by SHA-256
+//! and prints the throughput.
 
 use crate::progress_view::reporter;
 use crate::size::parse_size;
 use crate::upload::{TransportChoice, attachment_json, print_json, transport};
 use clap::Args;
-use graph_upload::{UploadSource, Uploader};
+use graph_upload::{DriveLocation, DriveOwner, UploadSource, Uploader};
 use graph_upload_server::{CERT_FILE, ServerConfig, TlsConfig, fixtures};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -26,6 +26,9 @@ pub struct DemoArgs {
     /// Size of the To Do attachment (at most 25 MiB, To Do's limit).
     #[arg(long, default_value = "20MiB", value_parser = parse_size)]
     todo_size: u64,
+    /// Size of the OneDrive file.
+    #[arg(long, default_value = "256MiB", value_parser = parse_size)]
+    drive_size: u64,
     /// Largest print fragment per PUT (`--chunk-size` is an alias).
     #[arg(long, alias = "chunk-size", default_value = "10MiB", value_parser = parse_size)]
     fragment_size: u64,
@@ -73,6 +76,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     );
     let base = format!("{}/v1.0", server.base_url());
     let transport = transport(args.transport, &ca_certs)?;
+    let downloads = download_client(&ca_certs)?;
     let uploader = Uploader::builder(&base)
         .token(token)
         .transport(std::sync::Arc::clone(&transport))
@@ -101,7 +105,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         result.job_id,
         result.document.id
     );
-    verify(&url, token, &print_file, args.size).await?;
+    verify(&downloads, &url, token, &print_file, args.size).await?;
     println!(
         "print document   {:>8.1} MiB in {:>6.2} s = {:>7.1} MiB/s, job started, bytes verified through $value",
         args.size as f64 / MIB,
@@ -129,6 +133,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .location;
     let todo_seconds = started.elapsed().as_secs_f64();
     verify(
+        &downloads,
         &format!("{location}/$value"),
         token,
         &todo_file,
@@ -142,12 +147,63 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         args.todo_size as f64 / MIB / todo_seconds.max(1e-9)
     );
     println!("{}", attachment_json(&*transport, &location, token).await);
+
+    let drive_file = work.path().join("report.bin");
+    write_test_file(&drive_file, args.drive_size, 3)?;
+    let source = UploadSource::from_path(&drive_file).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let item = uploader
+        .drive_item(DriveOwner::Me, DriveLocation::path("/Documents/report.bin"))
+        .on_progress(reporter("drive", args.quiet, source.len()))
+        .upload(&source)
+        .await
+        .map_err(|e| format!("OneDrive upload failed: {e}"))?
+        .item;
+    let drive_seconds = started.elapsed().as_secs_f64();
+    verify(
+        &downloads,
+        &format!("{base}/me/drive/items/{}/content", item.id),
+        token,
+        &drive_file,
+        args.drive_size,
+    )
+    .await?;
+    println!(
+        "onedrive file    {:>8.1} MiB in {:>6.2} s = {:>7.1} MiB/s, bytes verified through content",
+        args.drive_size as f64 / MIB,
+        drive_seconds,
+        args.drive_size as f64 / MIB / drive_seconds.max(1e-9)
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&item).map_err(|error| error.to_string())?
+    );
     server
         .shutdown()
         .await
         .map_err(|error| format!("the emulator did not stop cleanly: {error}"))?;
     println!("demo passed");
     Ok(())
+}
+
+/// The client that downloads the results to check them, trusting `ca_certs` (the emulator's
+/// certificate with `--tls`). It streams, unlike the uploader's transports, which read whole
+/// bodies: the check stays in bounded memory at any size.
+fn download_client(ca_certs: &[std::path::PathBuf]) -> Result<reqwest::Client, String> {
+    let mut roots = Vec::new();
+    for path in ca_certs {
+        let pem = std::fs::read(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        roots.extend(
+            reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|error| format!("{}: {error}", path.display()))?,
+        );
+    }
+    let mut builder = reqwest::Client::builder();
+    if !roots.is_empty() {
+        builder = builder.tls_certs_merge(roots);
+    }
+    builder.build().map_err(|error| error.to_string())
 }
 
 /// Writes `size` pseudo-random bytes, 1 MiB at a time.
@@ -175,8 +231,14 @@ fn write_test_file(path: &Path, size: u64, seed: u64) -> Result<(), String> {
 
 /// Downloads `url` and compares it with the file by SHA-256, hashing both as they stream, so
 /// that memory stays bounded whatever the size (`demo --size 4GiB`).
-async fn verify(url: &str, token: &str, file: &Path, size: u64) -> Result<(), String> {
-    let mut response = reqwest::Client::new()
+async fn verify(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    file: &Path,
+    size: u64,
+) -> Result<(), String> {
+    let mut response = client
         .get(url)
         .bearer_auth(token)
         .send()

@@ -310,6 +310,8 @@ fn demo_prints_its_results_and_json_on_stdout_and_nothing_on_stderr_when_quiet()
         "3MiB",
         "--todo-size",
         "1MiB",
+        "--drive-size",
+        "2MiB",
         "--fragment-size",
         "640KiB",
         "--quiet",
@@ -319,6 +321,10 @@ fn demo_prints_its_results_and_json_on_stdout_and_nothing_on_stderr_when_quiet()
     assert!(out.contains("bytes verified through $value"), "{out}");
     assert!(
         out.contains("\"jobId\"") && out.contains("\"location\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("onedrive file") && out.contains("\"report.bin\""),
         "{out}"
     );
     assert!(out.trim_end().ends_with("demo passed"), "{out}");
@@ -370,4 +376,23 @@ async fn drive_and_mail_uploads_print_their_items() {
         ))
         .await;
     assert_eq!((status, body.as_slice()), (200, b"the plan".as_slice()));
+}
+
+#[test]
+fn demo_over_https_trusts_its_own_certificate_for_uploads_and_checks() {
+    let output = run(&[
+        "demo",
+        "--tls",
+        "--size",
+        "1MiB",
+        "--todo-size",
+        "1MiB",
+        "--drive-size",
+        "1MiB",
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.starts_with("emulator listening on https://"), "{out}");
+    assert_eq!(out.matches("bytes verified").count(), 3, "{out}");
 }
