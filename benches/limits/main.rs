@@ -6,7 +6,9 @@
 //! cargo run --release -p graph-upload-benches --bin bench-limits -- --data-dir /dev/shm --rss-sweep
 //! ```
 //!
-//! Options: `--size-mib N` (default 1024), `--rounds N` (default 7), `--data-dir DIR` (where
+//! Options: `--flows` (instead: every flow at the largest file its service allows, print and
+//! drive 1 GiB, Outlook 150 MB, To Do 25 MiB, with throughput and client peak RSS),
+//! `--size-mib N` (default 1024), `--rounds N` (default 7), `--data-dir DIR` (where
 //! the emulator keeps its data; default a temporary directory beside the test file; a tmpfs
 //! such as `/dev/shm` takes the disk out of the figures), `--rss-sweep` (also upload 64 MiB to
 //! 2 GiB files and print each uploader's peak RSS), `--variants raw,uploader-hyper` (a subset),
@@ -51,6 +53,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod disk;
+mod flows;
 mod load;
 mod process;
 mod raw;
@@ -59,6 +62,7 @@ mod uploader_run;
 mod variants;
 
 use disk::*;
+use flows::*;
 use load::*;
 use process::*;
 use raw::*;
@@ -97,6 +101,8 @@ struct Options {
     rounds: usize,
     data_root: Option<PathBuf>,
     rss_sweep: bool,
+    /// Every flow at its largest file instead of the print comparison.
+    flows: bool,
     /// Indexes into [`VARIANTS`] of the variants to run (all by default).
     variants: Vec<usize>,
     load: bool,
@@ -119,6 +125,7 @@ impl Options {
             rounds: value("--rounds")?.map_or(Ok(7), |v| v.parse())?.max(1),
             data_root: value("--data-dir")?.map(PathBuf::from),
             rss_sweep: args.iter().any(|a| a == "--rss-sweep"),
+            flows: args.iter().any(|a| a == "--flows"),
             variants: match value("--variants")? {
                 None => (0..VARIANTS.len()).collect(),
                 Some(list) => {
@@ -157,6 +164,9 @@ async fn parent(options: Options) -> Result<(), Failure> {
         Some(root) => tempfile::tempdir_in(root)?,
         None => tempfile::tempdir_in(work.path())?,
     };
+    if options.flows {
+        return flows_table(work.path(), data_root.path(), options.rounds).await;
+    }
     let file = work.path().join("payload.bin");
     write_payload(&file, options.size_mib * MIB)?;
     println!(

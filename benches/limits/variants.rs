@@ -26,6 +26,12 @@ pub(crate) async fn run_variant(
             )
             .await?
         }
+        flow if flow.starts_with("flow-") => {
+            let (timed, path) = flow_upload(&flow["flow-".len()..], target, file).await?;
+            // Outside the timed part: the service gives back the file, byte for byte.
+            verify_download(target, &path, file).await?;
+            return Ok(timed);
+        }
         other => return Err(format!("unknown variant {other}").into()),
     };
     // Outside the timed part: what the emulator stored is the file, byte for byte.
@@ -46,13 +52,19 @@ pub(crate) async fn verify_stored(
     document: &Document,
     file: &Path,
 ) -> Result<(), Failure> {
-    use std::os::unix::fs::FileExt;
-    let url = format!(
-        "{base}/v1.0/print/shares/{}/jobs/{}/documents/{}/$value",
+    let path = format!(
+        "/v1.0/print/shares/{}/jobs/{}/documents/{}/$value",
         fixtures::SHARE_ID,
         document.job_id,
         document.document_id
     );
+    verify_download(base, &path, file).await
+}
+
+/// Streams `GET {base}{path}` (with the token) and compares it with the file block by block.
+pub(crate) async fn verify_download(base: &str, path: &str, file: &Path) -> Result<(), Failure> {
+    use std::os::unix::fs::FileExt;
+    let url = format!("{base}{path}");
     let uri: hyper::Uri = url.parse()?;
     let authority = uri.authority().ok_or("no authority")?.to_string();
     let stream = tokio::net::TcpStream::connect(&authority).await?;

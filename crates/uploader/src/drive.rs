@@ -5,12 +5,11 @@
 use crate::drive_address::{DriveLocation, DriveOwner};
 use crate::engine::{Engine, Finished};
 use crate::error::{ServiceError, UploadError};
-use crate::flow::{Common, flow_setters, session_of, to_json};
+use crate::flow::{Common, flow_setters, to_json};
 use crate::outcome::{UploadOutcome, Uploaded};
 use crate::profile::EndpointProfile;
 use crate::reply::{COMMIT_PENDING, FinalReply, Reply, read};
 use crate::resume::{Created, Resume};
-use crate::retry::Stage;
 use crate::source::UploadSource;
 use crate::uploader::Uploader;
 use graph_upload_models::{
@@ -105,43 +104,26 @@ impl DriveUpload {
         destination: &str,
         created: &mut Created,
     ) -> Result<Uploaded<DriveItem>, UploadError> {
-        let (upload_url, mut ranges) = match &resume.session {
-            Some((entry, ranges)) => {
-                created.journaled = true;
-                created.session = Some(entry.upload_url.clone());
-                (entry.upload_url.clone(), ranges.clone())
-            }
-            None => {
-                let body = DriveItemUploadSessionRequest {
-                    item: Some(DriveItemUploadableProperties {
-                        conflict_behavior: self.conflict,
-                        name: None,
-                        description: self.description.clone(),
-                        file_size: Some(source.len()),
-                    }),
-                    defer_commit: self.defer_commit.then_some(true),
-                };
-                let response = self
-                    .uploader
-                    .service()
-                    .post_json(
-                        &format!("{address}/createUploadSession"),
-                        &to_json(&body)?,
-                        Stage::BeforeSession,
-                        &self.common.watch,
-                    )
-                    .await?;
-                let session = session_of(&response)?;
-                created.session = Some(session.upload_url.clone());
-                resume.save(destination, &session.upload_url, Vec::new(), false)?;
-                created.journaled = resume.keeps();
-                (session.upload_url, session.next_expected_ranges)
-            }
+        let body = DriveItemUploadSessionRequest {
+            item: Some(DriveItemUploadableProperties {
+                conflict_behavior: self.conflict,
+                name: None,
+                description: self.description.clone(),
+                file_size: Some(source.len()),
+            }),
+            defer_commit: self.defer_commit.then_some(true),
         };
-        if ranges.is_empty() && resume.session.is_none() {
-            // A new drive session may omit nextExpectedRanges: everything is missing.
-            ranges = vec!["0-".into()];
-        }
+        let (upload_url, ranges) = self
+            .common
+            .session(
+                &self.uploader,
+                resume,
+                created,
+                destination,
+                &format!("{address}/createUploadSession"),
+                &to_json(&body)?,
+            )
+            .await?;
         let reply = FinalReply::DriveItem {
             deferred: self.defer_commit,
         };

@@ -7,10 +7,11 @@ use crate::error::{InvalidInput, UploadError};
 use crate::journal::{Fingerprint, Journal};
 use crate::profile::EndpointProfile;
 use crate::resume::{Created, Resume};
+use crate::retry::Stage;
 use crate::service::Watch;
 use crate::source::UploadSource;
 use crate::uploader::Uploader;
-use graph_upload_models::UploadSession;
+use graph_upload_models::{UploadSession, UploadUrl};
 use graph_upload_transport::Response;
 use std::path::PathBuf;
 
@@ -72,6 +73,38 @@ impl Common {
         created
             .settle(result, self, uploader, &engine, &resume)
             .await
+    }
+
+    /// The session to upload to: the journal's, when it could be resumed, or a new one created
+    /// with `POST {path}` and `body` (before a session exists), recorded in `created` and
+    /// the journal. A new session that names no range (a drive may) lacks everything.
+    pub(crate) async fn session(
+        &self,
+        uploader: &Uploader,
+        resume: &Resume,
+        created: &mut Created,
+        destination: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(UploadUrl, Vec<String>), UploadError> {
+        if let Some((entry, ranges)) = &resume.session {
+            created.journaled = true;
+            created.session = Some(entry.upload_url.clone());
+            return Ok((entry.upload_url.clone(), ranges.clone()));
+        }
+        let response = uploader
+            .service()
+            .post_json(path, body, Stage::BeforeSession, &self.watch)
+            .await?;
+        let session = session_of(&response)?;
+        created.session = Some(session.upload_url.clone());
+        resume.save(destination, &session.upload_url, Vec::new(), false)?;
+        created.journaled = resume.keeps();
+        let mut ranges = session.next_expected_ranges;
+        if ranges.is_empty() {
+            ranges = vec!["0-".into()];
+        }
+        Ok((session.upload_url, ranges))
     }
 
     /// The PUT loop of this flow. The flows clean up themselves after any failure, not only

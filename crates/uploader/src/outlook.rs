@@ -5,12 +5,11 @@
 use crate::drive_address::encode;
 use crate::engine::Engine;
 use crate::error::UploadError;
-use crate::flow::{Common, default_name, flow_setters, session_of, to_json};
+use crate::flow::{Common, default_name, flow_setters, to_json};
 use crate::outcome::{OutlookAttachment, UploadOutcome, Uploaded};
 use crate::profile::EndpointProfile;
 use crate::reply::FinalReply;
 use crate::resume::{Created, Resume};
-use crate::retry::Stage;
 use crate::small_file::attach;
 use crate::source::UploadSource;
 use crate::uploader::Uploader;
@@ -188,44 +187,27 @@ impl OutlookUpload {
         destination: &str,
         created: &mut Created,
     ) -> Result<Uploaded<OutlookAttachment>, UploadError> {
-        let (upload_url, mut ranges) = match &resume.session {
-            Some((entry, ranges)) => {
-                created.journaled = true;
-                created.session = Some(entry.upload_url.clone());
-                (entry.upload_url.clone(), ranges.clone())
-            }
-            None => {
-                let body = OutlookAttachmentUploadSessionRequest {
-                    attachment_item: AttachmentItem {
-                        attachment_type: AttachmentType::File,
-                        name: self.file_name(source),
-                        size: source.len(),
-                        content_type: self.content_type.clone(),
-                        is_inline: self.content_id.is_some().then_some(true),
-                        content_id: self.content_id.clone(),
-                    },
-                };
-                let response = self
-                    .uploader
-                    .service()
-                    .post_json(
-                        &format!("{attachments}/createUploadSession"),
-                        &to_json(&body)?,
-                        Stage::BeforeSession,
-                        &self.common.watch,
-                    )
-                    .await?;
-                let session = session_of(&response)?;
-                created.session = Some(session.upload_url.clone());
-                resume.save(destination, &session.upload_url, Vec::new(), false)?;
-                created.journaled = resume.keeps();
-                (session.upload_url, session.next_expected_ranges)
-            }
+        let body = OutlookAttachmentUploadSessionRequest {
+            attachment_item: AttachmentItem {
+                attachment_type: AttachmentType::File,
+                name: self.file_name(source),
+                size: source.len(),
+                content_type: self.content_type.clone(),
+                is_inline: self.content_id.is_some().then_some(true),
+                content_id: self.content_id.clone(),
+            },
         };
-        if ranges.is_empty() && resume.session.is_none() {
-            // A new session that names no range lacks everything.
-            ranges = vec!["0-".into()];
-        }
+        let (upload_url, ranges) = self
+            .common
+            .session(
+                &self.uploader,
+                resume,
+                created,
+                destination,
+                &format!("{attachments}/createUploadSession"),
+                &to_json(&body)?,
+            )
+            .await?;
         let result = engine
             .upload(upload_url.as_str(), source, &ranges, FinalReply::Location)
             .await;

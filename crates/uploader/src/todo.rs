@@ -3,12 +3,11 @@
 
 use crate::engine::Engine;
 use crate::error::UploadError;
-use crate::flow::{Common, default_name, flow_setters, session_of, to_json};
+use crate::flow::{Common, default_name, flow_setters, to_json};
 use crate::outcome::{TodoAttachment, UploadOutcome, Uploaded};
 use crate::profile::EndpointProfile;
 use crate::reply::FinalReply;
 use crate::resume::{Created, Resume};
-use crate::retry::Stage;
 use crate::small_file::attach;
 use crate::source::UploadSource;
 use crate::uploader::Uploader;
@@ -156,45 +155,32 @@ impl TodoUpload {
         destination: &str,
         created: &mut Created,
     ) -> Result<Uploaded<TodoAttachment>, UploadError> {
-        let (upload_url, ranges) = match &resume.session {
-            Some((entry, ranges)) => {
-                created.journaled = true;
-                created.session = Some(entry.upload_url.clone());
-                (entry.upload_url.clone(), ranges.clone())
-            }
-            None => {
-                let path = format!(
-                    "{owner}/todo/lists/{}/tasks/{}/attachments/createUploadSession",
-                    self.list_id, self.task_id
-                );
-                let body = AttachmentUploadSessionRequest {
-                    attachment_info: AttachmentInfo {
-                        attachment_type: AttachmentType::File,
-                        name: self
-                            .name
-                            .clone()
-                            .unwrap_or_else(|| default_name(source, "attachment")),
-                        size: source.len(),
-                        content_type: self.content_type.clone(),
-                    },
-                };
-                let response = self
-                    .uploader
-                    .service()
-                    .post_json(
-                        &path,
-                        &to_json(&body)?,
-                        Stage::BeforeSession,
-                        &self.common.watch,
-                    )
-                    .await?;
-                let session = session_of(&response)?;
-                created.session = Some(session.upload_url.clone());
-                resume.save(destination, &session.upload_url, Vec::new(), false)?;
-                created.journaled = resume.keeps();
-                (session.upload_url, session.next_expected_ranges)
-            }
+        let path = format!(
+            "{owner}/todo/lists/{}/tasks/{}/attachments/createUploadSession",
+            self.list_id, self.task_id
+        );
+        let body = AttachmentUploadSessionRequest {
+            attachment_info: AttachmentInfo {
+                attachment_type: AttachmentType::File,
+                name: self
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| default_name(source, "attachment")),
+                size: source.len(),
+                content_type: self.content_type.clone(),
+            },
         };
+        let (upload_url, ranges) = self
+            .common
+            .session(
+                &self.uploader,
+                resume,
+                created,
+                destination,
+                &path,
+                &to_json(&body)?,
+            )
+            .await?;
         let result = engine
             .upload(upload_url.as_str(), source, &ranges, FinalReply::Location)
             .await;
