@@ -136,18 +136,11 @@ pub(crate) async fn delete_attachment(
     State(state): State<Arc<AppState>>,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
-    let attachment = state
-        .db(move |store| {
-            let attachment = attachment_of(store, &params)?;
-            store.write(|tx| {
-                tx.delete(Table::MailAttachments, &attachment.id)?;
-                Ok::<_, ApiError>(())
-            })?;
-            Ok(attachment)
-        })
-        .await?;
-    state.blobs.remove(&attachment.blob)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    super::todo::delete_stored(&state, Table::MailAttachments, move |store| {
+        let attachment = attachment_of(store, &params)?;
+        Ok((attachment.id, attachment.blob))
+    })
+    .await
 }
 
 /// `POST .../attachments`: a file below 3 MB in one request, `contentBytes` in base64

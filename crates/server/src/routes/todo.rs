@@ -257,17 +257,31 @@ pub(crate) async fn delete_attachment(
     State(state): State<Arc<AppState>>,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
-    let attachment = state
+    delete_stored(&state, Table::Attachments, move |store| {
+        let attachment = attachment_of(store, &params)?;
+        Ok((attachment.id, attachment.blob))
+    })
+    .await
+}
+
+/// Deletes the record that `find` names (its id and blob) from `table`, then its bytes: `204`.
+/// The record goes first, so that no reader finds a record whose bytes are gone.
+pub(crate) async fn delete_stored(
+    state: &AppState,
+    table: Table,
+    find: impl FnOnce(&Store) -> Result<(String, String), ApiError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let blob = state
         .db(move |store| {
-            let attachment = attachment_of(store, &params)?;
+            let (id, blob) = find(store)?;
             store.write(|tx| {
-                tx.delete(Table::Attachments, &attachment.id)?;
+                tx.delete(table, &id)?;
                 Ok::<_, ApiError>(())
             })?;
-            Ok(attachment)
+            Ok(blob)
         })
         .await?;
-    state.blobs.remove(&attachment.blob)?;
+    state.blobs.remove(&blob)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
