@@ -166,30 +166,11 @@ pub(crate) async fn create_attachment(
             ));
         }
     }
-    if requested.name.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "an attachment needs a non-empty name",
-        ));
-    }
-    let encoded = requested.content_bytes.as_deref().ok_or_else(|| {
-        ApiError::bad_request("contentBytes is missing: give the file's bytes in base64")
-    })?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .map_err(|error| {
-            ApiError::bad_request(format!("contentBytes is not valid base64: {error}"))
-        })?;
-    let limit = graph_upload_models::OUTLOOK_MIN_SESSION_SIZE;
-    if bytes.len() as u64 >= limit {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            graph_upload_models::error_codes::MAX_FRAGMENT_LENGTH_EXCEEDED,
-            format!(
-                "{} bytes: one POST attaches files below {limit} bytes; use createUploadSession",
-                bytes.len()
-            ),
-        ));
-    }
+    let bytes = super::todo::one_shot_bytes(
+        &requested.name,
+        requested.content_bytes.as_deref(),
+        graph_upload_models::OUTLOOK_MIN_SESSION_SIZE,
+    )?;
     let blob = crate::blobs::Blobs::new_id();
     let record = MailAttachmentRecord {
         id: uuid::Uuid::new_v4().to_string(),

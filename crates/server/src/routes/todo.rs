@@ -175,31 +175,11 @@ pub(crate) async fn create_attachment(
             "@odata.type {kind:?} is not supported; use #microsoft.graph.taskFileAttachment"
         )));
     }
-    if requested.name.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "an attachment needs a non-empty name",
-        ));
-    }
-    let encoded = requested.content_bytes.as_deref().ok_or_else(|| {
-        ApiError::bad_request("contentBytes is missing: give the file's bytes in base64")
-    })?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .map_err(|error| {
-            ApiError::bad_request(format!("contentBytes is not valid base64: {error}"))
-        })?;
-    let limit = graph_upload_models::TODO_INLINE_ATTACHMENT_LIMIT;
-    // "Below 3 MB": a file of exactly the limit takes an upload session.
-    if bytes.len() as u64 >= limit {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            graph_upload_models::error_codes::MAX_FRAGMENT_LENGTH_EXCEEDED,
-            format!(
-                "{} bytes is over the {limit}-byte limit of one-shot attachments; use createUploadSession",
-                bytes.len()
-            ),
-        ));
-    }
+    let bytes = one_shot_bytes(
+        &requested.name,
+        requested.content_bytes.as_deref(),
+        graph_upload_models::TODO_INLINE_ATTACHMENT_LIMIT,
+    )?;
     let task = {
         let params = params.clone();
         state.db(move |store| task_of(store, &params)).await?
@@ -295,6 +275,40 @@ pub(crate) async fn attachment_value(
         .as_deref()
         .unwrap_or("application/octet-stream");
     stream_blob(&state, &attachment.blob, content_type, attachment.size).await
+}
+
+/// The bytes of a one-shot attachment `POST` (To Do and Outlook alike): a non-empty name, and
+/// base64 `contentBytes` below `limit` ("below 3 MB": a file of exactly the limit takes an
+/// upload session).
+pub(crate) fn one_shot_bytes(
+    name: &str,
+    content_bytes: Option<&str>,
+    limit: u64,
+) -> Result<Vec<u8>, ApiError> {
+    if name.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "an attachment needs a non-empty name",
+        ));
+    }
+    let encoded = content_bytes.ok_or_else(|| {
+        ApiError::bad_request("contentBytes is missing: give the file's bytes in base64")
+    })?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|error| {
+            ApiError::bad_request(format!("contentBytes is not valid base64: {error}"))
+        })?;
+    if bytes.len() as u64 >= limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            graph_upload_models::error_codes::MAX_FRAGMENT_LENGTH_EXCEEDED,
+            format!(
+                "{} bytes is over the {limit}-byte limit of one-shot attachments; use createUploadSession",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Streams a stored file (`$value`) without loading it into memory.
