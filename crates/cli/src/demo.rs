@@ -4,7 +4,7 @@
 //! and prints the throughput.
 
 use crate::progress_view::reporter;
-use crate::size::parse_size;
+use crate::size::{Auto, parse_auto_parallel, parse_auto_size, parse_size};
 use crate::upload::{TransportChoice, attachment_json, print_json, transport};
 use clap::Args;
 use graph_upload::{DriveLocation, DriveOwner, UploadSource, Uploader};
@@ -29,12 +29,12 @@ pub struct DemoArgs {
     /// Size of the OneDrive file.
     #[arg(long, default_value = "256MiB", value_parser = parse_size)]
     drive_size: u64,
-    /// Largest print fragment per PUT (`--chunk-size` is an alias).
-    #[arg(long, alias = "chunk-size", default_value = "10MiB", value_parser = parse_size)]
-    fragment_size: u64,
-    /// Print fragments in flight at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    parallel: u16,
+    /// Bytes per print PUT: `auto` (adapts) or a fixed size (`--chunk-size` is an alias).
+    #[arg(long, alias = "chunk-size", default_value = "auto", value_parser = parse_auto_size)]
+    fragment_size: Auto<u64>,
+    /// Print fragments in flight at once: `auto` (adapts, up to 4) or 1 to 64.
+    #[arg(long, default_value = "auto", value_parser = parse_auto_parallel)]
+    parallel: Auto<usize>,
     /// The HTTP stack.
     #[arg(long, value_enum, default_value_t = TransportChoice::Reqwest)]
     transport: TransportChoice,
@@ -89,8 +89,8 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let builder = uploader
         .print_to_share(fixtures::SHARE_ID)
         .document_name("document.pdf")
-        .fragment_size(args.fragment_size)
-        .parallel(usize::from(args.parallel))
+        .set_fragment_size(args.fragment_size.fixed())
+        .set_parallel(args.parallel.fixed())
         .on_progress(reporter("print", args.quiet, source.len()));
     let started = Instant::now();
     let result = builder

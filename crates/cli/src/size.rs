@@ -39,6 +39,36 @@ pub fn parse_nonzero_size(text: &str) -> Result<u64, String> {
     }
 }
 
+/// A setting the uploader adapts to the link (`auto`, the default) or a fixed value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Auto<T>(pub Option<T>);
+
+impl<T> Auto<T> {
+    /// The fixed value, or `None` for `auto`.
+    pub fn fixed(self) -> Option<T> {
+        self.0
+    }
+}
+
+/// `auto` or a size ([`parse_size`]).
+pub fn parse_auto_size(text: &str) -> Result<Auto<u64>, String> {
+    if text.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Auto(None));
+    }
+    parse_size(text).map(|size| Auto(Some(size)))
+}
+
+/// `auto` or a number of fragments in flight, 1 to 64.
+pub fn parse_auto_parallel(text: &str) -> Result<Auto<usize>, String> {
+    if text.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Auto(None));
+    }
+    match text.trim().parse::<usize>() {
+        Ok(count @ 1..=64) => Ok(Auto(Some(count))),
+        _ => Err(format!("{text:?} is not auto or a number from 1 to 64")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +80,19 @@ mod tests {
         assert_eq!(parse_size("10MiB"), Ok(10 * 1024 * 1024));
         assert_eq!(parse_size("1gib"), Ok(1 << 30));
         assert_eq!(parse_size("4 MiB"), Ok(4 << 20));
+    }
+
+    #[test]
+    fn auto_or_a_fixed_value() {
+        assert_eq!(parse_auto_size("auto"), Ok(Auto(None)));
+        assert_eq!(parse_auto_size("AUTO"), Ok(Auto(None)));
+        assert_eq!(parse_auto_size("640KiB"), Ok(Auto(Some(640 * 1024))));
+        assert!(parse_auto_size("automatic").is_err());
+        assert_eq!(parse_auto_parallel("auto"), Ok(Auto(None)));
+        assert_eq!(parse_auto_parallel("4"), Ok(Auto(Some(4))));
+        for bad in ["0", "65", "-1", "four"] {
+            assert!(parse_auto_parallel(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::auth::AuthArgs;
 use crate::progress_view::reporter;
-use crate::size::parse_size;
+use crate::size::{Auto, parse_auto_parallel, parse_auto_size};
 use clap::{Args, Subcommand, ValueEnum};
 use graph_upload::models::ConflictBehavior;
 use graph_upload::transport::{HyperTransport, Request, ReqwestTransport, Transport, header};
@@ -132,13 +132,13 @@ pub struct PrintArgs {
     /// application/pdf). Checked against the printer's capabilities before the job is created.
     #[arg(long)]
     content_type: Option<String>,
-    /// Largest fragment per PUT: bytes or KiB/MiB/GiB, a multiple of 320 KiB, at most print's
-    /// 10 MiB (`--chunk-size` is an alias).
-    #[arg(long, alias = "chunk-size", default_value = "10MiB", value_parser = parse_size)]
-    fragment_size: u64,
-    /// Fragments in flight at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    parallel: u16,
+    /// Bytes per PUT: `auto` (adapts to the link, up to print's 10 MiB) or a fixed size in
+    /// bytes or KiB/MiB/GiB, a multiple of 320 KiB (`--chunk-size` is an alias).
+    #[arg(long, alias = "chunk-size", default_value = "auto", value_parser = parse_auto_size)]
+    fragment_size: Auto<u64>,
+    /// Fragments in flight at once: `auto` (adapts, up to print's 4) or 1 to 64.
+    #[arg(long, default_value = "auto", value_parser = parse_auto_parallel)]
+    parallel: Auto<usize>,
     /// Do not start the job after the upload.
     #[arg(long)]
     no_start: bool,
@@ -164,10 +164,10 @@ pub struct TodoArgs {
     /// application/octet-stream).
     #[arg(long)]
     content_type: Option<String>,
-    /// Largest fragment per PUT: bytes or KiB/MiB/GiB, a multiple of 320 KiB, at most To Do's
-    /// 4 MiB (`--chunk-size` is an alias).
-    #[arg(long, alias = "chunk-size", default_value = "4MiB", value_parser = parse_size)]
-    fragment_size: u64,
+    /// Bytes per PUT: `auto` (adapts to the link, up to To Do's 4 MiB) or a fixed size in
+    /// bytes or KiB/MiB/GiB, a multiple of 320 KiB (`--chunk-size` is an alias).
+    #[arg(long, alias = "chunk-size", default_value = "auto", value_parser = parse_auto_size)]
+    fragment_size: Auto<u64>,
     /// Use an upload session even for a file under 3 MB (which otherwise goes as one request).
     #[arg(long)]
     force_session: bool,
@@ -226,10 +226,10 @@ pub struct DriveArgs {
     /// Create the item only with an explicit commit after the last fragment.
     #[arg(long)]
     defer_commit: bool,
-    /// Largest fragment per PUT: bytes or KiB/MiB/GiB, a multiple of 320 KiB, under 60 MiB
-    /// (default 61120 KiB; `--chunk-size` is an alias).
-    #[arg(long, alias = "chunk-size", value_parser = parse_size)]
-    fragment_size: Option<u64>,
+    /// Bytes per PUT: `auto` (adapts to the link, up to 61120 KiB) or a fixed size in bytes or
+    /// KiB/MiB/GiB, a multiple of 320 KiB, under 60 MiB (`--chunk-size` is an alias).
+    #[arg(long, alias = "chunk-size", default_value = "auto", value_parser = parse_auto_size)]
+    fragment_size: Auto<u64>,
     /// The file to upload.
     file: PathBuf,
 }
@@ -255,10 +255,10 @@ pub struct MailArgs {
     /// Media type of the attachment (default: guessed from the file's extension).
     #[arg(long)]
     content_type: Option<String>,
-    /// Largest fragment per PUT: bytes or KiB/MiB/GiB, a multiple of 320 KiB, at most
-    /// Outlook's 4 MB (`--chunk-size` is an alias).
-    #[arg(long, alias = "chunk-size", value_parser = parse_size)]
-    fragment_size: Option<u64>,
+    /// Bytes per PUT: `auto` (adapts to the link, up to Outlook's 4 MB) or a fixed size in
+    /// bytes or KiB/MiB/GiB, a multiple of 320 KiB (`--chunk-size` is an alias).
+    #[arg(long, alias = "chunk-size", default_value = "auto", value_parser = parse_auto_size)]
+    fragment_size: Auto<u64>,
     /// The file to upload.
     file: PathBuf,
 }
@@ -300,8 +300,11 @@ pub async fn run(command: UploadCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Checks the user's fragment size before anything is sent, naming the flag.
-fn check_fragment(profile: EndpointProfile, fragment_size: u64) -> Result<(), Failure> {
+/// Checks the user's fixed fragment size before anything is sent, naming the flag.
+fn check_fragment(profile: EndpointProfile, fragment_size: Auto<u64>) -> Result<(), Failure> {
+    let Some(fragment_size) = fragment_size.fixed() else {
+        return Ok(());
+    };
     profile
         .with_max_fragment(fragment_size)
         .check_fragment()
@@ -403,8 +406,8 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
         .content_type(content_type)
         .document_name(file_name(&args.file))
         .start_job(!args.no_start)
-        .parallel(usize::from(args.parallel))
-        .fragment_size(args.fragment_size)
+        .set_parallel(args.parallel.fixed())
+        .set_fragment_size(args.fragment_size.fixed())
         .set_job(args.job.clone().zip(args.document.clone()))
         .set_journal(args.common.journal.clone())
         .on_progress(reporter("print", args.common.quiet, source.len()))
@@ -431,7 +434,7 @@ async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String
             .clone()
             .or_else(|| guess_content_type(&args.file)),
     )
-    .fragment_size(args.fragment_size)
+    .set_fragment_size(args.fragment_size.fixed())
     .force_session(args.force_session)
     .set_journal(args.common.journal.clone())
     .on_progress(reporter("todo", args.common.quiet, source.len()))
@@ -449,9 +452,7 @@ async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String
 }
 
 async fn upload_drive(args: DriveArgs, cancel: CancellationToken) -> Result<String, Failure> {
-    if let Some(fragment_size) = args.fragment_size {
-        check_fragment(EndpointProfile::drive(), fragment_size)?;
-    }
+    check_fragment(EndpointProfile::drive(), args.fragment_size)?;
     let owner = match (&args.user, &args.drive, &args.group, &args.site) {
         (Some(user), ..) => DriveOwner::User(user.clone()),
         (_, Some(drive), ..) => DriveOwner::Drive(drive.clone()),
@@ -471,7 +472,7 @@ async fn upload_drive(args: DriveArgs, cancel: CancellationToken) -> Result<Stri
         .set_conflict(args.conflict.map(ConflictBehavior::from))
         .set_description(args.description.clone())
         .defer_commit(args.defer_commit)
-        .set_fragment_size(args.fragment_size)
+        .set_fragment_size(args.fragment_size.fixed())
         .set_journal(args.common.journal.clone())
         .on_progress(reporter("drive", args.common.quiet, source.len()))
         .cancel_on(cancel)
@@ -482,9 +483,7 @@ async fn upload_drive(args: DriveArgs, cancel: CancellationToken) -> Result<Stri
 }
 
 async fn upload_mail(args: MailArgs, cancel: CancellationToken) -> Result<String, Failure> {
-    if let Some(fragment_size) = args.fragment_size {
-        check_fragment(EndpointProfile::outlook(), fragment_size)?;
-    }
+    check_fragment(EndpointProfile::outlook(), args.fragment_size)?;
     let item = match (&args.message, &args.event) {
         (Some(message), _) => OutlookItem::Message(message.clone()),
         (None, Some(event)) => OutlookItem::Event(event.clone()),
@@ -508,7 +507,7 @@ async fn upload_mail(args: MailArgs, cancel: CancellationToken) -> Result<String
                 .or_else(|| guess_content_type(&args.file)),
         )
         .set_inline(args.inline.then_some(name))
-        .set_fragment_size(args.fragment_size)
+        .set_fragment_size(args.fragment_size.fixed())
         .set_journal(args.common.journal.clone())
         .on_progress(reporter("mail", args.common.quiet, source.len()))
         .cancel_on(cancel)
@@ -600,7 +599,7 @@ mod tests {
             let UploadCommand::Todo(args) = parsed.command else {
                 panic!("{flag}: not todo");
             };
-            assert_eq!(args.fragment_size, 640 * 1024, "{flag}");
+            assert_eq!(args.fragment_size, Auto(Some(640 * 1024)), "{flag}");
         }
     }
 
@@ -637,7 +636,7 @@ mod tests {
         assert_eq!(args.site.as_deref(), Some("S"));
         assert_eq!(args.conflict, Some(ConflictChoice::Rename));
         assert!(args.defer_commit);
-        assert_eq!(args.fragment_size, None, "the profile's default");
+        assert_eq!(args.fragment_size, Auto(None), "adapts by default");
         assert!(
             parse(&["drive", "--path", "/a", "--user", "u", "--drive", "d", "f"]).is_err(),
             "one owner at most"

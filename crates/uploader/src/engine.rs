@@ -3,6 +3,7 @@
 //! status whenever a fragment may or may not have landed, retry what can be retried, and stop on
 //! the server's confirmation.
 
+use crate::adaptive::Adaptive;
 use crate::clock::Clock;
 use crate::credential::Credential;
 use crate::error::{InvalidInput, ServiceError, UploadError};
@@ -18,6 +19,7 @@ use graph_upload_ranges::{ContentRange, FragmentSize, RangeSet};
 use graph_upload_transport::{HeaderValue, Request, Response, Transport, TransportError, header};
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::task::JoinSet;
 
 /// Everything the loop needs, shared by the flows.
@@ -51,7 +53,8 @@ struct Flight {
     landed: RangeSet,
     sent: RangeSet,
     counts: Uploaded<()>,
-    tasks: JoinSet<(Range<u64>, Result<Response, TransportError>)>,
+    /// Each request's fragment, when it was sent (on the upload's clock) and its result.
+    tasks: JoinSet<(Range<u64>, Duration, Result<Response, TransportError>)>,
 }
 
 impl Flight {
@@ -116,8 +119,6 @@ impl Engine {
         let result = async {
             let size = source.len();
             self.profile.check_fragment()?;
-            let fragment = FragmentSize::new(self.profile.quantum, self.profile.max_fragment)
-                .map_err(|_| InvalidInput::Unsupported("the fragment size cannot be planned"))?;
             let mut retrier = self.retrier(upload_url);
             let missing = missing_from(next_expected_ranges, size)?;
             self.emit(ProgressEvent::SessionReady {
@@ -142,14 +143,7 @@ impl Engine {
                 return Ok(flight.confirmed(outcome));
             }
             let pumped = self
-                .pump(
-                    &mut flight,
-                    upload_url,
-                    source,
-                    &fragment,
-                    reply,
-                    &mut retrier,
-                )
+                .pump(&mut flight, upload_url, source, reply, &mut retrier)
                 .await;
             match pumped {
                 // A PUT or a status read found the session gone: see whether it ended completed.
@@ -187,18 +181,21 @@ impl Engine {
         flight: &mut Flight,
         upload_url: &str,
         source: &UploadSource,
-        fragment: &FragmentSize,
         reply: FinalReply,
         retrier: &mut Retrier,
     ) -> Result<Finished, UploadError> {
         let size = source.len();
-        let parallel = self.profile.parallel.max(1);
+        let mut adaptive = Adaptive::new(&self.profile);
         let put_url = format!("{upload_url}{}", self.profile.put_suffix);
         loop {
-            while flight.tasks.len() < parallel {
+            while flight.tasks.len() < adaptive.parallel() {
                 if self.watch.cancel.is_cancelled() {
                     return Err(UploadError::Cancelled);
                 }
+                let fragment = FragmentSize::new(self.profile.quantum, adaptive.fragment())
+                    .map_err(|_| {
+                        InvalidInput::Unsupported("the fragment size cannot be planned")
+                    })?;
                 let available = flight.missing.difference(&flight.in_flight);
                 let Some(span) = fragment.plan(&available).next() else {
                     break;
@@ -208,9 +205,10 @@ impl Engine {
                 flight.count(&span);
                 self.emit(ProgressEvent::FragmentStarted(span.clone()));
                 let transport = Arc::clone(&self.transport);
+                let sent = self.clock.now();
                 flight
                     .tasks
-                    .spawn(async move { (span, transport.send(request).await) });
+                    .spawn(async move { (span, sent, transport.send(request).await) });
             }
             if flight.tasks.is_empty() {
                 // Nothing missing by the server's account, yet no confirmation: ask again.
@@ -240,7 +238,7 @@ impl Engine {
                 joined = flight.tasks.join_next() => joined,
                 () = self.watch.cancel.cancelled() => return Err(UploadError::Cancelled),
             };
-            let (span, result) = match joined {
+            let (span, sent, result) = match joined {
                 None => continue,
                 Some(Ok(joined)) => joined,
                 // A panic in a request task is a bug, not an upload failure: let it surface.
@@ -272,11 +270,15 @@ impl Engine {
                                 .difference(&flight.missing.difference(&reported))
                         };
                         retrier.reset();
+                        let bytes = span.end - span.start;
                         self.emit(ProgressEvent::FragmentAcknowledged {
                             span,
                             acknowledged: size - flight.missing.total_len(),
                             total: size,
                         });
+                        if adaptive.acknowledged(bytes, sent, self.clock.now()) {
+                            self.adapted(&adaptive);
+                        }
                     }
                     Reply::Resync => {
                         // 416: part of it was already there, or out of order, or still being
@@ -289,12 +291,18 @@ impl Engine {
                         flight.missing = self.resync(upload_url, size, retrier).await?;
                     }
                     Reply::Retry(reason, wait) => {
+                        if adaptive.backed_off(self.clock.now()) {
+                            self.adapted(&adaptive);
+                        }
                         if !retrier.pause(upload_url, wait, reason).await? {
                             return Err(ServiceError::new(&put_url, &response).into());
                         }
                     }
                 },
                 Err(source) => {
+                    if adaptive.backed_off(self.clock.now()) {
+                        self.adapted(&adaptive);
+                    }
                     let may_have_been_sent = source.may_have_been_sent();
                     if !retrier.pause(upload_url, None, source.to_string()).await? {
                         return Err(UploadError::Connection {
@@ -309,6 +317,19 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Tells the progress sink (and the debug log) the new fragment size and parallelism.
+    fn adapted(&self, adaptive: &Adaptive) {
+        tracing::debug!(
+            fragment_size = adaptive.fragment(),
+            parallel = adaptive.parallel(),
+            "adapted to the link"
+        );
+        self.emit(ProgressEvent::Adapted {
+            fragment_size: adaptive.fragment(),
+            parallel: adaptive.parallel(),
+        });
     }
 
     async fn put_request(
@@ -401,7 +422,7 @@ impl Engine {
         size: u64,
     ) -> Result<Finished, UploadError> {
         while let Some(joined) = flight.tasks.join_next().await {
-            if let Ok((_, Ok(response))) = joined
+            if let Ok((_, _, Ok(response))) = joined
                 && let Ok(Reply::Done(outcome)) = read("", &response, reply)
             {
                 self.emit(ProgressEvent::Completed { total: size });

@@ -177,17 +177,20 @@ macro_rules! flow_setters {
                 self
             }
 
-            /// The largest fragment per PUT (rounded down to the quantum when planning); checked
-            /// against the endpoint's limit before anything is sent.
+            /// A fixed fragment size per PUT (rounded down to the quantum when planning);
+            /// checked against the endpoint's limit before anything is sent. Without it the
+            /// size adapts to the link ([`crate::adaptive`]).
             pub fn fragment_size(self, bytes: u64) -> Self {
                 self.set_fragment_size(Some(bytes))
             }
 
-            /// [`fragment_size`](Self::fragment_size), or the endpoint's default for `None`.
+            /// [`fragment_size`](Self::fragment_size), or the adaptive size for `None` (the
+            /// default).
             pub fn set_fragment_size(mut self, bytes: Option<u64>) -> Self {
-                if let Some(bytes) = bytes {
-                    self.common.profile = self.common.profile.with_max_fragment(bytes);
-                }
+                self.common.profile = match bytes {
+                    Some(bytes) => self.common.profile.with_max_fragment(bytes),
+                    None => self.common.profile.with_auto_fragment(),
+                };
                 self
             }
 

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod adaptive;
 #[cfg(feature = "azure")]
 mod azure;
 mod clock;

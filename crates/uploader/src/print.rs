@@ -79,9 +79,21 @@ impl PrintUpload {
         self
     }
 
-    /// Fragments in flight at once (default 4; values below 1 mean 1).
-    pub fn parallel(mut self, parallel: usize) -> Self {
-        self.common.profile = self.common.profile.with_parallel(parallel);
+    /// A fixed number of fragments in flight (values below 1 mean 1). Without it the
+    /// parallelism adapts to the link, up to print's 4 ([`crate::adaptive`]).
+    pub fn parallel(self, parallel: usize) -> Self {
+        self.set_parallel(Some(parallel))
+    }
+
+    /// [`parallel`](Self::parallel), or the adaptive parallelism for `None` (the default).
+    pub fn set_parallel(mut self, parallel: Option<usize>) -> Self {
+        self.common.profile = match parallel {
+            Some(parallel) => self.common.profile.with_parallel(parallel),
+            None => self
+                .common
+                .profile
+                .with_auto_parallel(EndpointProfile::print().parallel),
+        };
         self
     }
 

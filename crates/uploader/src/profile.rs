@@ -18,15 +18,23 @@ pub struct EndpointProfile {
     pub name: &'static str,
     /// Fragment lengths are multiples of this (Graph: 320 KiB), except the last.
     pub quantum: u64,
-    /// Largest fragment this upload sends per PUT (default: the endpoint's limit).
+    /// Largest fragment this upload sends per PUT (default: the endpoint's limit). With
+    /// [`auto_fragment`](Self::auto_fragment) the ceiling of the adaptive size, else the size.
     pub max_fragment: u64,
     /// The endpoint's own limit per PUT (print: 10 MiB, To Do: 4 MiB); `max_fragment` may not
     /// exceed it.
     pub max_request: u64,
     /// The endpoint's largest file, when it has one (To Do: 25 MiB; print: printer-dependent).
     pub max_file: Option<u64>,
-    /// Fragments in flight at once; 1 means strictly in order (To Do requires it).
+    /// Fragments in flight at once; 1 means strictly in order (To Do requires it). With
+    /// [`auto_parallel`](Self::auto_parallel) the ceiling of the adaptive parallelism.
     pub parallel: usize,
+    /// Whether the fragment size adapts to the link (the default; see [`crate::adaptive`]).
+    /// [`with_max_fragment`](Self::with_max_fragment) fixes it.
+    pub auto_fragment: bool,
+    /// Whether the parallelism adapts to the link (the default; see [`crate::adaptive`]).
+    /// [`with_parallel`](Self::with_parallel) fixes it.
+    pub auto_parallel: bool,
     /// Appended to the upload URL for PUTs (To Do: `/content`; print: nothing).
     pub put_suffix: &'static str,
     /// Whether the PUTs and status GETs carry `Authorization: Bearer` (print: never, the URL
@@ -37,8 +45,8 @@ pub struct EndpointProfile {
 }
 
 impl EndpointProfile {
-    /// Universal Print documents: 10 MiB fragments, 4 in parallel, the URL exactly as given, no
-    /// token.
+    /// Universal Print documents: fragments up to 10 MiB, up to 4 in parallel (both adaptive),
+    /// the URL exactly as given, no token.
     pub fn print() -> Self {
         EndpointProfile {
             name: "print",
@@ -47,13 +55,15 @@ impl EndpointProfile {
             max_request: PRINT_MAX_FRAGMENT_SIZE,
             max_file: None,
             parallel: 4,
+            auto_fragment: true,
+            auto_parallel: true,
             put_suffix: "",
             auth_on_upload_url: false,
             put_content_type: None,
         }
     }
 
-    /// To Do attachments: 4 MiB fragments, in order, `{uploadUrl}/content`, with the token.
+    /// To Do attachments: fragments up to 4 MiB (adaptive), in order, `{uploadUrl}/content`, with the token.
     pub fn todo() -> Self {
         EndpointProfile {
             name: "To Do",
@@ -62,6 +72,8 @@ impl EndpointProfile {
             max_request: TODO_MAX_FRAGMENT_SIZE,
             max_file: Some(TODO_MAX_ATTACHMENT_SIZE),
             parallel: 1,
+            auto_fragment: true,
+            auto_parallel: true,
             put_suffix: "/content",
             auth_on_upload_url: true,
             put_content_type: Some("application/octet-stream"),
@@ -79,6 +91,8 @@ impl EndpointProfile {
             max_request: DRIVE_MAX_FRAGMENT_SIZE,
             max_file: None,
             parallel: 1,
+            auto_fragment: true,
+            auto_parallel: true,
             put_suffix: "",
             auth_on_upload_url: false,
             put_content_type: None,
@@ -96,6 +110,8 @@ impl EndpointProfile {
             max_request: OUTLOOK_MAX_FRAGMENT_SIZE,
             max_file: Some(OUTLOOK_MAX_ATTACHMENT_SIZE),
             parallel: 1,
+            auto_fragment: true,
+            auto_parallel: true,
             put_suffix: "",
             auth_on_upload_url: false,
             put_content_type: Some("application/octet-stream"),
@@ -113,15 +129,32 @@ impl EndpointProfile {
         }
     }
 
-    /// Sets the largest fragment (rounded down to the quantum when planning).
+    /// Fixes the fragment size (rounded down to the quantum when planning): no adapting.
     pub fn with_max_fragment(mut self, bytes: u64) -> Self {
         self.max_fragment = bytes;
+        self.auto_fragment = false;
         self
     }
 
-    /// Sets how many fragments may be in flight (values below 1 mean 1).
+    /// Fixes how many fragments may be in flight (values below 1 mean 1): no adapting.
     pub fn with_parallel(mut self, parallel: usize) -> Self {
         self.parallel = parallel.max(1);
+        self.auto_parallel = false;
+        self
+    }
+
+    /// Lets the fragment size adapt to the link, up to the endpoint's limit per request.
+    pub fn with_auto_fragment(mut self) -> Self {
+        self.max_fragment = self.max_request;
+        self.auto_fragment = true;
+        self
+    }
+
+    /// Lets the parallelism adapt to the link, up to `ceiling` fragments in flight (the
+    /// endpoint's own limit: print 4, the others 1).
+    pub fn with_auto_parallel(mut self, ceiling: usize) -> Self {
+        self.parallel = ceiling.max(1);
+        self.auto_parallel = true;
         self
     }
 

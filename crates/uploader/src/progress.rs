@@ -29,6 +29,14 @@ pub enum ProgressEvent {
         /// File size.
         total: u64,
     },
+    /// The adaptive fragment size or parallelism changed ([`crate::adaptive`]): they apply to
+    /// the fragments sent from now on.
+    Adapted {
+        /// Bytes of the next fragment.
+        fragment_size: u64,
+        /// Fragments in flight at once.
+        parallel: usize,
+    },
     /// A request failed and will be retried after `delay`.
     Retrying {
         /// Attempt number (1 for the first retry).

@@ -86,7 +86,7 @@ uploader_suite! {
         print::print_flow_creates_the_job_uploads_without_the_token_and_starts_the_job,
         print::print_flow_into_an_existing_job_on_a_printer_does_not_start_it_when_asked,
         print::print_job_creation_is_retried_after_a_503_with_retry_after,
-        print::print_default_profile_sends_ten_mib_then_the_last_byte,
+        print::print_default_profile_starts_small_and_grows_to_ten_mib,
         print::print_parallel_fragments_reassemble_to_the_file,
         print::a_stale_parallel_reply_does_not_resend_acknowledged_fragments,
         print::print_document_name_defaults_to_the_file_name,

@@ -190,13 +190,14 @@ pub(crate) async fn print_job_creation_is_retried_after_a_503_with_retry_after(
     assert_eq!(content_ranges(&puts(&requests)), vec![cr(0..500, 500)]);
 }
 
-pub(crate) async fn print_default_profile_sends_ten_mib_then_the_last_byte(
+pub(crate) async fn print_default_profile_starts_small_and_grows_to_ten_mib(
     transport: Arc<dyn Transport>,
 ) {
-    // 32 quanta = 10 MiB, the print profile's largest fragment; one more byte makes a short
-    // last fragment of exactly 1 byte.
+    // The adaptive default starts at 8 quanta (2.5 MiB), doubles on each fast acknowledgement
+    // and never goes over 32 quanta = 10 MiB, print's largest fragment; one more byte makes a
+    // short last fragment of exactly 1 byte.
     let server = MockServer::start().await;
-    let data = pattern(32 * Q as usize + 1, 4);
+    let data = pattern(96 * Q as usize + 1, 4);
     let size = data.len() as u64;
     let fake = FakeSession::new(SessionSpec::print(size));
     fake.mount(&server).await;
@@ -223,7 +224,14 @@ pub(crate) async fn print_default_profile_sends_ten_mib_then_the_last_byte(
     let puts = puts(&requests);
     assert_eq!(
         sorted(content_ranges(&puts)),
-        vec![cr(0..10 * 1024 * 1024, size), cr(32 * Q..size, size)]
+        vec![
+            cr(0..8 * Q, size),
+            cr(8 * Q..16 * Q, size),
+            cr(16 * Q..32 * Q, size),
+            cr(32 * Q..64 * Q, size),
+            cr(64 * Q..96 * Q, size),
+            cr(96 * Q..size, size)
+        ]
     );
     assert_no_put_has_authorization(&puts);
     assert_bodies_match(&puts, &data);

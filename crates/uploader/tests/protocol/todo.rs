@@ -14,9 +14,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 pub(crate) async fn todo_flow_puts_to_content_with_the_token_and_returns_the_location(
     transport: Arc<dyn Transport>,
 ) {
-    // 12 quanta is To Do's largest fragment under 4 MiB; one more byte is a 1-byte last fragment.
+    // The adaptive default starts at 8 quanta and grows to 12, To Do's largest fragment under
+    // 4 MiB; one more byte is a 1-byte last fragment.
     let server = MockServer::start().await;
-    let data = pattern(12 * Q as usize + 1, 6);
+    let data = pattern(32 * Q as usize + 1, 6);
     let size = data.len() as u64;
     let location = format!(
         "{}/v1.0/me/todo/lists/list-1/tasks/task-1/attachments/att-1",
@@ -58,8 +59,13 @@ pub(crate) async fn todo_flow_puts_to_content_with_the_token_and_returns_the_loc
     let puts = puts(&requests);
     assert_eq!(
         content_ranges(&puts),
-        vec![cr(0..12 * Q, size), cr(12 * Q..size, size)],
-        "in order, 12 quanta then 1 byte"
+        vec![
+            cr(0..8 * Q, size),
+            cr(8 * Q..20 * Q, size),
+            cr(20 * Q..32 * Q, size),
+            cr(32 * Q..size, size)
+        ],
+        "in order, 8 quanta, then 12 (never more), then 1 byte"
     );
     for put in &puts {
         assert_eq!(put.path, "/attachmentSessions/abc/content");
@@ -86,11 +92,18 @@ pub(crate) async fn todo_flow_puts_to_content_with_the_token_and_returns_the_loc
     );
     assert!(
         events.contains(&ProgressEvent::FragmentAcknowledged {
-            span: 0..12 * Q,
-            acknowledged: 12 * Q,
+            span: 8 * Q..20 * Q,
+            acknowledged: 20 * Q,
             total: size
         }),
         "{events:?}"
+    );
+    assert!(
+        events.contains(&ProgressEvent::Adapted {
+            fragment_size: 12 * Q,
+            parallel: 1
+        }),
+        "the fragment size grew after the first fragment: {events:?}"
     );
     assert_eq!(
         events.last(),
