@@ -14,22 +14,32 @@ pub(crate) const FLOWS: [(&str, u64); 4] = [
     ("todo", graph_upload::models::TODO_MAX_ATTACHMENT_SIZE),
 ];
 
-/// One upload of `flow` to the emulator at `base`: its time, and the path that downloads it.
+/// One upload of `flow` to the emulator at `base` through `transport`, with `profile` or the
+/// flow's default (adaptive): its time, and the path that downloads it.
 pub(crate) async fn flow_upload(
     flow: &str,
     base: &str,
     file: &Path,
+    transport: Arc<dyn Transport>,
+    profile: Option<EndpointProfile>,
 ) -> Result<(Timed, String), Failure> {
     let source = UploadSource::from_path(file)?;
     let uploader = Uploader::builder(format!("{base}/v1.0"))
         .token(TOKEN)
-        .transport(Arc::new(ReqwestTransport::new(TransportConfig::default())?))
+        .transport(transport)
         .build()?;
+    macro_rules! with_profile {
+        ($builder:expr) => {
+            match profile {
+                Some(profile) => $builder.profile(profile),
+                None => $builder,
+            }
+        };
+    }
     let started = Stopwatch::start();
     let path = match flow {
         "print" => {
-            let printed = uploader
-                .print_to_share(fixtures::SHARE_ID)
+            let printed = with_profile!(uploader.print_to_share(fixtures::SHARE_ID))
                 .start_job(false)
                 .upload(&source)
                 .await?
@@ -42,19 +52,21 @@ pub(crate) async fn flow_upload(
             )
         }
         "drive" => {
-            let item = uploader
-                .drive_item(DriveOwner::Me, DriveLocation::path("/Documents/bench.bin"))
-                .upload(&source)
-                .await?
-                .item;
+            let item = with_profile!(
+                uploader.drive_item(DriveOwner::Me, DriveLocation::path("/Documents/bench.bin"))
+            )
+            .upload(&source)
+            .await?
+            .item;
             format!("/v1.0/me/drive/items/{}/content", item.id)
         }
         "outlook" => {
-            let attachment = uploader
-                .outlook_attachment(OutlookItem::Message(fixtures::MESSAGE_ID.into()))
-                .upload(&source)
-                .await?
-                .item;
+            let attachment = with_profile!(
+                uploader.outlook_attachment(OutlookItem::Message(fixtures::MESSAGE_ID.into()))
+            )
+            .upload(&source)
+            .await?
+            .item;
             format!(
                 "/v1.0/me/messages/{}/attachments/{}/$value",
                 fixtures::MESSAGE_ID,
@@ -62,11 +74,11 @@ pub(crate) async fn flow_upload(
             )
         }
         "todo" => {
-            let attachment = uploader
-                .todo_attachment(fixtures::LIST_ID, fixtures::TASK_ID)
-                .upload(&source)
-                .await?
-                .item;
+            let attachment =
+                with_profile!(uploader.todo_attachment(fixtures::LIST_ID, fixtures::TASK_ID))
+                    .upload(&source)
+                    .await?
+                    .item;
             format!(
                 "/v1.0/me/todo/lists/{}/tasks/{}/attachments/{}/$value",
                 fixtures::LIST_ID,

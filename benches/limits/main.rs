@@ -8,6 +8,10 @@
 //!
 //! Options: `--flows` (instead: every flow at the largest file its service allows, print and
 //! drive 1 GiB, Outlook 150 MB, To Do 25 MiB, with throughput and client peak RSS),
+//! `--shaped` (instead: every flow across shaped links, 20 ms and 80 ms round trips behind
+//! 25 MiB/s per connection, against the bound the endpoint's rules allow there and the raw
+//! loop; 3 rounds unless `--rounds` says otherwise, emulator data in `/dev/shm` unless
+//! `--data-dir` says otherwise; see `shaped.rs` for the bound),
 //! `--size-mib N` (default 1024), `--rounds N` (default 7), `--data-dir DIR` (where
 //! the emulator keeps its data; default a temporary directory beside the test file; a tmpfs
 //! such as `/dev/shm` takes the disk out of the figures), `--rss-sweep` (also upload 64 MiB to
@@ -33,6 +37,8 @@
 //! - `disk`: the emulator's storage alone: the same bytes written with `pwrite` and an fsync
 //!   per fragment, as the emulator does.
 //! - `uploader-reqwest`, `uploader-hyper`: the uploader, 10 MiB fragments, 4 in parallel.
+//! - `uploader-auto`: the uploader as it comes (reqwest, adaptive fragment size and
+//!   parallelism: it starts at 2.5 MiB and 2 in flight and finds 10 MiB and 4 itself).
 //!
 //! Then the server load run, once per round: 64 concurrent sessions of 16 MiB each (4 MiB PUTs)
 //! on a fresh emulator, reporting total throughput, p50/p99 PUT latency and errors.
@@ -58,6 +64,7 @@ mod load;
 mod process;
 mod raw;
 mod report;
+mod shaped;
 mod uploader_run;
 mod variants;
 
@@ -67,6 +74,7 @@ use load::*;
 use process::*;
 use raw::*;
 use report::*;
+use shaped::*;
 use uploader_run::*;
 use variants::*;
 
@@ -103,6 +111,8 @@ struct Options {
     rss_sweep: bool,
     /// Every flow at its largest file instead of the print comparison.
     flows: bool,
+    /// Every flow across shaped links instead of the print comparison.
+    shaped: bool,
     /// Indexes into [`VARIANTS`] of the variants to run (all by default).
     variants: Vec<usize>,
     load: bool,
@@ -122,10 +132,20 @@ impl Options {
         };
         Ok(Options {
             size_mib: value("--size-mib")?.map_or(Ok(1024), |v| v.parse())?,
-            rounds: value("--rounds")?.map_or(Ok(7), |v| v.parse())?.max(1),
+            rounds: value("--rounds")?
+                .map_or(
+                    Ok(if args.iter().any(|a| a == "--shaped") {
+                        3
+                    } else {
+                        7
+                    }),
+                    |v| v.parse(),
+                )?
+                .max(1),
             data_root: value("--data-dir")?.map(PathBuf::from),
             rss_sweep: args.iter().any(|a| a == "--rss-sweep"),
             flows: args.iter().any(|a| a == "--flows"),
+            shaped: args.iter().any(|a| a == "--shaped"),
             variants: match value("--variants")? {
                 None => (0..VARIANTS.len()).collect(),
                 Some(list) => {
@@ -156,16 +176,35 @@ struct Sample {
     peak_rss_kib: u64,
 }
 
-const VARIANTS: [&str; 4] = ["raw", "disk", "uploader-reqwest", "uploader-hyper"];
+const VARIANTS: [&str; 5] = [
+    "raw",
+    "disk",
+    "uploader-reqwest",
+    "uploader-hyper",
+    "uploader-auto",
+];
 
 async fn parent(options: Options) -> Result<(), Failure> {
     let work = tempfile::tempdir()?;
     let data_root = match &options.data_root {
         Some(root) => tempfile::tempdir_in(root)?,
+        // Shaped links are about the network: keep the disk out where a tmpfs is at hand.
+        None if options.shaped && Path::new("/dev/shm").is_dir() => {
+            tempfile::tempdir_in("/dev/shm")?
+        }
         None => tempfile::tempdir_in(work.path())?,
     };
     if options.flows {
         return flows_table(work.path(), data_root.path(), options.rounds).await;
+    }
+    if options.shaped {
+        return shaped_table(
+            work.path(),
+            data_root.path(),
+            options.rounds,
+            options.verbose,
+        )
+        .await;
     }
     let file = work.path().join("payload.bin");
     write_payload(&file, options.size_mib * MIB)?;

@@ -10,11 +10,12 @@ pub(crate) async fn run_variant(
     let (timed, document) = match variant {
         "raw" => raw_upload(target, file).await?,
         "disk" => return disk_write(Path::new(target), file),
-        "uploader-reqwest" => {
+        "uploader-reqwest" | "uploader-auto" => {
             uploader_upload(
                 target,
                 file,
                 Arc::new(ReqwestTransport::new(TransportConfig::default())?),
+                variant == "uploader-reqwest",
             )
             .await?
         }
@@ -23,11 +24,14 @@ pub(crate) async fn run_variant(
                 target,
                 file,
                 Arc::new(HyperTransport::new(TransportConfig::default())?),
+                true,
             )
             .await?
         }
         flow if flow.starts_with("flow-") => {
-            let (timed, path) = flow_upload(&flow["flow-".len()..], target, file).await?;
+            let transport = Arc::new(ReqwestTransport::new(TransportConfig::default())?);
+            let (timed, path) =
+                flow_upload(&flow["flow-".len()..], target, file, transport, None).await?;
             // Outside the timed part: the service gives back the file, byte for byte.
             verify_download(target, &path, file).await?;
             return Ok(timed);

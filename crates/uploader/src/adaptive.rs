@@ -9,13 +9,15 @@
 //! - **Fragment size** follows the measured rate of the fragments already acknowledged, so that
 //!   one fragment takes about [`TARGET_FRAGMENT_TIME`]: long enough that the round trip is a
 //!   small share of it, short enough that a failure loses little. It starts at
-//!   [`START_FRAGMENT_QUANTA`] quanta, at most doubles per acknowledgement, stays a multiple of
-//!   the quantum and within the profile's size, and halves when a fragment fails.
+//!   [`START_FRAGMENT_QUANTA`] quanta, grows at most [`GROWTH_PER_FRAGMENT`] times per
+//!   acknowledgement, stays a multiple of the quantum and within the profile's size, and halves
+//!   when a fragment fails.
 //! - **Parallelism** (where the endpoint allows more than one fragment in flight) starts at
-//!   [`START_PARALLEL`] and grows by one after every window of as many acknowledged fragments,
-//!   while the window's throughput rose by at least [`GROWTH`] over the one before (else it takes
-//!   the last step back and stays); it halves on
-//!   a failure (`429`, `503`, a timeout, a dropped connection) and then grows again.
+//!   [`START_PARALLEL`] and doubles after every window of as many acknowledged fragments while
+//!   the window's throughput (each request's rate times the requests in flight) rises by at
+//!   least [`GROWTH`] over the best so far; when it does not, it halves the distance back to the
+//!   best until it is found, and stays there. A failure (`429`, `503`, a timeout, a dropped
+//!   connection) halves it and starts the search again.
 
 use crate::profile::EndpointProfile;
 use std::time::Duration;
@@ -24,6 +26,8 @@ use std::time::Duration;
 pub const TARGET_FRAGMENT_TIME: Duration = Duration::from_secs(2);
 /// The first fragment, in quanta (8 × 320 KiB = 2.5 MiB).
 pub const START_FRAGMENT_QUANTA: u64 = 8;
+/// How much larger one fragment may be than the one before.
+pub const GROWTH_PER_FRAGMENT: u64 = 4;
 /// Fragments in flight at first, where the endpoint allows several.
 pub const START_PARALLEL: usize = 2;
 /// The rise in throughput that earns one more fragment in flight.
@@ -43,17 +47,18 @@ pub(crate) struct Adaptive {
     /// When the parallelism last changed: fragments sent before it do not count towards the
     /// new window, as they were sent at the old one.
     changed: Duration,
-    /// Throughput of the last window before `parallel` last grew.
-    previous_rate: Option<f64>,
-    /// Growth stopped: more fragments in flight did not help.
+    /// The best parallelism measured so far, and its throughput.
+    best: Option<(usize, f64)>,
+    /// The search is over: the parallelism stays until a failure.
     settled: bool,
 }
 
-/// Bytes acknowledged since the parallelism last changed.
+/// The fragments acknowledged since the parallelism last changed (of those sent since).
 #[derive(Debug, Clone, Default)]
 struct Window {
-    started: Option<Duration>,
     bytes: u64,
+    /// Seconds they took, each from its send to its acknowledgement.
+    busy: f64,
     fragments: usize,
 }
 
@@ -81,8 +86,8 @@ impl Adaptive {
             auto_parallel: profile.auto_parallel,
             window: Window::default(),
             changed: Duration::ZERO,
-            previous_rate: None,
-            settled: false,
+            best: None,
+            settled: !profile.auto_parallel || max_parallel == 1,
         }
     }
 
@@ -109,41 +114,53 @@ impl Adaptive {
                 u64::MAX
             };
             let wanted = fitting
-                .min(self.fragment.saturating_mul(2))
+                .min(self.fragment.saturating_mul(GROWTH_PER_FRAGMENT))
                 .min(self.ceiling);
             self.fragment = (wanted / self.quantum).max(1) * self.quantum;
         }
-        if self.auto_parallel
-            && !self.settled
-            && self.parallel < self.max_parallel
-            && sent >= self.changed
-        {
-            let started = *self.window.started.get_or_insert(sent);
+        if !self.settled && sent >= self.changed {
             self.window.bytes += bytes;
+            self.window.busy += elapsed;
             self.window.fragments += 1;
             if self.window.fragments >= self.parallel {
-                let span = now.saturating_sub(started).as_secs_f64();
-                let rate = if span > 0.0 {
-                    self.window.bytes as f64 / span
+                // What the link carries at this parallelism: each request's rate, times the
+                // requests in flight. (Timing the window from its start instead would count
+                // the time it takes to fill, differently at each parallelism.)
+                let rate = if self.window.busy > 0.0 {
+                    self.parallel as f64 * self.window.bytes as f64 / self.window.busy
                 } else {
                     f64::INFINITY
                 };
-                match self.previous_rate {
-                    Some(previous) if rate < previous * GROWTH => {
-                        // The last one more did not pay: take it back, and stay there.
-                        self.parallel -= 1;
-                        self.settled = true;
-                    }
-                    _ => {
-                        self.previous_rate = Some(rate);
-                        self.parallel += 1;
-                        self.changed = now;
-                    }
-                }
+                self.search(rate);
+                self.changed = now;
                 self.window = Window::default();
             }
         }
         before != (self.fragment, self.parallel)
+    }
+
+    /// One step of the search for the parallelism, after a window at `self.parallel` measured
+    /// `rate`: double while throughput rises, then halve the distance back to the best one
+    /// until it is found.
+    fn search(&mut self, rate: f64) {
+        match self.best {
+            Some((best, best_rate)) if rate < best_rate * GROWTH => {
+                if self.parallel.abs_diff(best) <= 1 {
+                    self.parallel = best;
+                    self.settled = true;
+                } else {
+                    self.parallel = (best + self.parallel) / 2;
+                }
+            }
+            _ => {
+                self.best = Some((self.parallel, rate));
+                if self.parallel >= self.max_parallel {
+                    self.settled = true;
+                } else {
+                    self.parallel = (self.parallel * 2).min(self.max_parallel);
+                }
+            }
+        }
     }
 
     /// A fragment failed in a way that says "too much" (a `429`, a `503`, a timeout, a
@@ -158,8 +175,8 @@ impl Adaptive {
             self.parallel = (self.parallel / 2).max(1);
             self.window = Window::default();
             self.changed = now;
-            self.previous_rate = None;
-            self.settled = false;
+            self.best = None;
+            self.settled = self.max_parallel == 1;
         }
         before != (self.fragment, self.parallel)
     }

@@ -19,12 +19,15 @@ fn sequential(adaptive: &mut Adaptive, rate: f64, round_trip: f64, count: usize)
 }
 
 #[test]
-fn fragments_start_small_and_double_up_to_the_endpoint_limit_on_a_fast_link() {
+fn fragments_start_small_and_grow_up_to_the_endpoint_limit_on_a_fast_link() {
     let mut adaptive = Adaptive::new(&EndpointProfile::drive());
     let sizes = sequential(&mut adaptive, 2000.0 * MIB as f64, 0.0005, 8);
     assert_eq!(sizes[0], START_FRAGMENT_QUANTA * GRAPH_QUANTUM);
     for pair in sizes.windows(2) {
-        assert!(pair[1] == 2 * pair[0] || pair[1] == EndpointProfile::drive().max_fragment);
+        assert!(
+            pair[1] == GROWTH_PER_FRAGMENT * pair[0]
+                || pair[1] == EndpointProfile::drive().max_fragment
+        );
     }
     assert_eq!(
         *sizes.last().unwrap(),
@@ -119,15 +122,28 @@ fn parallelism_grows_while_throughput_rises_up_to_the_endpoint_limit() {
     assert_eq!(adaptive.parallel(), START_PARALLEL);
     // Every connection capped at 25 MiB/s: each one more adds throughput.
     let seen = parallel_windows(&mut adaptive, 25.0 * MIB as f64, usize::MAX, 6);
-    assert_eq!(seen, [3, 4, 4, 4, 4, 4], "never above print's 4");
+    assert_eq!(seen, [4, 4, 4, 4, 4, 4], "never above print's 4");
 }
 
 #[test]
 fn parallelism_stops_growing_when_it_no_longer_helps() {
     let mut adaptive = Adaptive::new(&EndpointProfile::print());
-    // The link carries 2 connections' worth: the 3rd adds nothing and is taken back.
+    // The link carries 2 connections' worth: 4 add nothing, nor do 3; back to 2.
     let seen = parallel_windows(&mut adaptive, 25.0 * MIB as f64, 2, 6);
-    assert_eq!(seen, [3, 2, 2, 2, 2, 2]);
+    assert_eq!(seen, [4, 3, 2, 2, 2, 2]);
+}
+
+#[test]
+fn a_search_ends_at_the_best_and_a_failure_starts_it_again() {
+    let mut adaptive = Adaptive::new(&EndpointProfile::print().with_auto_parallel(8));
+    // The link carries 3 connections' worth: 2, then 4 (better), then 8 (no better), then 6
+    // and 5 (no better), back to 4.
+    let seen = parallel_windows(&mut adaptive, 25.0 * MIB as f64, 3, 6);
+    assert_eq!(seen, [4, 8, 6, 5, 4, 4]);
+    assert!(adaptive.backed_off(Duration::from_secs(1)));
+    assert_eq!(adaptive.parallel(), 2);
+    let seen = parallel_windows(&mut adaptive, 25.0 * MIB as f64, 3, 1);
+    assert_eq!(seen, [4], "searching again");
 }
 
 #[test]
@@ -136,8 +152,8 @@ fn fragments_sent_before_a_change_do_not_count_towards_the_next_window() {
     let second = Duration::from_secs(1);
     adaptive.acknowledged(4 * MIB, second, 2 * second);
     adaptive.acknowledged(4 * MIB, second, 2 * second);
-    assert_eq!(adaptive.parallel(), 3);
-    // Sent before the change, acknowledged after: the window at 3 has not begun.
+    assert_eq!(adaptive.parallel(), 4);
+    // Sent before the change, acknowledged after: the window at 4 has not begun.
     adaptive.acknowledged(4 * MIB, second, 10 * second);
     assert_eq!(adaptive.window.fragments, 0);
 }

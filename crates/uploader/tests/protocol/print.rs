@@ -193,11 +193,11 @@ pub(crate) async fn print_job_creation_is_retried_after_a_503_with_retry_after(
 pub(crate) async fn print_default_profile_starts_small_and_grows_to_ten_mib(
     transport: Arc<dyn Transport>,
 ) {
-    // The adaptive default starts at 8 quanta (2.5 MiB), doubles on each fast acknowledgement
+    // The adaptive default starts at 8 quanta (2.5 MiB), grows on each fast acknowledgement
     // and never goes over 32 quanta = 10 MiB, print's largest fragment; one more byte makes a
     // short last fragment of exactly 1 byte.
     let server = MockServer::start().await;
-    let data = pattern(96 * Q as usize + 1, 4);
+    let data = pattern(112 * Q as usize + 1, 4);
     let size = data.len() as u64;
     let fake = FakeSession::new(SessionSpec::print(size));
     fake.mount(&server).await;
@@ -227,10 +227,10 @@ pub(crate) async fn print_default_profile_starts_small_and_grows_to_ten_mib(
         vec![
             cr(0..8 * Q, size),
             cr(8 * Q..16 * Q, size),
-            cr(16 * Q..32 * Q, size),
-            cr(32 * Q..64 * Q, size),
-            cr(64 * Q..96 * Q, size),
-            cr(96 * Q..size, size)
+            cr(16 * Q..48 * Q, size),
+            cr(48 * Q..80 * Q, size),
+            cr(80 * Q..112 * Q, size),
+            cr(112 * Q..size, size)
         ]
     );
     assert_no_put_has_authorization(&puts);
