@@ -51,7 +51,9 @@ fn every_subcommand_help_ends_with_examples_and_shows_its_flow_defaults() {
         );
     }
     let print = stdout(&run(&["upload", "print", "--help"]));
-    assert!(print.contains("[default: 10MiB]"), "{print}");
+    assert!(print.contains("[default: auto]"), "{print}");
+    assert!(print.contains("up to print's 10 MiB"), "{print}");
+    assert!(print.contains("up to print's 4"), "{print}");
     assert!(
         print.contains("guessed from the file's extension"),
         "{print}"
@@ -61,7 +63,8 @@ fn every_subcommand_help_ends_with_examples_and_shows_its_flow_defaults() {
         "the output shape is documented:\n{print}"
     );
     let todo = stdout(&run(&["upload", "todo", "--help"]));
-    assert!(todo.contains("[default: 4MiB]"), "{todo}");
+    assert!(todo.contains("[default: auto]"), "{todo}");
+    assert!(todo.contains("up to To Do's 4 MiB"), "{todo}");
     assert!(todo.contains("\"location\""), "{todo}");
     assert!(todo.contains("--force-session"), "{todo}");
     let drive = stdout(&run(&["upload", "drive", "--help"]));

@@ -12,6 +12,7 @@
 //! (`crates/cli/tests/upload_resume.rs` does that with real processes); memory and throughput
 //! (the benchmarks measure them).
 
+mod adaptive;
 mod cancel;
 mod checks;
 mod client_restarts;
@@ -54,6 +55,9 @@ macro_rules! end_to_end {
 end_to_end! {
     backends: [reqwest_backend, hyper_backend],
     cases: [
+        adaptive::print_grows_its_fragments_and_parallelism_on_a_capped_link,
+        adaptive::todo_grows_its_fragments_to_its_limit_and_no_further,
+        adaptive::a_503_halves_the_fragment_and_the_parallelism,
         sizes::print_50_mib_in_parallel_arrives_byte_for_byte,
         sizes::todo_20_mib_arrives_byte_for_byte,
         sizes::empty_file_arrives_through_print_and_todo,
