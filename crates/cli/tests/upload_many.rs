@@ -543,3 +543,73 @@ async fn one_file_prints_its_object_as_before_without_a_file_member() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_every_file_removes_their_sessions_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(BIN, &dir.path().join("data"), TOKEN);
+    let paths: Vec<PathBuf> = (0..4)
+        .map(|index| {
+            let path = dir.path().join(format!("slow-{index}.bin"));
+            pattern_file(&path, 4 * MIB, index);
+            path
+        })
+        .collect();
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    set_faults(
+        &serve,
+        serde_json::json!([{"route": "put", "every": 1, "delayMs": 40}]),
+    )
+    .await;
+    let args = [
+        "todo",
+        "--list",
+        LIST_ID,
+        "--task",
+        TASK_ID,
+        "--fragment-size",
+        "320KiB",
+        "--max-in-flight",
+        "2",
+        "-q",
+    ];
+    let mut child = ChildGuard::spawn(&mut upload_command(&serve, &args, &refs));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // Two files under way (the limit), the others waiting.
+    while serve_sessions(&serve).await < 2 {
+        assert!(Instant::now() < deadline, "the uploads never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let status = Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing was uploaded");
+    for path in &paths {
+        assert!(
+            stderr.contains(&format!("graph-upload: {}: ", path.display())),
+            "every file is listed: {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("not started") || stderr.contains("before it started"),
+        "{stderr}"
+    );
+    assert_eq!(
+        serve_sessions(&serve).await,
+        0,
+        "the started files removed their sessions"
+    );
+}
+
+/// Open upload sessions on the emulator.
+async fn serve_sessions(serve: &Serve) -> usize {
+    let (_, body) = serve.get("/_emulator/sessions").await;
+    let sessions: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    sessions["value"].as_array().map_or(0, Vec::len)
+}
