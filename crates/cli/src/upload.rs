@@ -53,9 +53,10 @@ pub struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     ca_cert: Vec<PathBuf>,
     /// Requests in flight at once for the whole run, over all its files (each file's parallel
-    /// fragments count); also the most files uploaded at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    max_in_flight: u16,
+    /// fragments count); also the most files uploaded at once [default: 8, or print's
+    /// --parallel when higher].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    max_in_flight: Option<u16>,
 }
 
 /// `upload` subcommands.
@@ -350,17 +351,31 @@ struct Shared {
     uploader: Uploader,
 }
 
+/// `--max-in-flight` when not given: enough for one file's own `--parallel`.
+const DEFAULT_MAX_IN_FLIGHT: usize = 8;
+
 fn shared(
     common: &CommonArgs,
     label: &'static str,
     files: Vec<LocalFile>,
     several: bool,
 ) -> Result<Shared, Failure> {
+    shared_with_default(common, label, files, several, DEFAULT_MAX_IN_FLIGHT)
+}
+
+/// [`shared`] with another default limit (print's `--parallel` may be higher than 8).
+fn shared_with_default(
+    common: &CommonArgs,
+    label: &'static str,
+    files: Vec<LocalFile>,
+    several: bool,
+    default_limit: usize,
+) -> Result<Shared, Failure> {
     if several && let Some(directory) = &common.journal {
         journal_dir::prepare(directory)?;
     }
     let backend = transport(common.transport, &common.ca_cert)?;
-    let limit = usize::from(common.max_in_flight);
+    let limit = common.max_in_flight.map_or(default_limit, usize::from);
     let transport: Arc<dyn Transport> = Arc::new(LimitedTransport::new(backend, limit));
     let provider = common.auth.provider()?;
     let uploader = uploader(common, Arc::clone(&transport), Arc::clone(&provider))?;
@@ -486,7 +501,9 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<(), 
     if args.printer.is_none() && args.share.is_none() {
         return Err(Failure::from("give --printer or --share".to_string()));
     }
-    let shared = shared(&args.common, "print", files, several)?;
+    // One file's --parallel is never cut by the default limit; an explicit one rules.
+    let default_limit = DEFAULT_MAX_IN_FLIGHT.max(usize::from(args.parallel));
+    let shared = shared_with_default(&args.common, "print", files, several, default_limit)?;
     let uploader = shared.uploader;
     let upload = per_file(args, move |args, task| {
         let uploader = uploader.clone();
