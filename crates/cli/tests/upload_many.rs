@@ -573,7 +573,7 @@ async fn ctrl_c_stops_every_file_removes_their_sessions_and_exits_130() {
         "2",
         "-q",
     ];
-    let mut child = ChildGuard::spawn(&mut upload_command(&serve, &args, &refs));
+    let child = ChildGuard::spawn(&mut upload_command(&serve, &args, &refs));
     let deadline = Instant::now() + Duration::from_secs(30);
     // Two files under way (the limit), the others waiting.
     while serve_sessions(&serve).await < 2 {
