@@ -203,6 +203,10 @@ async fn a_directory_tree_goes_to_the_drive_folder_keeping_its_paths() {
     assert!(output.status.success(), "{stderr}");
     let lines = json_lines(&output);
     assert_eq!(lines.len(), files.len(), "{stderr}");
+    assert!(
+        stderr.contains("drive: 4 of 4 files, "),
+        "the summary's first line: {stderr}"
+    );
     // The summary names every file.
     for (relative, _) in &files {
         assert!(
