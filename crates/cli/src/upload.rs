@@ -948,6 +948,45 @@ mod tests {
     }
 
     #[test]
+    fn every_flow_takes_several_files_and_one_limit_for_the_run() {
+        let UploadCommand::Drive(args) = parse(&[
+            "drive",
+            "--path",
+            "/Documents/photos",
+            "--max-in-flight",
+            "16",
+            "a.jpg",
+            "photos",
+        ])
+        .expect("parses") else {
+            panic!("not drive");
+        };
+        assert_eq!(
+            args.files,
+            [PathBuf::from("a.jpg"), PathBuf::from("photos")]
+        );
+        assert_eq!(args.common.max_in_flight, Some(16));
+        let UploadCommand::Todo(todo) =
+            parse(&["todo", "--list", "l", "--task", "t", "a", "b", "c"]).expect("parses")
+        else {
+            panic!("not todo");
+        };
+        assert_eq!(todo.files.len(), 3);
+        assert_eq!(
+            todo.common.max_in_flight, None,
+            "the default is chosen per flow"
+        );
+        assert!(
+            parse(&["todo", "--list", "l", "--task", "t"]).is_err(),
+            "a file at least"
+        );
+        assert!(
+            parse(&["mail", "--message", "m", "--max-in-flight", "0", "f"]).is_err(),
+            "at least one request in flight"
+        );
+    }
+
+    #[test]
     fn a_bare_host_gets_the_v1_prefix() {
         assert_eq!(
             api_base("http://127.0.0.1:8080"),
