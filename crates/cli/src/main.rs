@@ -6,11 +6,14 @@
 mod auth;
 mod ca_cert;
 mod demo;
+mod journal_dir;
 mod logging;
 mod progress_view;
 mod serve;
 mod size;
 mod upload;
+mod upload_files;
+mod upload_run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,16 +1,20 @@
-//! `graph-upload upload print|todo|drive|mail`: upload a file through Graph (or the emulator) and print
-//! the result as JSON on stdout.
+//! `graph-upload upload print|todo|drive|mail`: upload one or more files through Graph (or the
+//! emulator) and print the results as JSON on stdout (one file: its object; several: one line
+//! each, see `upload_run.rs`).
 
 use crate::auth::AuthArgs;
-use crate::progress_view::reporter;
+use crate::journal_dir;
 use crate::size::{Auto, parse_auto_parallel, parse_auto_size};
+use crate::upload_files::{self, Directories, LocalFile, file_name};
+use crate::upload_run::{self, FileTask, Plan, Printed, UploadOne};
 use clap::{Args, Subcommand, ValueEnum};
 use graph_upload::models::ConflictBehavior;
 use graph_upload::transport::{HyperTransport, Request, ReqwestTransport, Transport, header};
 use graph_upload::{
-    CancellationToken, DriveLocation, DriveOwner, EndpointProfile, OutlookItem, TokenProvider,
-    UploadError, UploadSource, Uploader,
+    CancellationToken, DriveLocation, DriveOwner, EndpointProfile, LimitedTransport, OutlookItem,
+    TokenProvider, UploadError, UploadSource, Uploader,
 };
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,13 +43,20 @@ pub struct CommonArgs {
     #[arg(long, short)]
     quiet: bool,
     /// Remember the session in this file: a run that was killed or interrupted (Ctrl-C) is
-    /// continued by running the same command again, while the session has not expired.
-    #[arg(long)]
+    /// continued by running the same command again, while the session has not expired. With
+    /// several files (or a directory), a directory holding one journal per file (created if
+    /// missing).
+    #[arg(long, value_name = "PATH")]
     journal: Option<PathBuf>,
     /// Also trust the certificates of this PEM file (repeatable): the emulator's
     /// `DATA_DIR/cert.pem` of `serve --tls`, or a corporate proxy's CA.
     #[arg(long, value_name = "FILE")]
     ca_cert: Vec<PathBuf>,
+    /// Requests in flight at once for the whole run, over all its files (each file's parallel
+    /// fragments count); also the most files uploaded at once [default: 8, or print's
+    /// --parallel when higher].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    max_in_flight: Option<u16>,
 }
 
 /// `upload` subcommands.
@@ -54,24 +65,28 @@ pub enum UploadCommand {
     /// Upload a Universal Print document (creates the job unless --job is given, then starts it).
     ///
     /// Prints the printDocument as JSON on stdout, with the job it belongs to: `{"id", "displayName",
-    /// "contentType", "size", ..., "jobId", "jobStarted"}`.
+    /// "contentType", "size", ..., "jobId", "jobStarted"}`. Several files make one job each and
+    /// print one JSON line each, with `"file"` (the local path), in the order given.
     #[command(after_help = PRINT_EXAMPLES)]
     Print(PrintArgs),
     /// Attach a file (0 to 25 MiB) to a To Do task.
     ///
     /// Prints the attachment as JSON on stdout (`{"id", "name", "contentType", "size", ...,
-    /// "location"}`), or `{"location"}` alone when it cannot be read back.
+    /// "location"}`), or `{"location"}` alone when it cannot be read back. Several files make
+    /// one attachment each and print one JSON line each, with `"file"`, in the order given.
     #[command(after_help = TODO_EXAMPLES)]
     Todo(TodoArgs),
     /// Upload a file into a OneDrive or SharePoint drive (in order, fragments under 60 MiB).
     ///
     /// Prints the driveItem as JSON on stdout (`{"id", "name", "size", "file", "parentReference",
-    /// ...}`).
+    /// ...}`). Several files or a directory go into the folder `--path` (created if missing) and
+    /// print one JSON line each, with `"file"` (the local path), in the order given.
     #[command(after_help = DRIVE_EXAMPLES)]
     Drive(DriveArgs),
     /// Attach a file (up to 150 MB) to an Outlook message or event; under 3 MB with one request.
     ///
-    /// Prints the attachment as JSON on stdout (`{"id", "location", ...}`).
+    /// Prints the attachment as JSON on stdout (`{"id", "location", ...}`). Several files make
+    /// one attachment each and print one JSON line each, with `"file"`, in the order given.
     #[command(after_help = MAIL_EXAMPLES)]
     Mail(MailArgs),
 }
@@ -83,12 +98,15 @@ Examples:
       --path /Documents/report.pdf --conflict replace report.pdf
   # into a SharePoint site's library, resumable
   graph-upload upload drive --base-url https://graph.microsoft.com/v1.0 \\
-      --site SITE-ID --path /Shared/video.mp4 --journal video.journal video.mp4";
+      --site SITE-ID --path /Shared/video.mp4 --journal video.journal video.mp4
+  # a directory tree into /Documents/photos, 16 requests in flight, resumable per file
+  graph-upload upload drive --base-url http://127.0.0.1:8080 --token TOKEN \\
+      --path /Documents/photos --max-in-flight 16 --journal photos.journals ./photos";
 
 const MAIL_EXAMPLES: &str = "\
 Examples:
   graph-upload upload mail --base-url http://127.0.0.1:8080 --token TOKEN \\
-      --message MESSAGE-ID slides.pptx
+      --message MESSAGE-ID slides.pptx notes.pdf
   # inline (referred to as cid:logo.png) on another user's event
   graph-upload upload mail --base-url https://graph.microsoft.com/v1.0 \\
       --user USER-ID --event EVENT-ID --inline logo.png";
@@ -106,6 +124,9 @@ const TODO_EXAMPLES: &str = "\
 Examples:
   graph-upload upload todo --base-url http://127.0.0.1:8080 --token TOKEN \\
       --list b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01 --task b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02 notes.txt
+  # several files, one attachment each, one JSON line each on stdout
+  graph-upload upload todo --base-url http://127.0.0.1:8080 --token TOKEN \\
+      --list LIST-ID --task TASK-ID *.csv
   # for another user, with an explicit media type
   GRAPH_UPLOAD_TOKEN=... graph-upload upload todo --base-url https://graph.microsoft.com/v1.0 \\
       --user USER-ID --list LIST-ID --task TASK-ID --content-type text/csv export.dat";
@@ -142,8 +163,9 @@ pub struct PrintArgs {
     /// Do not start the job after the upload.
     #[arg(long)]
     no_start: bool,
-    /// The file to upload.
-    file: PathBuf,
+    /// The files to upload (one job per file).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 /// Options of `upload todo`.
@@ -171,8 +193,9 @@ pub struct TodoArgs {
     /// Use an upload session even for a file under 3 MB (which otherwise goes as one request).
     #[arg(long)]
     force_session: bool,
-    /// The file to upload.
-    file: PathBuf,
+    /// The files to upload (one attachment per file).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 /// What `upload drive` does when the name exists.
@@ -202,7 +225,9 @@ impl From<ConflictChoice> for ConflictBehavior {
 pub struct DriveArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Where the file goes, from the drive's root: `/Documents/report.pdf`.
+    /// Where the file goes, from the drive's root: `/Documents/report.pdf`. With several files
+    /// or a directory, the folder they go into (`/Documents/photos`; a directory's files keep
+    /// their paths below it, and missing folders are created).
     #[arg(long)]
     path: String,
     /// Another user's drive (default: the signed-in user's, /me/drive).
@@ -230,8 +255,9 @@ pub struct DriveArgs {
     /// KiB/MiB/GiB, a multiple of 320 KiB, under 60 MiB (`--chunk-size` is an alias).
     #[arg(long, alias = "chunk-size", default_value = "auto", value_parser = parse_auto_size)]
     fragment_size: Auto<u64>,
-    /// The file to upload.
-    file: PathBuf,
+    /// The files to upload; a directory uploads the files under it, keeping their paths.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 /// Options of `upload mail`.
@@ -259,8 +285,9 @@ pub struct MailArgs {
     /// bytes or KiB/MiB/GiB, a multiple of 320 KiB (`--chunk-size` is an alias).
     #[arg(long, alias = "chunk-size", default_value = "auto", value_parser = parse_auto_size)]
     fragment_size: Auto<u64>,
-    /// The file to upload.
-    file: PathBuf,
+    /// The files to upload (one attachment per file).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 /// Why an upload command failed: one line for stderr, and whether it was interrupted (exit
@@ -282,7 +309,8 @@ impl From<String> for Failure {
     }
 }
 
-/// Runs an upload; the JSON result goes to stdout. Ctrl-C and SIGTERM cancel it.
+/// Runs an upload of one or more files; the JSON results go to stdout. Ctrl-C and SIGTERM
+/// cancel every file.
 pub async fn run(command: UploadCommand) -> Result<(), Failure> {
     let cancel = CancellationToken::new();
     let on_interrupt = cancel.clone();
@@ -290,14 +318,96 @@ pub async fn run(command: UploadCommand) -> Result<(), Failure> {
         crate::serve::shutdown_signal().await;
         on_interrupt.cancel();
     });
-    let json = match command {
-        UploadCommand::Print(args) => upload_print(args, cancel).await?,
-        UploadCommand::Todo(args) => upload_todo(args, cancel).await?,
-        UploadCommand::Drive(args) => upload_drive(args, cancel).await?,
-        UploadCommand::Mail(args) => upload_mail(args, cancel).await?,
-    };
-    println!("{json}");
-    Ok(())
+    match command {
+        UploadCommand::Print(args) => upload_print(args, cancel).await,
+        UploadCommand::Todo(args) => upload_todo(args, cancel).await,
+        UploadCommand::Drive(args) => upload_drive(args, cancel).await,
+        UploadCommand::Mail(args) => upload_mail(args, cancel).await,
+    }
+}
+
+/// Whether the arguments make a run of several files: more than one, or a directory (its
+/// output is JSON Lines whatever it holds).
+fn several(files: &[PathBuf]) -> bool {
+    files.len() > 1 || files.iter().any(|file| file.is_dir())
+}
+
+/// A flow's file-size check for [`upload_files::collect`], worded as the library words it.
+fn size_limit(profile: EndpointProfile) -> impl Fn(u64) -> Result<(), String> {
+    move |size| {
+        profile
+            .check(size)
+            .map_err(|error| error.describe("--fragment-size"))
+    }
+}
+
+/// What every run shares once its files are checked: the journal directory made, ONE
+/// transport (one connection pool) under the `--max-in-flight` limit, the token provider and
+/// ONE uploader over them.
+struct Shared {
+    plan: Plan,
+    transport: Arc<dyn Transport>,
+    provider: Arc<dyn TokenProvider>,
+    uploader: Uploader,
+}
+
+/// `--max-in-flight` when not given: enough for one file's own `--parallel`.
+const DEFAULT_MAX_IN_FLIGHT: usize = 8;
+
+fn shared(
+    common: &CommonArgs,
+    label: &'static str,
+    files: Vec<LocalFile>,
+    several: bool,
+) -> Result<Shared, Failure> {
+    shared_with_default(common, label, files, several, DEFAULT_MAX_IN_FLIGHT)
+}
+
+/// [`shared`] with another default limit (print's `--parallel` may be higher than 8).
+fn shared_with_default(
+    common: &CommonArgs,
+    label: &'static str,
+    files: Vec<LocalFile>,
+    several: bool,
+    default_limit: usize,
+) -> Result<Shared, Failure> {
+    if several && let Some(directory) = &common.journal {
+        journal_dir::prepare(directory)?;
+    }
+    let backend = transport(common.transport, &common.ca_cert)?;
+    let limit = common.max_in_flight.map_or(default_limit, usize::from);
+    let transport: Arc<dyn Transport> = Arc::new(LimitedTransport::new(backend, limit));
+    let provider = common.auth.provider()?;
+    let uploader = uploader(common, Arc::clone(&transport), Arc::clone(&provider))?;
+    Ok(Shared {
+        plan: Plan {
+            label,
+            files,
+            several,
+            quiet: common.quiet,
+            max_in_flight: limit,
+            journal: common.journal.clone(),
+        },
+        transport,
+        provider,
+        uploader,
+    })
+}
+
+/// A flow's upload of one file as the runner takes it.
+fn per_file<A, F>(args: A, upload: F) -> UploadOne
+where
+    A: Send + Sync + 'static,
+    F: Fn(Arc<A>, FileTask) -> upload_run::Upload + Send + Sync + 'static,
+{
+    let args = Arc::new(args);
+    Arc::new(move |task| upload(Arc::clone(&args), task))
+}
+
+/// The progress callback of `task` for a flow builder.
+fn progress_of(task: &FileTask) -> impl Fn(graph_upload::ProgressEvent) + Send + Sync + 'static {
+    let progress = Arc::clone(&task.progress);
+    move |event| progress(event)
 }
 
 /// Checks the user's fixed fragment size before anything is sent, naming the flag.
@@ -345,11 +455,6 @@ fn open_source(file: &Path) -> Result<UploadSource, String> {
         .map_err(|error| format!("cannot read {}: {error}", file.display()))
 }
 
-fn file_name(file: &Path) -> String {
-    file.file_name()
-        .map_or_else(|| "document".into(), |n| n.to_string_lossy().into_owned())
-}
-
 /// The one line printed for a failed upload. When a journal holds the session, every failure
 /// that a later run can continue says so.
 fn describe(error: UploadError, journal: Option<&Path>) -> Failure {
@@ -383,20 +488,45 @@ fn describe(error: UploadError, journal: Option<&Path>) -> Failure {
     }
 }
 
-async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<String, Failure> {
+async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<(), Failure> {
     check_fragment(EndpointProfile::print(), args.fragment_size)?;
-    let source = open_source(&args.file)?;
+    let several = several(&args.files);
+    if several && args.job.is_some() {
+        return Err(Failure::from(
+            "--job and --document name one document: give one file with them".to_string(),
+        ));
+    }
+    let files = upload_files::collect(
+        &args.files,
+        Directories::Refuse("print"),
+        size_limit(EndpointProfile::print()),
+    )?;
+    if args.printer.is_none() && args.share.is_none() {
+        return Err(Failure::from("give --printer or --share".to_string()));
+    }
+    // One file's --parallel is never cut by the default limit; an explicit one rules.
+    let default_limit = DEFAULT_MAX_IN_FLIGHT.max(args.parallel.fixed().unwrap_or(0));
+    let shared = shared_with_default(&args.common, "print", files, several, default_limit)?;
+    let uploader = shared.uploader;
+    let upload = per_file(args, move |args, task| {
+        let uploader = uploader.clone();
+        Box::pin(async move { print_one(&args, &uploader, task).await })
+    });
+    upload_run::run(shared.plan, cancel, upload).await
+}
+
+async fn print_one(
+    args: &PrintArgs,
+    uploader: &Uploader,
+    task: FileTask,
+) -> Result<Printed, Failure> {
+    let file = &task.file.path;
+    let source = open_source(file)?;
     let content_type = args
         .content_type
         .clone()
-        .or_else(|| guess_content_type(&args.file))
+        .or_else(|| guess_content_type(file))
         .unwrap_or_else(|| "application/octet-stream".into());
-    let provider = args.common.auth.provider()?;
-    let uploader = uploader(
-        &args.common,
-        transport(args.common.transport, &args.common.ca_cert)?,
-        provider,
-    )?;
     let builder = match (&args.printer, &args.share) {
         (Some(printer), _) => uploader.print_to_printer(printer),
         (None, Some(share)) => uploader.print_to_share(share),
@@ -404,54 +534,114 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
     };
     let uploaded = builder
         .content_type(content_type)
-        .document_name(file_name(&args.file))
+        .document_name(file_name(file))
         .start_job(!args.no_start)
         .set_parallel(args.parallel.fixed())
         .set_fragment_size(args.fragment_size.fixed())
         .set_job(args.job.clone().zip(args.document.clone()))
-        .set_journal(args.common.journal.clone())
-        .on_progress(reporter("print", args.common.quiet, source.len()))
-        .cancel_on(cancel)
+        .set_journal(task.journal.clone())
+        .on_progress(progress_of(&task))
+        .cancel_on(task.cancel.clone())
         .upload(&source)
         .await
-        .map_err(|error| describe(error, args.common.journal.as_deref()))?;
-    print_json(&uploaded.item).map_err(|error| Failure::from(error.to_string()))
+        .map_err(|error| describe(error, task.journal.as_deref()))?;
+    let value = print_value(&uploaded.item).map_err(|error| Failure::from(error.to_string()))?;
+    Ok(Printed {
+        value,
+        pretty: true,
+    })
 }
 
-async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String, Failure> {
+async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<(), Failure> {
     check_fragment(EndpointProfile::todo(), args.fragment_size)?;
-    let source = open_source(&args.file)?;
-    let transport = transport(args.common.transport, &args.common.ca_cert)?;
-    let provider = args.common.auth.provider()?;
-    let uploader = uploader(&args.common, Arc::clone(&transport), Arc::clone(&provider))?;
+    let several = several(&args.files);
+    let files = upload_files::collect(
+        &args.files,
+        Directories::Refuse("todo"),
+        size_limit(EndpointProfile::todo()),
+    )?;
+    let shared = shared(&args.common, "todo", files, several)?;
+    let (uploader, transport, provider) = (shared.uploader, shared.transport, shared.provider);
+    let upload = per_file(args, move |args, task| {
+        let uploader = uploader.clone();
+        let transport = Arc::clone(&transport);
+        let provider = Arc::clone(&provider);
+        Box::pin(async move { todo_one(&args, &uploader, &*transport, &*provider, task).await })
+    });
+    upload_run::run(shared.plan, cancel, upload).await
+}
+
+async fn todo_one(
+    args: &TodoArgs,
+    uploader: &Uploader,
+    transport: &dyn Transport,
+    provider: &dyn TokenProvider,
+    task: FileTask,
+) -> Result<Printed, Failure> {
+    let file = &task.file.path;
+    let source = open_source(file)?;
     let uploaded = match &args.user {
         Some(user) => uploader.todo_attachment_for_user(user, &args.list, &args.task),
         None => uploader.todo_attachment(&args.list, &args.task),
     }
-    .name(file_name(&args.file))
+    .name(file_name(file))
     .set_content_type(
         args.content_type
             .clone()
-            .or_else(|| guess_content_type(&args.file)),
+            .or_else(|| guess_content_type(file)),
     )
     .set_fragment_size(args.fragment_size.fixed())
     .force_session(args.force_session)
-    .set_journal(args.common.journal.clone())
-    .on_progress(reporter("todo", args.common.quiet, source.len()))
-    .cancel_on(cancel)
+    .set_journal(task.journal.clone())
+    .on_progress(progress_of(&task))
+    .cancel_on(task.cancel.clone())
     .upload(&source)
     .await
-    .map_err(|error| describe(error, args.common.journal.as_deref()))?;
+    .map_err(|error| describe(error, task.journal.as_deref()))?;
     // The provider caches: the attachment's GET does not ask Azure again.
     let token = provider
         .token()
         .await
         .map(|token| token.secret().to_owned())
         .unwrap_or_default();
-    Ok(attachment_json(&*transport, &uploaded.item.location, &token).await)
+    Ok(attachment_value(transport, &uploaded.item.location, &token).await)
 }
 
-async fn upload_drive(args: DriveArgs, cancel: CancellationToken) -> Result<String, Failure> {
+/// Where each file goes in a drive: `--path` itself for one file; for several, `--path` is
+/// the folder and each file keeps its path below its directory argument. Every destination is
+/// checked (names, and no two files to one place) before anything is sent.
+fn drive_destinations(
+    args: &DriveArgs,
+    owner: &DriveOwner,
+    files: &[LocalFile],
+    several: bool,
+) -> Result<Vec<String>, Failure> {
+    let folder = args.path.trim_end_matches('/');
+    let mut seen: HashMap<String, &Path> = HashMap::new();
+    let mut destinations = Vec::with_capacity(files.len());
+    for file in files {
+        let destination = if several {
+            format!("{folder}/{}", file.relative)
+        } else {
+            args.path.clone()
+        };
+        DriveLocation::path(destination.clone())
+            .address(owner)
+            .map_err(|error| Failure::from(format!("{}: {error}", file.path.display())))?;
+        // Drives compare names without case.
+        if let Some(other) = seen.insert(destination.to_lowercase(), &file.path) {
+            return Err(Failure::from(format!(
+                "{} and {} would both be uploaded to {destination}",
+                other.display(),
+                file.path.display()
+            )));
+        }
+        destinations.push(destination);
+    }
+    Ok(destinations)
+}
+
+async fn upload_drive(args: DriveArgs, cancel: CancellationToken) -> Result<(), Failure> {
     check_fragment(EndpointProfile::drive(), args.fragment_size)?;
     let owner = match (&args.user, &args.drive, &args.group, &args.site) {
         (Some(user), ..) => DriveOwner::User(user.clone()),
@@ -460,43 +650,103 @@ async fn upload_drive(args: DriveArgs, cancel: CancellationToken) -> Result<Stri
         (_, _, _, Some(site)) => DriveOwner::Site(site.clone()),
         _ => DriveOwner::Me,
     };
-    let source = open_source(&args.file)?;
-    let provider = args.common.auth.provider()?;
-    let uploader = uploader(
-        &args.common,
-        transport(args.common.transport, &args.common.ca_cert)?,
-        provider,
+    let several = several(&args.files);
+    let files = upload_files::collect(
+        &args.files,
+        Directories::Expand,
+        size_limit(EndpointProfile::drive()),
     )?;
+    let destinations = drive_destinations(&args, &owner, &files, several)?;
+    let shared = shared(&args.common, "drive", files, several)?;
+    if several {
+        // The folders the files go into, made once each before the uploads start.
+        let folders = destinations
+            .iter()
+            .filter_map(|destination| destination.rsplit_once('/').map(|(folder, _)| folder));
+        shared
+            .uploader
+            .ensure_drive_folders(&owner, folders, &cancel)
+            .await
+            .map_err(|error| describe(error, None))?;
+    }
+    let by_file: HashMap<PathBuf, String> = shared
+        .plan
+        .files
+        .iter()
+        .map(|file| file.path.clone())
+        .zip(destinations)
+        .collect();
+    let uploader = shared.uploader;
+    let upload = per_file(args, move |args, task| {
+        let uploader = uploader.clone();
+        let owner = owner.clone();
+        let destination = by_file.get(&task.file.path).cloned().unwrap_or_default();
+        Box::pin(async move { drive_one(&args, &uploader, owner, destination, task).await })
+    });
+    upload_run::run(shared.plan, cancel, upload).await
+}
+
+async fn drive_one(
+    args: &DriveArgs,
+    uploader: &Uploader,
+    owner: DriveOwner,
+    destination: String,
+    task: FileTask,
+) -> Result<Printed, Failure> {
+    let source = open_source(&task.file.path)?;
     let uploaded = uploader
-        .drive_item(owner, DriveLocation::path(args.path.clone()))
+        .drive_item(owner, DriveLocation::path(destination))
         .set_conflict(args.conflict.map(ConflictBehavior::from))
         .set_description(args.description.clone())
         .defer_commit(args.defer_commit)
         .set_fragment_size(args.fragment_size.fixed())
-        .set_journal(args.common.journal.clone())
-        .on_progress(reporter("drive", args.common.quiet, source.len()))
-        .cancel_on(cancel)
+        .set_journal(task.journal.clone())
+        .on_progress(progress_of(&task))
+        .cancel_on(task.cancel.clone())
         .upload(&source)
         .await
-        .map_err(|error| describe(error, args.common.journal.as_deref()))?;
-    serde_json::to_string_pretty(&uploaded.item).map_err(|error| Failure::from(error.to_string()))
+        .map_err(|error| describe(error, task.journal.as_deref()))?;
+    let value =
+        serde_json::to_value(&uploaded.item).map_err(|error| Failure::from(error.to_string()))?;
+    Ok(Printed {
+        value,
+        pretty: true,
+    })
 }
 
-async fn upload_mail(args: MailArgs, cancel: CancellationToken) -> Result<String, Failure> {
+async fn upload_mail(args: MailArgs, cancel: CancellationToken) -> Result<(), Failure> {
     check_fragment(EndpointProfile::outlook(), args.fragment_size)?;
+    if args.message.is_none() && args.event.is_none() {
+        return Err(Failure::from("give --message or --event".to_string()));
+    }
+    let several = several(&args.files);
+    let files = upload_files::collect(
+        &args.files,
+        Directories::Refuse("mail"),
+        size_limit(EndpointProfile::outlook()),
+    )?;
+    let shared = shared(&args.common, "mail", files, several)?;
+    let uploader = shared.uploader;
+    let upload = per_file(args, move |args, task| {
+        let uploader = uploader.clone();
+        Box::pin(async move { mail_one(&args, &uploader, task).await })
+    });
+    upload_run::run(shared.plan, cancel, upload).await
+}
+
+async fn mail_one(
+    args: &MailArgs,
+    uploader: &Uploader,
+    task: FileTask,
+) -> Result<Printed, Failure> {
     let item = match (&args.message, &args.event) {
         (Some(message), _) => OutlookItem::Message(message.clone()),
         (None, Some(event)) => OutlookItem::Event(event.clone()),
         (None, None) => return Err(Failure::from("give --message or --event".to_string())),
     };
-    let source = open_source(&args.file)?;
-    let name = file_name(&args.file);
-    let provider = args.common.auth.provider()?;
-    let uploader = uploader(
-        &args.common,
-        transport(args.common.transport, &args.common.ca_cert)?,
-        provider,
-    )?;
+    let file = &task.file.path;
+    let source = open_source(file)?;
+    let name = file_name(file);
     let uploaded = uploader
         .outlook_attachment(item)
         .set_user(args.user.clone())
@@ -504,33 +754,42 @@ async fn upload_mail(args: MailArgs, cancel: CancellationToken) -> Result<String
         .set_content_type(
             args.content_type
                 .clone()
-                .or_else(|| guess_content_type(&args.file)),
+                .or_else(|| guess_content_type(file)),
         )
         .set_inline(args.inline.then_some(name))
         .set_fragment_size(args.fragment_size.fixed())
-        .set_journal(args.common.journal.clone())
-        .on_progress(reporter("mail", args.common.quiet, source.len()))
-        .cancel_on(cancel)
+        .set_journal(task.journal.clone())
+        .on_progress(progress_of(&task))
+        .cancel_on(task.cancel.clone())
         .upload(&source)
         .await
-        .map_err(|error| describe(error, args.common.journal.as_deref()))?;
-    let attachment = serde_json::json!({
-        "id": uploaded.item.id,
-        "location": uploaded.item.location,
-        "size": source.len(),
-    });
-    serde_json::to_string_pretty(&attachment).map_err(|error| Failure::from(error.to_string()))
+        .map_err(|error| describe(error, task.journal.as_deref()))?;
+    Ok(Printed {
+        value: serde_json::json!({
+            "id": uploaded.item.id,
+            "location": uploaded.item.location,
+            "size": source.len(),
+        }),
+        pretty: true,
+    })
 }
 
 /// `upload print`'s output: the printDocument with `jobId` and `jobStarted` beside its own
 /// members, so that `size` and `id` stay where a reader of Graph's printDocument finds them.
 pub fn print_json(printed: &graph_upload::PrintedDocument) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&print_value(printed)?)
+}
+
+/// [`print_json`] before it is written out.
+fn print_value(
+    printed: &graph_upload::PrintedDocument,
+) -> Result<serde_json::Value, serde_json::Error> {
     let mut value = serde_json::to_value(&printed.document)?;
     if let serde_json::Value::Object(members) = &mut value {
         members.insert("jobId".into(), printed.job_id.clone().into());
         members.insert("jobStarted".into(), printed.started.into());
     }
-    serde_json::to_string_pretty(&value)
+    Ok(value)
 }
 
 /// The uploader for the common options, with the token from `provider`.
@@ -548,7 +807,22 @@ fn uploader(
 
 /// The attachment as JSON (GET its Location); its URL alone if that fails.
 pub async fn attachment_json(transport: &dyn Transport, location: &str, token: &str) -> String {
-    let fallback = serde_json::json!({ "location": location }).to_string();
+    let printed = attachment_value(transport, location, token).await;
+    let text = if printed.pretty {
+        serde_json::to_string_pretty(&printed.value)
+    } else {
+        serde_json::to_string(&printed.value)
+    };
+    text.unwrap_or_else(|_| serde_json::json!({ "location": location }).to_string())
+}
+
+/// [`attachment_json`] before it is written out: the attachment with its `location`
+/// (indented), else `{"location"}` alone (one line).
+async fn attachment_value(transport: &dyn Transport, location: &str, token: &str) -> Printed {
+    let fallback = Printed {
+        value: serde_json::json!({ "location": location }),
+        pretty: false,
+    };
     let Ok(request) = Request::get(location)
         .and_then(|r| r.header_str(header::AUTHORIZATION, &format!("Bearer {token}")))
     else {
@@ -557,11 +831,14 @@ pub async fn attachment_json(transport: &dyn Transport, location: &str, token: &
     match transport.send(request).await {
         Ok(response) if response.status().is_success() => {
             match response.json::<serde_json::Value>() {
-                Ok(mut value) => {
+                Ok(mut value) if value.is_object() => {
                     value["location"] = serde_json::Value::String(location.to_owned());
-                    serde_json::to_string_pretty(&value).unwrap_or(fallback)
+                    Printed {
+                        value,
+                        pretty: true,
+                    }
                 }
-                Err(_) => fallback,
+                _ => fallback,
             }
         }
         _ => fallback,
@@ -667,6 +944,45 @@ mod tests {
             panic!("not todo");
         };
         assert!(todo.force_session);
+    }
+
+    #[test]
+    fn every_flow_takes_several_files_and_one_limit_for_the_run() {
+        let UploadCommand::Drive(args) = parse(&[
+            "drive",
+            "--path",
+            "/Documents/photos",
+            "--max-in-flight",
+            "16",
+            "a.jpg",
+            "photos",
+        ])
+        .expect("parses") else {
+            panic!("not drive");
+        };
+        assert_eq!(
+            args.files,
+            [PathBuf::from("a.jpg"), PathBuf::from("photos")]
+        );
+        assert_eq!(args.common.max_in_flight, Some(16));
+        let UploadCommand::Todo(todo) =
+            parse(&["todo", "--list", "l", "--task", "t", "a", "b", "c"]).expect("parses")
+        else {
+            panic!("not todo");
+        };
+        assert_eq!(todo.files.len(), 3);
+        assert_eq!(
+            todo.common.max_in_flight, None,
+            "the default is chosen per flow"
+        );
+        assert!(
+            parse(&["todo", "--list", "l", "--task", "t"]).is_err(),
+            "a file at least"
+        );
+        assert!(
+            parse(&["mail", "--message", "m", "--max-in-flight", "0", "f"]).is_err(),
+            "at least one request in flight"
+        );
     }
 
     #[test]

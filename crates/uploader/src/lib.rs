@@ -10,6 +10,7 @@ mod clock;
 mod credential;
 mod drive;
 mod drive_address;
+mod drive_folder;
 mod engine;
 mod error;
 mod flow;
@@ -28,6 +29,7 @@ mod session;
 mod small_file;
 mod source;
 mod todo;
+mod transport_limit;
 mod upload_url;
 mod uploader;
 
@@ -61,6 +63,7 @@ pub use session::SessionUpload;
 pub use source::{SeekableReader, UploadSource};
 pub use todo::TodoUpload;
 pub use tokio_util::sync::CancellationToken;
+pub use transport_limit::LimitedTransport;
 pub use uploader::{Uploader, UploaderBuilder};
 /// The Azure SDK crates under [`AzureCredential`] (feature `azure`), so that a
 /// `TokenCredential` built with options is of the same version.

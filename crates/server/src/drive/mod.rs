@@ -4,16 +4,18 @@
 //! with a conflict behaviour, at once or on `POST {uploadUrl}` (`deferCommit`).
 //!
 //! [`address`] parses the paths below a drive, [`tree`] looks items up, [`commit`] turns an
-//! uploaded session into its item. The HTTP handlers are in `routes/drive.rs`.
+//! uploaded session into its item, [`folder`] makes a new folder. The HTTP handlers are in `routes/drive.rs`.
 
 pub(crate) mod address;
 mod commit;
 pub(crate) mod drives;
+mod folder;
 mod item;
 mod seed;
 pub(crate) mod tree;
 
 pub use commit::commit;
+pub use folder::{NewFolder, create_folder};
 pub use item::{DriveItemRecord, mime_of};
 pub use seed::seed;
 

@@ -1,5 +1,5 @@
 //! OneDrive and SharePoint drives: the drive, its items by id and by path, their children and
-//! content, upload sessions into a folder, and the commit of a deferred one.
+//! content, new folders, upload sessions into a folder, and the commit of a deferred one.
 
 use super::sessions::{authorize_print_url, log_created, open_session, session_response};
 use super::{Params, parse_json};
@@ -80,6 +80,10 @@ pub(crate) async fn drive_call(
         (Method::GET, Action::Item) => get_item(&state, drive, address).await,
         (Method::GET, Action::Children) => get_children(&state, drive, address).await,
         (Method::GET, Action::Content) => get_content(&state, drive, address).await,
+        (Method::POST, Action::Children) => {
+            let request: drive_mod::NewFolder = parse_json(&headers, &body)?;
+            drive_mod::create_folder(&state, drive, address, request).await
+        }
         (Method::POST, Action::CreateUploadSession) => {
             create_session(&state, &uri, drive, address, &headers, &body).await
         }

@@ -186,7 +186,8 @@ async fn wrong_methods_credentials_and_reads() {
             Method::GET,
             format!("{}/createUploadSession", in_documents("x.txt")),
         ),
-        (Method::POST, "/me/drive/root/children".to_owned()),
+        // POST .../children makes a folder (folders.rs); PATCH is not a route.
+        (Method::PATCH, "/me/drive/root/children".to_owned()),
     ] {
         let reply = emu
             .send(emu.api(method.clone(), &path).header("content-length", "0"))

@@ -19,6 +19,7 @@ mod client_restarts;
 mod drive_and_mail;
 mod existing_session;
 mod flows;
+mod many_files;
 mod out_of_order;
 mod server_restarts;
 mod sizes;
@@ -77,6 +78,8 @@ end_to_end! {
         drive_and_mail::drive_conflict_behaviours_and_deferred_commit,
         drive_and_mail::outlook_attachments_take_the_session_or_the_small_path,
         drive_and_mail::small_todo_files_are_one_post_and_limits_come_first,
+        many_files::files_sharing_one_limited_transport_never_pass_its_limit,
+        many_files::drive_folders_are_made_once_each_parents_first,
     ],
 }
 
