@@ -22,8 +22,8 @@ pub enum Http2 {
 }
 
 impl Http2 {
-    /// The ALPN protocols offered in the TLS handshake.
-    #[cfg(any(feature = "reqwest", feature = "hyper"))]
+    /// The ALPN protocols offered in the TLS handshake (hyper-rustls sets its own).
+    #[cfg(feature = "reqwest")]
     pub(crate) fn alpn(self) -> Vec<Vec<u8>> {
         match self {
             Http2::Off => vec![b"http/1.1".to_vec()],
