@@ -6,7 +6,9 @@ use crate::progress_view::reporter;
 use crate::size::parse_size;
 use clap::{Args, Subcommand, ValueEnum};
 use graph_upload::models::ConflictBehavior;
-use graph_upload::transport::{HyperTransport, Request, ReqwestTransport, Transport, header};
+use graph_upload::transport::{
+    Http2, HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
+};
 use graph_upload::{
     CancellationToken, DriveLocation, DriveOwner, EndpointProfile, OutlookItem, TokenProvider,
     UploadError, UploadSource, Uploader,
@@ -23,6 +25,31 @@ pub enum TransportChoice {
     Hyper,
 }
 
+/// Which HTTP version carries the requests (`--http-version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HttpVersion {
+    /// HTTP/1.1 (default): parallel fragments on parallel connections.
+    #[value(name = "1.1")]
+    Http1,
+    /// HTTP/2 where the server offers it by ALPN (https); http:// stays HTTP/1.1.
+    #[value(name = "2")]
+    Http2,
+    /// HTTP/2 without negotiation: h2c on http:// (the emulator speaks it), ALPN h2 alone on
+    /// https.
+    #[value(name = "2-prior-knowledge")]
+    Http2PriorKnowledge,
+}
+
+impl From<HttpVersion> for Http2 {
+    fn from(version: HttpVersion) -> Self {
+        match version {
+            HttpVersion::Http1 => Http2::Off,
+            HttpVersion::Http2 => Http2::Prefer,
+            HttpVersion::Http2PriorKnowledge => Http2::PriorKnowledge,
+        }
+    }
+}
+
 /// Options every upload shares.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
@@ -35,6 +62,10 @@ pub struct CommonArgs {
     /// The HTTP stack.
     #[arg(long, value_enum, default_value_t = TransportChoice::Reqwest)]
     transport: TransportChoice,
+    /// The HTTP version: 1.1 (default), 2 (negotiated on https), or 2-prior-knowledge (h2c on
+    /// http://). One connection carries the parallel fragments as HTTP/2 streams.
+    #[arg(long, value_enum, default_value = "1.1")]
+    http_version: HttpVersion,
     /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -324,16 +355,33 @@ pub fn api_base(url: &str) -> String {
     }
 }
 
-/// The transport the user picked, also trusting the certificates of `ca_certs`.
+/// The process's one transport (one connection pool) for the service at `--base-url`: the
+/// uploader's requests and the CLI's own (reading an attachment back) share it.
+fn common_transport(common: &CommonArgs) -> Result<Arc<dyn Transport>, String> {
+    let config =
+        crate::ca_cert::transport_config(&common.ca_cert)?.http2(common.http_version.into());
+    Ok(transport(common.transport, config, &common.ca_cert)?.0)
+}
+
+/// The transport the user picked, built from `config` (which trusts the certificates of
+/// `ca_certs`, named in errors), and for reqwest its client, whose pool a streamed download
+/// can share.
 pub fn transport(
     choice: TransportChoice,
+    config: TransportConfig,
     ca_certs: &[PathBuf],
-) -> Result<Arc<dyn Transport>, String> {
-    let config = crate::ca_cert::transport_config(ca_certs)?;
+) -> Result<(Arc<dyn Transport>, Option<reqwest::Client>), String> {
     let explain = |error| crate::ca_cert::explain(ca_certs, error);
     Ok(match choice {
-        TransportChoice::Reqwest => Arc::new(ReqwestTransport::new(config).map_err(explain)?),
-        TransportChoice::Hyper => Arc::new(HyperTransport::new(config).map_err(explain)?),
+        TransportChoice::Reqwest => {
+            let transport = ReqwestTransport::new(config).map_err(explain)?;
+            let client = transport.client().clone();
+            (Arc::new(transport), Some(client))
+        }
+        TransportChoice::Hyper => (
+            Arc::new(HyperTransport::new(config).map_err(explain)?),
+            None,
+        ),
     })
 }
 
@@ -389,11 +437,7 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
         .or_else(|| guess_content_type(&args.file))
         .unwrap_or_else(|| "application/octet-stream".into());
     let provider = args.common.auth.provider()?;
-    let uploader = uploader(
-        &args.common,
-        transport(args.common.transport, &args.common.ca_cert)?,
-        provider,
-    )?;
+    let uploader = uploader(&args.common, common_transport(&args.common)?, provider)?;
     let builder = match (&args.printer, &args.share) {
         (Some(printer), _) => uploader.print_to_printer(printer),
         (None, Some(share)) => uploader.print_to_share(share),
@@ -418,7 +462,7 @@ async fn upload_print(args: PrintArgs, cancel: CancellationToken) -> Result<Stri
 async fn upload_todo(args: TodoArgs, cancel: CancellationToken) -> Result<String, Failure> {
     check_fragment(EndpointProfile::todo(), args.fragment_size)?;
     let source = open_source(&args.file)?;
-    let transport = transport(args.common.transport, &args.common.ca_cert)?;
+    let transport = common_transport(&args.common)?;
     let provider = args.common.auth.provider()?;
     let uploader = uploader(&args.common, Arc::clone(&transport), Arc::clone(&provider))?;
     let uploaded = match &args.user {
@@ -461,11 +505,7 @@ async fn upload_drive(args: DriveArgs, cancel: CancellationToken) -> Result<Stri
     };
     let source = open_source(&args.file)?;
     let provider = args.common.auth.provider()?;
-    let uploader = uploader(
-        &args.common,
-        transport(args.common.transport, &args.common.ca_cert)?,
-        provider,
-    )?;
+    let uploader = uploader(&args.common, common_transport(&args.common)?, provider)?;
     let uploaded = uploader
         .drive_item(owner, DriveLocation::path(args.path.clone()))
         .set_conflict(args.conflict.map(ConflictBehavior::from))
@@ -493,11 +533,7 @@ async fn upload_mail(args: MailArgs, cancel: CancellationToken) -> Result<String
     let source = open_source(&args.file)?;
     let name = file_name(&args.file);
     let provider = args.common.auth.provider()?;
-    let uploader = uploader(
-        &args.common,
-        transport(args.common.transport, &args.common.ca_cert)?,
-        provider,
-    )?;
+    let uploader = uploader(&args.common, common_transport(&args.common)?, provider)?;
     let uploaded = uploader
         .outlook_attachment(item)
         .set_user(args.user.clone())
