@@ -7,7 +7,6 @@
 //! every other transport of the process shares the first one's verifier.
 
 use crate::error::{ErrorKind, TransportError};
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -150,10 +149,12 @@ fn build_verifier(
             for root in extra {
                 store.add(root.clone())?;
             }
-            let verifier =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(provider))
-                    .build()
-                    .map_err(|error| rustls::Error::General(error.to_string()))?;
+            let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(store),
+                Arc::clone(provider),
+            )
+            .build()
+            .map_err(|error| rustls::Error::General(error.to_string()))?;
             Ok(verifier)
         }
     }
