@@ -75,8 +75,14 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         work.path().display()
     );
     let base = format!("{}/v1.0", server.base_url());
-    let transport = transport(args.transport, &ca_certs)?;
-    let downloads = download_client(&ca_certs)?;
+    // One pool for the uploads and the downloads that check them (reqwest); hyper's
+    // transport cannot stream a download, so that choice gets a reqwest client for them.
+    let config = crate::ca_cert::transport_config(&ca_certs)?;
+    let (transport, shared) = transport(args.transport, config, &ca_certs)?;
+    let downloads = match shared {
+        Some(client) => client,
+        None => download_client(&ca_certs)?,
+    };
     let uploader = Uploader::builder(&base)
         .token(token)
         .transport(std::sync::Arc::clone(&transport))

@@ -9,7 +9,9 @@ use crate::upload_files::{self, Directories, LocalFile, file_name};
 use crate::upload_run::{self, FileTask, Plan, Printed, UploadOne};
 use clap::{Args, Subcommand, ValueEnum};
 use graph_upload::models::ConflictBehavior;
-use graph_upload::transport::{HyperTransport, Request, ReqwestTransport, Transport, header};
+use graph_upload::transport::{
+    Http2, HyperTransport, Request, ReqwestTransport, Transport, TransportConfig, header,
+};
 use graph_upload::{
     CancellationToken, DriveLocation, DriveOwner, EndpointProfile, LimitedTransport, OutlookItem,
     TokenProvider, UploadError, UploadSource, Uploader,
@@ -27,6 +29,31 @@ pub enum TransportChoice {
     Hyper,
 }
 
+/// Which HTTP version carries the requests (`--http-version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HttpVersion {
+    /// HTTP/1.1 (default): parallel fragments on parallel connections.
+    #[value(name = "1.1")]
+    Http1,
+    /// HTTP/2 where the server offers it by ALPN (https); http:// stays HTTP/1.1.
+    #[value(name = "2")]
+    Http2,
+    /// HTTP/2 without negotiation: h2c on http:// (the emulator speaks it), ALPN h2 alone on
+    /// https.
+    #[value(name = "2-prior-knowledge")]
+    Http2PriorKnowledge,
+}
+
+impl From<HttpVersion> for Http2 {
+    fn from(version: HttpVersion) -> Self {
+        match version {
+            HttpVersion::Http1 => Http2::Off,
+            HttpVersion::Http2 => Http2::Prefer,
+            HttpVersion::Http2PriorKnowledge => Http2::PriorKnowledge,
+        }
+    }
+}
+
 /// Options every upload shares.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
@@ -39,6 +66,10 @@ pub struct CommonArgs {
     /// The HTTP stack.
     #[arg(long, value_enum, default_value_t = TransportChoice::Reqwest)]
     transport: TransportChoice,
+    /// The HTTP version: 1.1 (default), 2 (negotiated on https), or 2-prior-knowledge (h2c on
+    /// http://). One connection carries the parallel fragments as HTTP/2 streams.
+    #[arg(long, value_enum, default_value = "1.1")]
+    http_version: HttpVersion,
     /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -374,7 +405,7 @@ fn shared_with_default(
     if several && let Some(directory) = &common.journal {
         journal_dir::prepare(directory)?;
     }
-    let backend = transport(common.transport, &common.ca_cert)?;
+    let backend = common_transport(common)?;
     let limit = common.max_in_flight.map_or(default_limit, usize::from);
     let transport: Arc<dyn Transport> = Arc::new(LimitedTransport::new(backend, limit));
     let provider = common.auth.provider()?;
@@ -437,16 +468,33 @@ pub fn api_base(url: &str) -> String {
     }
 }
 
-/// The transport the user picked, also trusting the certificates of `ca_certs`.
+/// The process's one transport (one connection pool) for the service at `--base-url`: the
+/// uploader's requests and the CLI's own (reading an attachment back) share it.
+fn common_transport(common: &CommonArgs) -> Result<Arc<dyn Transport>, String> {
+    let config =
+        crate::ca_cert::transport_config(&common.ca_cert)?.http2(common.http_version.into());
+    Ok(transport(common.transport, config, &common.ca_cert)?.0)
+}
+
+/// The transport the user picked, built from `config` (which trusts the certificates of
+/// `ca_certs`, named in errors), and for reqwest its client, whose pool a streamed download
+/// can share.
 pub fn transport(
     choice: TransportChoice,
+    config: TransportConfig,
     ca_certs: &[PathBuf],
-) -> Result<Arc<dyn Transport>, String> {
-    let config = crate::ca_cert::transport_config(ca_certs)?;
+) -> Result<(Arc<dyn Transport>, Option<reqwest::Client>), String> {
     let explain = |error| crate::ca_cert::explain(ca_certs, error);
     Ok(match choice {
-        TransportChoice::Reqwest => Arc::new(ReqwestTransport::new(config).map_err(explain)?),
-        TransportChoice::Hyper => Arc::new(HyperTransport::new(config).map_err(explain)?),
+        TransportChoice::Reqwest => {
+            let transport = ReqwestTransport::new(config).map_err(explain)?;
+            let client = transport.client().clone();
+            (Arc::new(transport), Some(client))
+        }
+        TransportChoice::Hyper => (
+            Arc::new(HyperTransport::new(config).map_err(explain)?),
+            None,
+        ),
     })
 }
 

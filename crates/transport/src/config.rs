@@ -1,5 +1,6 @@
 //! Settings shared by every backend.
 
+use crate::http2::Http2;
 use std::time::Duration;
 
 /// Timeouts, pool and limits for a backend. The defaults suit uploads of 10 MiB fragments over
@@ -25,6 +26,8 @@ pub struct TransportConfig {
     /// hold several): the emulator's self-signed certificate (`graph-upload serve --tls`
     /// keeps it in `DATA_DIR/cert.pem`), or a corporate proxy's CA. Default: none.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// Whether to speak HTTP/2 (see [`Http2`]). Default [`Http2::Off`]: HTTP/1.1.
+    pub http2: Http2,
 }
 
 impl Default for TransportConfig {
@@ -37,6 +40,7 @@ impl Default for TransportConfig {
             pool_max_idle_per_host: 16,
             user_agent: concat!("graph-upload/", env!("CARGO_PKG_VERSION")).to_string(),
             extra_root_certificates: Vec::new(),
+            http2: Http2::Off,
         }
     }
 }
@@ -75,6 +79,20 @@ impl TransportConfig {
     /// Sets the `User-Agent`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sets whether to speak HTTP/2: [`Http2::Prefer`] negotiates it on https,
+    /// [`Http2::PriorKnowledge`] also speaks it on `http://` (h2c).
+    ///
+    /// ```
+    /// use graph_upload_transport::{Http2, TransportConfig};
+    ///
+    /// let config = TransportConfig::default().http2(Http2::Prefer);
+    /// assert_eq!(config.http2, Http2::Prefer);
+    /// ```
+    pub fn http2(mut self, http2: Http2) -> Self {
+        self.http2 = http2;
         self
     }
 

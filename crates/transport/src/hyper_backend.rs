@@ -1,12 +1,15 @@
-//! The hyper backend: hyper 1.x through hyper-util's pooled client, hyper-rustls for https.
+//! The hyper backend: hyper 1.x through hyper-util's pooled client (HTTP/1.1, or HTTP/2 when
+//! configured), hyper-rustls for https.
 
 use crate::body::BodyStream;
 use crate::config::TransportConfig;
 use crate::error::{ErrorKind, TransportError, describe, is_request_body_failure, is_tls};
+use crate::http2::Http2;
 use crate::request::Request;
 use crate::response::{Response, read_capped};
 use crate::roots::parse_extra_roots;
 use crate::timeout::with_timeout;
+use crate::tls::{Roots, check_extra, client_config};
 use crate::transport::Transport;
 use async_trait::async_trait;
 use http::HeaderValue;
@@ -14,7 +17,6 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// A [`Transport`] over hyper 1.x (HTTP/1.1 keep-alive, `TCP_NODELAY`, rustls with the
@@ -29,58 +31,43 @@ pub struct HyperTransport {
 
 impl HyperTransport {
     /// A client built from `config`, trusting the Mozilla roots of `webpki-roots` and the
-    /// config's [`extra_root_certificates`](TransportConfig::extra_root_certificates).
+    /// config's [`extra_root_certificates`](TransportConfig::extra_root_certificates). The
+    /// root store is built at the first https handshake, once per process for every
+    /// transport with the same extra roots.
     pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
-        let mut roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        for (index, root) in parse_extra_roots(&config.extra_root_certificates)?
-            .into_iter()
-            .enumerate()
-        {
-            roots.add(root).map_err(|error| {
-                TransportError::new(
-                    ErrorKind::Tls,
-                    false,
-                    format!(
-                        "extra root certificate #{} cannot be trusted: {error}",
-                        index + 1
-                    ),
-                )
-                .with_source(error)
-            })?;
-        }
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|error| {
-                TransportError::new(ErrorKind::Tls, false, "cannot configure rustls")
-                    .with_source(error)
-            })?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let extra_roots = parse_extra_roots(&config.extra_root_certificates)?;
+        check_extra(&extra_roots)?;
+        let tls = client_config(Roots::Webpki, extra_roots)?;
         HyperTransport::with_tls_config(config, tls)
     }
 
     /// Like [`new`](Self::new) with your own rustls configuration (private roots, client
     /// certificates): its roots are the ones trusted, `extra_root_certificates` is not read.
+    /// Its ALPN protocols are replaced by those of [`TransportConfig::http2`].
     pub fn with_tls_config(
         config: TransportConfig,
-        tls: rustls::ClientConfig,
+        mut tls: rustls::ClientConfig,
     ) -> Result<Self, TransportError> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(config.connect_timeout));
+        // hyper-rustls sets the ALPN protocols itself, and refuses a configuration with some.
+        tls.alpn_protocols.clear();
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+            .https_or_http();
+        let https = match config.http2 {
+            Http2::Off => https.enable_http1().wrap_connector(http),
+            Http2::Prefer => https.enable_all_versions().wrap_connector(http),
+            Http2::PriorKnowledge => https.enable_http2().wrap_connector(http),
+        };
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
             .pool_idle_timeout(config.pool_idle_timeout)
             .pool_max_idle_per_host(config.pool_max_idle_per_host)
+            .http2_only(config.http2 == Http2::PriorKnowledge)
             .build(https);
         let user_agent = HeaderValue::from_str(&config.user_agent).map_err(|error| {
             TransportError::new(ErrorKind::InvalidRequest, false, "invalid user agent")

@@ -6,6 +6,7 @@
 mod body;
 mod config;
 mod error;
+mod http2;
 #[cfg(feature = "hyper")]
 mod hyper_backend;
 mod request;
@@ -15,18 +16,23 @@ mod response;
 #[cfg(any(feature = "reqwest", feature = "hyper"))]
 mod roots;
 mod timeout;
+#[cfg(any(feature = "reqwest", feature = "hyper"))]
+mod tls;
 mod transport;
 
 pub use body::{Body, FILE_READ_BLOCK, FileSlice};
 pub use config::TransportConfig;
 pub use error::{ErrorKind, TransportError};
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+pub use http2::Http2;
 #[cfg(feature = "hyper")]
 pub use hyper_backend::HyperTransport;
 pub use request::Request;
 #[cfg(feature = "reqwest")]
 pub use reqwest_backend::ReqwestTransport;
 pub use response::Response;
+#[cfg(any(feature = "reqwest", feature = "hyper"))]
+pub use tls::root_stores_read;
 pub use transport::Transport;
 
 /// The README's examples, compiled as doctests so that they cannot rot.

@@ -1,12 +1,15 @@
-//! The reqwest backend: rustls, HTTP/1.1, pooled connections, no system proxy, no redirects.
+//! The reqwest backend: rustls, HTTP/1.1 (or HTTP/2 when configured), pooled connections, no
+//! system proxy, no redirects.
 
 use crate::body::Body;
 use crate::config::TransportConfig;
 use crate::error::{ErrorKind, TransportError, describe, is_request_body_failure, is_tls};
+use crate::http2::Http2;
 use crate::request::Request;
 use crate::response::{Response, read_capped};
 use crate::roots::parse_extra_roots;
 use crate::timeout::with_timeout;
+use crate::tls::{Roots, check_extra, client_config};
 use crate::transport::Transport;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -23,47 +26,37 @@ pub struct ReqwestTransport {
 impl ReqwestTransport {
     /// A client built from `config`: rustls with the platform's roots (and the config's
     /// [`extra_root_certificates`](TransportConfig::extra_root_certificates)), HTTP/1.1
-    /// keep-alive, `TCP_NODELAY`, no proxy, redirects returned as responses.
+    /// keep-alive (or HTTP/2, see [`TransportConfig::http2`]), `TCP_NODELAY`, no proxy,
+    /// redirects returned as responses. The roots are read at the first https handshake, once
+    /// per process for every transport with the same extra roots.
     pub fn new(config: TransportConfig) -> Result<Self, TransportError> {
-        let extra_roots = parse_extra_roots(&config.extra_root_certificates)?
-            .iter()
-            .enumerate()
-            .map(|(index, der)| {
-                reqwest::Certificate::from_der(der).map_err(|error| {
-                    TransportError::new(
-                        ErrorKind::Tls,
-                        false,
-                        format!(
-                            "extra root certificate #{} cannot be trusted: {}",
-                            index + 1,
-                            describe(&error)
-                        ),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut builder = reqwest::Client::builder();
-        if !extra_roots.is_empty() {
-            builder = builder.tls_certs_merge(extra_roots);
-        }
-        let client = builder
+        let extra_roots = parse_extra_roots(&config.extra_root_certificates)?;
+        check_extra(&extra_roots)?;
+        // The platform's roots are read at the first https handshake, once per process.
+        let mut tls = client_config(Roots::Platform, extra_roots)?;
+        tls.alpn_protocols = config.http2.alpn();
+        let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(config.pool_idle_timeout)
             .pool_max_idle_per_host(config.pool_max_idle_per_host)
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .http1_only()
-            .user_agent(config.user_agent.as_str())
-            .build()
-            .map_err(|error| {
-                TransportError::new(
-                    ErrorKind::Other,
-                    false,
-                    format!("cannot build the reqwest client: {}", describe(&error)),
-                )
-                .with_source(error)
-            })?;
+            .user_agent(config.user_agent.as_str());
+        builder = match config.http2 {
+            Http2::Off => builder.http1_only(),
+            Http2::Prefer => builder,
+            Http2::PriorKnowledge => builder.http2_prior_knowledge(),
+        };
+        let client = builder.build().map_err(|error| {
+            TransportError::new(
+                ErrorKind::Other,
+                false,
+                format!("cannot build the reqwest client: {}", describe(&error)),
+            )
+            .with_source(error)
+        })?;
         Ok(ReqwestTransport::from_client(client, &config))
     }
 
@@ -75,6 +68,12 @@ impl ReqwestTransport {
             max_response_bytes: config.max_response_bytes,
             request_timeout: config.request_timeout,
         }
+    }
+
+    /// The client underneath, to share its connection pool with requests this trait does
+    /// not cover (a streamed download).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 }
 

@@ -1,6 +1,9 @@
-//! One accepted connection: hyper's HTTP/1 serving the router (over TLS when the server has a
-//! certificate), with the limits that keep an abusive client from holding it forever, the
-//! upload throttle, and the connection-closing faults.
+//! One accepted connection: hyper serving the router over HTTP/1.1 or HTTP/2 (over TLS when the
+//! server has a certificate, where ALPN offers `h2`; on plain http a client that opens with
+//! the HTTP/2 preface gets h2c), with the limits that keep an abusive client from holding it
+//! forever, the upload throttle, and the connection-closing faults. Over HTTP/2 a fault that
+//! closes the connection resets its stream instead (`RST_STREAM`, `INTERNAL_ERROR`): the other
+//! streams of the connection go on, as a server's stream failure looks to a client.
 //!
 //! With TLS the layers are socket, [`ConnIo`] (limits, throttle), rustls, hyper: the TLS
 //! handshake is read in the first request head's time, so a client that never finishes it is
@@ -30,7 +33,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use io::ConnIo;
 use state::ConnState;
 use std::future::Future;
@@ -47,6 +50,17 @@ use tower_service::Service as _;
 
 /// The largest request head, and the read buffer's bound: 64 KiB.
 const MAX_BUF_SIZE: usize = 64 * 1024;
+
+/// How much of one HTTP/2 request body a client may send ahead of the handler: 4 MiB, so
+/// that a fragment is not held up by window updates on a link with a long round trip.
+const H2_STREAM_WINDOW: u32 = 4 * 1024 * 1024;
+
+/// The same for all the streams of a connection: four streams' worth.
+const H2_CONNECTION_WINDOW: u32 = 4 * H2_STREAM_WINDOW;
+
+/// Streams one HTTP/2 connection may have open at once (hyper's default is 200; uploads use a
+/// handful).
+const H2_MAX_STREAMS: u32 = 100;
 
 /// What every connection of a server shares.
 #[derive(Clone)]
@@ -140,16 +154,24 @@ pub async fn serve(
     drop(permit);
 }
 
-/// HTTP/1 over `io` until the connection closes or `stop` asks it to finish.
+/// HTTP/1.1 or HTTP/2 (by the client's first bytes) over `io` until the connection closes or
+/// `stop` asks it to finish.
 async fn serve_http<I>(io: I, service: ConnService, stop: &CancellationToken)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let mut builder = hyper::server::conn::http1::Builder::new();
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
+        .http1()
         .header_read_timeout(None)
         .max_buf_size(MAX_BUF_SIZE)
         .keep_alive(true);
+    builder
+        .http2()
+        .max_header_list_size(MAX_BUF_SIZE as u32)
+        .initial_stream_window_size(H2_STREAM_WINDOW)
+        .initial_connection_window_size(H2_CONNECTION_WINDOW)
+        .max_concurrent_streams(H2_MAX_STREAMS);
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
     let result = tokio::select! {
@@ -166,7 +188,8 @@ where
 }
 
 /// The router as hyper's service: marks the request cycle, and turns a fault's
-/// [`AbortConnection`] into an error, on which hyper closes the connection unanswered.
+/// [`AbortConnection`] into an error, on which hyper closes the connection unanswered
+/// (HTTP/1.1) or resets the request's stream (HTTP/2).
 struct ConnService {
     router: Router,
     state: Arc<ConnState>,
@@ -193,32 +216,45 @@ impl hyper::service::Service<hyper::Request<Incoming>> for ConnService {
 
     fn call(&self, request: hyper::Request<Incoming>) -> ServiceFuture {
         self.state.request_started();
+        // Ends the request however it ends: answered, aborted, or its stream reset by the
+        // client while it was handled (HTTP/2 drops the future).
+        let in_flight = InFlight(Arc::clone(&self.state));
+        let version = request.version();
         let mut router = self.router.clone();
-        let state = Arc::clone(&self.state);
         Box::pin(async move {
             let response = router
                 .call(request)
                 .await
                 .unwrap_or_else(|never| match never {});
             if let Some(how) = response.extensions().get::<AbortConnection>() {
-                state.abort(*how);
+                // Over HTTP/2 hyper resets the stream; the connection and its other streams
+                // go on, so nothing is recorded for the connection.
+                if version != http::Version::HTTP_2 {
+                    in_flight.0.abort(*how);
+                }
                 return Err(Aborted);
             }
-            Ok(response.map(|inner| Tracked { inner, state }))
+            Ok(response.map(|inner| Tracked {
+                inner,
+                _in_flight: in_flight,
+            }))
         })
     }
 }
 
-/// A response body that marks the connection idle once hyper is done with it.
-struct Tracked {
-    inner: Body,
-    state: Arc<ConnState>,
+/// One request being handled; dropping it marks it done.
+struct InFlight(Arc<ConnState>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.answer_sent();
+    }
 }
 
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.state.answer_sent();
-    }
+/// A response body that marks the request done once hyper is done with it.
+struct Tracked {
+    inner: Body,
+    _in_flight: InFlight,
 }
 
 impl http_body::Body for Tracked {

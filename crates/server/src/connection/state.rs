@@ -1,10 +1,11 @@
 //! Where a connection is in its request cycle (reading a head, busy, idle), shared by its
-//! socket wrapper and its service, and whether a fault asked to close it.
+//! socket wrapper and its service, and whether a fault asked to close it. Over HTTP/2 the
+//! connection is busy while any of its streams is.
 
 use super::Limits;
 use crate::fault_layer::AbortConnection;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::task::Waker;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -28,6 +29,9 @@ pub(super) struct ConnState {
     /// Milliseconds from `epoch` to the start of the phase.
     since: AtomicU64,
     abort: AtomicU8,
+    /// Requests being handled: one at most over HTTP/1.1, any number of streams over HTTP/2,
+    /// where the connection is idle only once the last one is answered.
+    in_flight: AtomicUsize,
     /// The connection task, as its last read left it waiting: woken when an answer is sent,
     /// so that hyper reads again and the idle limit starts (hyper would otherwise wait for
     /// the socket without a read that could time out).
@@ -42,6 +46,7 @@ impl ConnState {
             phase: AtomicU8::new(HEAD),
             since: AtomicU64::new(0),
             abort: AtomicU8::new(KEEP),
+            in_flight: AtomicUsize::new(0),
             reader: Mutex::new(None),
         }
     }
@@ -74,10 +79,16 @@ impl ConnState {
     }
 
     pub(super) fn request_started(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.phase.store(BUSY, Ordering::Relaxed);
     }
 
+    /// A request was answered (or, over HTTP/2, its stream reset): the connection is idle
+    /// once no other request is in flight.
     pub(super) fn answer_sent(&self) {
+        if self.in_flight.fetch_sub(1, Ordering::Relaxed) > 1 {
+            return;
+        }
         self.enter(IDLE);
         if let Some(reader) = self.reader().as_ref() {
             reader.wake_by_ref();

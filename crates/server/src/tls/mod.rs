@@ -126,7 +126,8 @@ pub(crate) fn server_config(
                 format!("the TLS certificate and key do not go together: {error}"),
             )
         })?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/2 for the clients that offer it, HTTP/1.1 for the others (Microsoft's SDKs).
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 

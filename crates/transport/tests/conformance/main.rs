@@ -8,6 +8,7 @@
 
 mod failures;
 mod helpers;
+mod http2;
 mod https;
 mod requests;
 mod responses;
@@ -123,6 +124,8 @@ conformance_suite! {
         size_cap::transport_is_usable_after_a_response_over_the_cap,
         https::a_print_upload_over_https_succeeds_with_the_emulators_certificate_as_extra_root,
         https::without_the_emulators_certificate_https_is_a_tls_error_naming_the_problem,
+        http2::h2c_with_prior_knowledge_carries_parallel_fragments_on_one_connection,
+        http2::alpn_negotiates_h2_over_https_and_carries_parallel_fragments_on_one_connection,
     ],
     backends: {
         #[cfg(feature = "reqwest")]
