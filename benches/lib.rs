@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod payload;
 pub mod sink_server;
 
 use graph_upload_transport::{HyperTransport, ReqwestTransport, Transport, TransportConfig};

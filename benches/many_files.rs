@@ -24,7 +24,6 @@
 
 use graph_upload::transport::{Request, ReqwestTransport, Transport, TransportConfig, header};
 use graph_upload_server::{ServerConfig, fixtures};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -199,22 +198,7 @@ fn write_set(work: &Path, name: &'static str, count: usize, size: u64) -> Result
     let mut files = Vec::with_capacity(count);
     for index in 0..count {
         let path = dir.join(format!("{name}-{index:05}.bin"));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
-        let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (index as u64 + 1).wrapping_mul(0xA24B_AED4);
-        let mut block = vec![0u8; (MIB.min(size)) as usize];
-        let mut left = size;
-        while left > 0 {
-            for word in block.chunks_mut(8) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                word.copy_from_slice(&state.to_le_bytes()[..word.len()]);
-            }
-            let take = left.min(block.len() as u64) as usize;
-            out.write_all(&block[..take])?;
-            left -= take as u64;
-        }
-        out.flush()?;
+        graph_upload_benches::payload::write_pattern(&path, size, index as u64 + 1)?;
         files.push(path);
     }
     Ok(Set {

@@ -52,7 +52,6 @@ use graph_upload::transport::{
 use graph_upload::{EndpointProfile, UploadSource, Uploader};
 use graph_upload_server::{ServerConfig, fixtures};
 use http_body_util::BodyExt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;

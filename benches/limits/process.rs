@@ -8,20 +8,9 @@ pub(crate) fn flush_dirty_pages() {
     let _ = Command::new("sync").status();
 }
 
+/// The test file: `size` bytes of noise (the whole size: Outlook's 150 MB is no whole MiB).
 pub(crate) fn write_payload(path: &Path, size: u64) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut block = vec![0u8; MIB as usize];
-    for _ in 0..size / MIB {
-        for word in block.chunks_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            word.copy_from_slice(&state.to_le_bytes()[..word.len()]);
-        }
-        out.write_all(&block)?;
-    }
-    out.flush()
+    graph_upload_benches::payload::write_pattern(path, size, 0)
 }
 
 /// A field of `/proc/self/status`, such as `VmHWM` (in KiB).

@@ -21,7 +21,7 @@ use graph_upload::models::{
     TODO_MAX_FRAGMENT_SIZE,
 };
 use graph_upload::ranges::GRAPH_QUANTUM;
-use graph_upload::transport::FileSlice;
+use graph_upload::transport::{FileSlice, Http2};
 
 /// A shaped link.
 pub(crate) struct Link {
@@ -54,8 +54,10 @@ pub(crate) const SHAPED_FLOWS: [(&str, u64); 4] = [
 ];
 
 /// The variants: the raw loop at the endpoint's largest fragment and parallelism, the uploader
-/// as it comes (adaptive), and the uploader fixed at the raw loop's settings.
-pub(crate) const SHAPED_VARIANTS: [&str; 3] = ["raw", "uploader-auto", "uploader-fixed"];
+/// as it comes (adaptive, HTTP/1.1), the uploader fixed at the raw loop's settings, and the
+/// uploader as it comes over HTTP/2 (h2c: one connection for every fragment in flight).
+pub(crate) const SHAPED_VARIANTS: [&str; 4] =
+    ["raw", "uploader-auto", "uploader-fixed", "uploader-h2"];
 
 /// The endpoint's largest fragment (a multiple of the quantum), how many may be in flight, and
 /// how many requests set a session up.
@@ -143,26 +145,28 @@ pub(crate) async fn shaped_table(
     }
     for (l, link) in LINKS.iter().enumerate() {
         println!(
-            "\n{}, {rounds} rounds, MiB/s median (min..max)\n\n| flow (file) | bound | raw | uploader, adaptive | adaptive / bound | adaptive / raw | uploader, fixed at raw's settings | fixed / bound |",
+            "\n{}, {rounds} rounds, MiB/s median (min..max)\n\n| flow (file) | bound | raw | uploader, adaptive | adaptive / bound | adaptive / raw | uploader, fixed at raw's settings | fixed / bound | uploader, adaptive, HTTP/2 | HTTP/2 / HTTP/1.1 |",
             link.name
         );
-        println!("|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         for (f, (flow, size)) in SHAPED_FLOWS.iter().enumerate() {
             let limit = bound(flow, *size, link);
             let cell = |runs: &Vec<f64>| {
                 let (low, high) = min_max(runs);
                 format!("{:.1} ({low:.1}..{high:.1})", median(runs.clone()))
             };
-            let [raw, auto, fixed] = [0, 1, 2].map(|v| median(samples[l][f][v].clone()));
+            let [raw, auto, fixed, h2] = [0, 1, 2, 3].map(|v| median(samples[l][f][v].clone()));
             println!(
-                "| {flow} ({:.0} MiB) | {limit:.1} | {} | {} | {:.2} | {:.2} | {} | {:.2} |",
+                "| {flow} ({:.0} MiB) | {limit:.1} | {} | {} | {:.2} | {:.2} | {} | {:.2} | {} | {:.2} |",
                 *size as f64 / MIB as f64,
                 cell(&samples[l][f][0]),
                 cell(&samples[l][f][1]),
                 auto / limit,
                 auto / raw,
                 cell(&samples[l][f][2]),
-                fixed / limit
+                fixed / limit,
+                cell(&samples[l][f][3]),
+                h2 / auto
             );
         }
     }
@@ -183,8 +187,12 @@ async fn shaped_run(
     config.bandwidth = Some(link.rate);
     let server = graph_upload_server::spawn(config, "127.0.0.1:0").await?;
     let base = server.base_url();
-    let transport: Arc<dyn Transport> =
-        Arc::new(ReqwestTransport::new(TransportConfig::default())?);
+    let config = if variant == "uploader-h2" {
+        TransportConfig::default().http2(Http2::PriorKnowledge)
+    } else {
+        TransportConfig::default()
+    };
+    let transport: Arc<dyn Transport> = Arc::new(ReqwestTransport::new(config)?);
     let (timed, path) = if variant == "raw" {
         raw_flow(flow, &base, file, transport).await?
     } else {
