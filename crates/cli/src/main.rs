@@ -12,6 +12,7 @@ mod progress_view;
 mod serve;
 mod size;
 mod upload;
+mod upload_args;
 mod upload_files;
 mod upload_run;
 
