@@ -238,7 +238,7 @@ mod tests {
         assert_eq!(query.skip, 2);
         assert_eq!(query.select, Some(vec!["title".into(), "status".into()]));
         assert!(query.count);
-        assert_eq!(query.order_by[0].descending, true);
+        assert!(query.order_by[0].descending);
         assert!(query.filter.is_some());
         assert_eq!(query.raw_pairs.len(), 7);
     }

@@ -107,7 +107,7 @@ async fn filter_on_printers_shares_jobs_tasks_attachments_and_children() {
     let page = emu
         .get_json(&format!("{jobs}?$filter=createdDateTime%20ge%202000-01-01T00:00:00Z%20and%20status/state%20eq%20'paused'"))
         .await;
-    assert_eq!(ids(&page), [job.job.clone()]);
+    assert_eq!(ids(&page), [job.job.as_str()]);
     let page = emu
         .get_json(&format!(
             "{jobs}?$filter=createdDateTime%20lt%202000-01-01T00:00:00Z"
