@@ -21,6 +21,11 @@ pub(crate) async fn annotate(request: Request, next: Next) -> Response {
         |uri| uri.path().to_owned(),
     );
     let response = next.run(request).await;
+    // A file's own bytes (`/content`, `$value`) are not Graph's JSON, whatever their type.
+    let last = path.rsplit('/').next().unwrap_or("");
+    if matches!(last, "content" | "$value" | "%24value") {
+        return response;
+    }
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)

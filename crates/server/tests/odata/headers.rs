@@ -113,3 +113,27 @@ async fn client_request_id_is_echoed_or_generated() {
     }
     emu.stop().await;
 }
+
+/// A stored file whose type is JSON comes back byte for byte, with its own type.
+#[tokio::test]
+async fn a_json_file_is_not_annotated() {
+    let emu = Emulator::start().await;
+    let bytes = br#"{"a": 1}"#;
+    let created = emu
+        .post_json(
+            &format!("{}/attachments", todo_task_path()),
+            &json!({"@odata.type": "#microsoft.graph.taskFileAttachment", "name": "a.json",
+                "contentType": "application/json",
+                "contentBytes": graph_upload_testkit::emulator::base64(bytes)}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.value()["id"].as_str().unwrap().to_owned();
+    let value = emu
+        .get(&format!("{}/attachments/{id}/$value", todo_task_path()))
+        .await;
+    assert_eq!(value.status, 200);
+    assert_eq!(value.body, bytes);
+    assert_eq!(value.header("content-type"), Some("application/json"));
+    emu.stop().await;
+}
