@@ -78,6 +78,12 @@ impl ODataQuery {
         match name {
             "$top" => self.top = Some(non_negative(name, value)?),
             "$skip" => self.skip = non_negative(name, value)?,
+            "$count" if !resource.count => {
+                return Err(bad_query(format!(
+                    "$count is not supported on a collection of {}.",
+                    resource.type_name
+                )));
+            }
             "$count" => {
                 self.count = match value {
                     "true" => true,

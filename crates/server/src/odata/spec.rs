@@ -16,6 +16,8 @@ pub(crate) struct Resource {
     pub(crate) expand: &'static [&'static str],
     /// Whether the list call documents `$orderby`.
     pub(crate) order_by: bool,
+    /// Whether the list call takes `$count` (the print job lists say they do not).
+    pub(crate) count: bool,
     /// Server-driven page size: the most items one answer carries.
     pub(crate) page_size: usize,
 }
@@ -75,6 +77,7 @@ pub(crate) const PRINTERS: Resource = Resource {
     ],
     expand: &[],
     order_by: false,
+    count: true,
     page_size: DEFAULT_PAGE_SIZE,
 };
 
@@ -101,11 +104,12 @@ pub(crate) const SHARES: Resource = Resource {
     ],
     expand: &[],
     order_by: false,
+    count: true,
     page_size: DEFAULT_PAGE_SIZE,
 };
 
 /// `resources/printjob.md`; list: `api/printer-list-jobs.md`, `api/printershare-list-jobs.md`
-/// (which documents `$expand=documents`).
+/// (`documents` only with `$expand=documents`; no `$count`, no `$search`).
 pub(crate) const JOBS: Resource = Resource {
     type_name: "microsoft.graph.printJob",
     properties: &[
@@ -125,6 +129,8 @@ pub(crate) const JOBS: Resource = Resource {
     ],
     expand: &["documents"],
     order_by: true,
+    // "Some operators are not supported: `$count`, `$search`."
+    count: false,
     page_size: DEFAULT_PAGE_SIZE,
 };
 
@@ -142,6 +148,7 @@ pub(crate) const DOCUMENTS: Resource = Resource {
     ],
     expand: &[],
     order_by: false,
+    count: true,
     page_size: DEFAULT_PAGE_SIZE,
 };
 
@@ -159,6 +166,7 @@ pub(crate) const LISTS: Resource = Resource {
     ],
     expand: &[],
     order_by: false,
+    count: true,
     page_size: DEFAULT_PAGE_SIZE,
 };
 
@@ -191,6 +199,7 @@ pub(crate) const TASKS: Resource = Resource {
     ],
     expand: &["attachments"],
     order_by: true,
+    count: true,
     page_size: DEFAULT_PAGE_SIZE,
 };
 
@@ -207,6 +216,7 @@ pub(crate) const TASK_ATTACHMENTS: Resource = Resource {
     ],
     expand: &[],
     order_by: false,
+    count: true,
     page_size: DEFAULT_PAGE_SIZE,
 };
 
@@ -247,6 +257,7 @@ pub(crate) const DRIVE_ITEMS: Resource = Resource {
     ],
     expand: &[],
     order_by: true,
+    count: true,
     page_size: 200,
 };
 
@@ -267,5 +278,6 @@ pub(crate) const OUTLOOK_ATTACHMENTS: Resource = Resource {
     ],
     expand: &[],
     order_by: true,
+    count: true,
     page_size: 10,
 };
