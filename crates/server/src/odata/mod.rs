@@ -24,5 +24,5 @@ pub(crate) fn query(
     uri: &axum::http::Uri,
     resource: &Resource,
 ) -> Result<ODataQuery, crate::errors::ApiError> {
-    ODataQuery::parse(uri.query(), resource)
+    ODataQuery::parse(uri.query(), resource, uri.path().starts_with("/beta/"))
 }

@@ -4,7 +4,7 @@
 
 use super::context;
 use super::filter::{Scalar, lookup};
-use super::query::{ODataQuery, OrderKey, bad_query};
+use super::query::{ODataQuery, OrderKey, bad_query, is_skip_token};
 use super::spec::Resource;
 use crate::errors::ApiError;
 use axum::Json;
@@ -116,10 +116,7 @@ fn next_link(uri: &Uri, public_url: &str, query: &ODataQuery, offset: usize) -> 
     let mut pairs: Vec<String> = query
         .raw_pairs
         .iter()
-        .filter(|(name, _)| {
-            let name = name.to_ascii_lowercase();
-            name != "$skiptoken" && name != "%24skiptoken"
-        })
+        .filter(|(name, _)| !is_skip_token(name))
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     pairs.push(format!("$skiptoken={}", encode_token(offset)));

@@ -15,6 +15,27 @@ pub(crate) fn bad_query(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, BAD_REQUEST, message)
 }
 
+/// The system query options' names without their `$`.
+const OPTIONS: &[&str] = &[
+    "top",
+    "skip",
+    "select",
+    "filter",
+    "orderby",
+    "count",
+    "expand",
+    "skiptoken",
+    "search",
+    "format",
+];
+
+/// Whether a query parameter's name (as sent) is the `$skiptoken` option.
+pub(crate) fn is_skip_token(raw_name: &str) -> bool {
+    decode(raw_name)
+        .trim_start_matches('$')
+        .eq_ignore_ascii_case("skiptoken")
+}
+
 /// One `$orderby` key.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct OrderKey {
@@ -48,8 +69,13 @@ pub(crate) struct ODataQuery {
 }
 
 impl ODataQuery {
-    /// Parses the query string `raw` (without `?`) for a collection of `resource`.
-    pub(crate) fn parse(raw: Option<&str>, resource: &Resource) -> Result<ODataQuery, ApiError> {
+    /// Parses the query string `raw` (without `?`) for a collection of `resource`;
+    /// `dollar_optional` on `/beta`, where Graph also takes `top=5` for `$top=5`.
+    pub(crate) fn parse(
+        raw: Option<&str>,
+        resource: &Resource,
+        dollar_optional: bool,
+    ) -> Result<ODataQuery, ApiError> {
         let mut query = ODataQuery::default();
         let mut seen: Vec<String> = Vec::new();
         for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
@@ -57,8 +83,11 @@ impl ODataQuery {
             query
                 .raw_pairs
                 .push((raw_name.to_owned(), raw_value.to_owned()));
-            let name = decode(raw_name).to_ascii_lowercase();
+            let mut name = decode(raw_name).to_ascii_lowercase();
             let value = decode(raw_value);
+            if dollar_optional && OPTIONS.contains(&name.as_str()) {
+                name.insert(0, '$');
+            }
             if !name.starts_with('$') {
                 // Graph ignores parameters that are not system query options.
                 continue;
@@ -238,6 +267,7 @@ mod tests {
         let query = ODataQuery::parse(
             Some("$top=5&%24skip=2&$select=title,%20status&$count=true&$orderby=title%20desc&$filter=status+eq+'completed'&other=1"),
             &TASKS,
+            false,
         )
         .unwrap();
         assert_eq!(query.top, Some(5));
@@ -247,6 +277,17 @@ mod tests {
         assert!(query.order_by[0].descending);
         assert!(query.filter.is_some());
         assert_eq!(query.raw_pairs.len(), 7);
+    }
+
+    #[test]
+    fn beta_takes_options_without_dollar() {
+        let beta = ODataQuery::parse(Some("top=3&filter=title%20eq%20'x'"), &TASKS, true).unwrap();
+        assert_eq!(beta.top, Some(3));
+        assert!(beta.filter.is_some());
+        let v1 = ODataQuery::parse(Some("top=3"), &TASKS, false).unwrap();
+        assert_eq!(v1.top, None, "v1.0 ignores it");
+        assert!(ODataQuery::parse(Some("top=3&$top=4"), &TASKS, true).is_err());
+        assert!(is_skip_token("%24skiptoken") && is_skip_token("skipToken"));
     }
 
     #[test]
@@ -266,7 +307,7 @@ mod tests {
             "$expand=nope",
             "$top=1&$top=2",
         ] {
-            let error = ODataQuery::parse(Some(raw), &TASKS).unwrap_err();
+            let error = ODataQuery::parse(Some(raw), &TASKS, false).unwrap_err();
             assert_eq!(
                 (error.status.as_u16(), error.code),
                 (400, BAD_REQUEST),

@@ -166,3 +166,38 @@ async fn every_collection_pages_each_item_exactly_once() {
     assert_eq!((mail.len(), pages), (12, 2));
     emu.stop().await;
 }
+
+/// Under `/beta` the `$` is optional (<https://learn.microsoft.com/graph/query-parameters>),
+/// and the next link stays under `/beta`.
+#[tokio::test]
+async fn beta_takes_options_without_dollar() {
+    let emu = Emulator::start().await;
+    let mut url = format!("{}/beta/print/printers?top=1&select=displayName", emu.base);
+    let mut pages = 0;
+    loop {
+        let reply = emu
+            .send(
+                emu.client
+                    .get(&url)
+                    .bearer_auth(graph_upload_testkit::emulator::TOKEN),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let page = reply.value();
+        pages += 1;
+        assert_eq!(page["value"].as_array().unwrap().len(), 1);
+        assert!(page["value"][0].get("model").is_none(), "select applied");
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => {
+                assert!(
+                    next.starts_with(&format!("{}/beta/print/printers?", emu.base)),
+                    "{next}"
+                );
+                url = next.to_owned();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    emu.stop().await;
+}
