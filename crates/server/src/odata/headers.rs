@@ -21,9 +21,10 @@ pub(crate) async fn annotate(request: Request, next: Next) -> Response {
         |uri| uri.path().to_owned(),
     );
     let response = next.run(request).await;
-    // A file's own bytes (`/content`, `$value`) are not Graph's JSON, whatever their type.
+    // A file's own bytes (`/content`, `$value`) are not Graph's JSON, whatever their type;
+    // the To Do upload URL keeps its own replies, as the other upload URLs do.
     let last = path.rsplit('/').next().unwrap_or("");
-    if matches!(last, "content" | "$value" | "%24value") {
+    if matches!(last, "content" | "$value" | "%24value") || path.contains("/attachmentSessions/") {
         return response;
     }
     let is_json = response

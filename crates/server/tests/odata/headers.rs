@@ -59,6 +59,16 @@ async fn collections_and_items_carry_odata_context() {
         session.value()["@odata.context"],
         "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.uploadSession"
     );
+    // The upload URL itself keeps its own replies.
+    let url = session.value()["uploadUrl"].as_str().unwrap().to_owned();
+    let status = emu.send(emu.client.get(&url).bearer_auth(TOKEN)).await;
+    assert_eq!(status.status, 200, "{}", status.text());
+    assert!(
+        status.value().get("@odata.context").is_none(),
+        "{}",
+        status.text()
+    );
+    assert_eq!(status.header("content-type"), Some("application/json"));
     let job = emu
         .post_json(&format!("{}/jobs", share(SHARE_ID)), &json!({}))
         .await;
