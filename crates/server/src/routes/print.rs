@@ -2,6 +2,7 @@
 
 use super::{Params, param, parse_json};
 use crate::errors::ApiError;
+use crate::odata;
 use crate::records::{DocumentRecord, JobRecord, ParentKind, PrinterRecord, ShareRecord};
 use crate::state::AppState;
 use crate::store::{Store, Table};
@@ -11,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use graph_upload_models::{
-    Collection, PrintJob, PrintJobProcessingState, Printer, PrinterCapabilities, PrinterShare,
+    PrintJob, PrintJobProcessingState, Printer, PrinterCapabilities, PrinterShare,
 };
 use std::sync::Arc;
 
@@ -77,15 +78,21 @@ pub(crate) fn job_not_found(kind: ParentKind, parent: &str, job_id: &str) -> Api
 
 pub(crate) async fn list_printers(
     State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::PRINTERS)?;
     let printers: Vec<Printer> = state.db(|store| Ok(store.list(Table::Printers)?)).await?;
-    Ok(Json(Collection::new(printers)).into_response())
+    odata::respond(&uri, &state.public_url, &odata::PRINTERS, &query, printers)
 }
 
-pub(crate) async fn list_shares(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+pub(crate) async fn list_shares(
+    State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::SHARES)?;
     let shares: Vec<ShareRecord> = state.db(|store| Ok(store.list(Table::Shares)?)).await?;
     let shares: Vec<PrinterShare> = shares.into_iter().map(|s| s.share).collect();
-    Ok(Json(Collection::new(shares)).into_response())
+    odata::respond(&uri, &state.public_url, &odata::SHARES, &query, shares)
 }
 
 pub(crate) async fn get_parent(
@@ -172,6 +179,7 @@ pub(crate) async fn list_jobs(
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let (kind, parent) = parent_of(&uri, &params)?;
+    let query = odata::query(&uri, &odata::JOBS)?;
     let jobs = state
         .db(move |store| {
             capabilities_of(store, kind, &parent)?;
@@ -183,7 +191,16 @@ pub(crate) async fn list_jobs(
                 .collect::<Vec<_>>())
         })
         .await?;
-    Ok(Json(Collection::new(jobs)).into_response())
+    let mut jobs = odata::to_values(jobs)?;
+    // `documents` is a navigation property: a list carries it only when expanded.
+    if !query.expands("documents") {
+        for job in &mut jobs {
+            if let Some(object) = job.as_object_mut() {
+                object.remove("documents");
+            }
+        }
+    }
+    odata::respond(&uri, &state.public_url, &odata::JOBS, &query, jobs)
 }
 
 async fn load_job(
@@ -230,8 +247,15 @@ pub(crate) async fn list_documents(
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::DOCUMENTS)?;
     let job = load_job(&state, &uri, &params).await?;
-    Ok(Json(Collection::new(vec![job.document.to_graph()])).into_response())
+    odata::respond(
+        &uri,
+        &state.public_url,
+        &odata::DOCUMENTS,
+        &query,
+        vec![job.document.to_graph()],
+    )
 }
 
 pub(crate) async fn get_document(
