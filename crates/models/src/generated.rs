@@ -878,6 +878,10 @@ pub mod error_codes {
     pub const INVALID_AUTHENTICATION_TOKEN: &str = "InvalidAuthenticationToken";
     /// `accessDenied`: Authenticated but not allowed (403).
     pub const ACCESS_DENIED: &str = "accessDenied";
+    /// `ErrorAccessDenied`: Outlook and To Do's 403: the token lacks the permission the call needs.
+    pub const ERROR_ACCESS_DENIED: &str = "ErrorAccessDenied";
+    /// `Authorization_RequestDenied`: Directory-style 403 (Universal Print): insufficient privileges to complete the operation.
+    pub const AUTHORIZATION_REQUEST_DENIED: &str = "Authorization_RequestDenied";
     /// `notSupported`: The request asks for something the target does not support, such as a content type (400/415).
     pub const NOT_SUPPORTED: &str = "notSupported";
     /// `notAllowed`: The operation is not allowed in the resource's state (405/409).

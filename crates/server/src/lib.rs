@@ -15,6 +15,7 @@ mod fault_layer;
 mod faults;
 pub mod fixtures;
 mod listener;
+mod permissions;
 mod records;
 mod request_log;
 mod route_kind;
@@ -32,6 +33,7 @@ mod sync_log;
 mod test_app;
 mod tls;
 mod token_file;
+mod token_grant;
 mod upload;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -45,6 +47,7 @@ pub use errors::ApiError;
 pub use faults::{FaultEffect, FaultRoute, FaultRule, FaultRulesError, FaultTrigger};
 pub use tls::{CERT_FILE, KEY_FILE, TlsConfig};
 pub use token_file::{TOKEN_FILE, load_or_create_token};
+pub use token_grant::{TokenGrant, TokenKind};
 
 use auth::UploadSigner;
 use blobs::Blobs;
