@@ -14,6 +14,7 @@ mod errors;
 mod fault_layer;
 mod faults;
 pub mod fixtures;
+mod ids;
 mod listener;
 mod permissions;
 mod records;

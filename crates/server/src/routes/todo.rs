@@ -107,7 +107,7 @@ pub(crate) async fn create_task(
     }
     let now = state.now().as_secs() as i64;
     let task = TodoTask {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::ids::exchange_id(),
         title: requested.title,
         status: Some(
             requested
@@ -186,7 +186,7 @@ pub(crate) async fn create_attachment(
     };
     let blob = crate::blobs::Blobs::new_id();
     let record = AttachmentRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::ids::exchange_id(),
         list_id: task.list_id.clone(),
         task_id: task.task.id.clone(),
         name: requested.name,
