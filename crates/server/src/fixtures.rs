@@ -115,18 +115,30 @@ pub fn seed(store: &Store) -> Result<(), ApiError> {
             wellknown_list_name: Some("defaultList".into()),
         };
         tx.put(Table::Lists, LIST_ID, &list)?;
-        let task = TaskRecord {
-            list_id: LIST_ID.into(),
-            task: TodoTask {
-                id: TASK_ID.into(),
-                title: "Attach the report".into(),
-                status: Some(graph_upload_models::TaskStatus::NotStarted),
-                created_date_time: None,
-                last_modified_date_time: None,
-                has_attachments: Some(false),
-            },
-        };
+        let task = task_record();
         tx.put(Table::Tasks, TASK_ID, &task)?;
         Ok(())
     })
+}
+
+/// The fixture task as first stored.
+pub(crate) fn task_record() -> TaskRecord {
+    TaskRecord {
+        list_id: LIST_ID.into(),
+        task: TodoTask {
+            odata_etag: Some("W/\"ZW11bGF0b3IgZml4dHVyZSB0YXNrMQ==\"".into()),
+            id: TASK_ID.into(),
+            title: "Attach the report".into(),
+            status: Some(graph_upload_models::TaskStatus::NotStarted),
+            importance: Some(graph_upload_models::Importance::Normal),
+            is_reminder_on: Some(false),
+            body: Some(graph_upload_models::ItemBody {
+                content: String::new(),
+                content_type: Some(graph_upload_models::BodyType::Text),
+            }),
+            categories: Some(Vec::new()),
+            has_attachments: Some(false),
+            ..TodoTask::default()
+        },
+    }
 }

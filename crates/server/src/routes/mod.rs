@@ -9,6 +9,7 @@ mod mail_sessions;
 mod print;
 mod sessions;
 mod todo;
+mod todo_tasks;
 
 use crate::auth::{Caller, authenticate};
 use crate::errors::{ApiError, graph_error_body};
@@ -148,9 +149,18 @@ fn api_routes() -> Router<Arc<AppState>> {
             .route(&format!("{lists}/{{list}}"), get(todo::get_list))
             .route(
                 &format!("{lists}/{{list}}/tasks"),
-                get(todo::list_tasks).post(todo::create_task),
+                get(todo::list_tasks).post(todo_tasks::create_task),
             )
-            .route(&task, get(todo::get_task))
+            .route(
+                &task,
+                get(todo::get_task)
+                    .patch(todo_tasks::update_task)
+                    .delete(todo_tasks::delete_task),
+            )
+            .route(
+                &format!("{task}/attachmentSessions"),
+                get(todo::list_attachment_sessions),
+            )
             .route(
                 &format!("{task}/attachments"),
                 get(todo::list_attachments).post(todo::create_attachment),
