@@ -216,6 +216,9 @@ const RULES: &[Rule] = &[
         TASKS_READ_A,
         "todotask-get",
     ),
+    // taskfileattachment-createuploadsession, todotask-post-attachments, taskfileattachment-delete
+    // and todotask-update/delete alike: delegated Tasks.ReadWrite, application
+    // Tasks.ReadWrite.All.
     rule(
         "*",
         "/users/*/todo/**",
