@@ -342,6 +342,12 @@ fn matches(pattern: &str, route: &[&str]) -> bool {
 
 fn rule_for(method: &Method, route: &str) -> Option<&'static Rule> {
     let route = normalize(route);
+    // A HEAD is a GET without the body: it needs what the GET needs.
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     RULES.iter().find(|rule| {
         (rule.method == "*" || rule.method == method.as_str()) && matches(rule.pattern, &route)
     })
@@ -437,6 +443,7 @@ mod tests {
             Some("driveitem-createuploadsession")
         );
         assert_eq!(find(Method::GET, "/me/drive"), Some("driveitem-get"));
+        assert_eq!(find(Method::HEAD, "/me/drive"), Some("driveitem-get"));
         assert_eq!(find(Method::GET, "/_emulator/stats"), None);
     }
 
