@@ -139,7 +139,7 @@ pub(crate) async fn create_job(
     };
     let created = state.now().as_secs() as i64;
     let job = JobRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::ids::print_job_id(),
         parent_kind: kind,
         parent_id: parent.clone(),
         created,
