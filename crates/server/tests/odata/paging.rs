@@ -69,9 +69,12 @@ async fn next_links_keep_every_other_option() {
                 .unwrap()
                 .keys()
                 .map(String::as_str)
+                .filter(|key| !key.starts_with('@'))
                 .collect();
             keys.sort();
             assert_eq!(keys, ["id", "title"], "$select kept on every page");
+            // Annotations are not properties: Graph keeps a task's etag under $select.
+            assert!(item["@odata.etag"].is_string(), "{item}");
             titles.push(item["title"].as_str().unwrap().to_owned());
         }
         match page["@odata.nextLink"].as_str() {
