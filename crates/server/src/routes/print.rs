@@ -6,13 +6,14 @@ use crate::records::{DocumentRecord, JobRecord, ParentKind, PrinterRecord, Share
 use crate::state::AppState;
 use crate::store::{Store, Table};
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use graph_upload_models::{
-    Collection, PrintJob, PrintJobProcessingState, Printer, PrinterCapabilities, PrinterShare,
+    Collection, PrintJobProcessingState, Printer, PrinterCapabilities, PrinterShare,
 };
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Which printer or share a path names, read from the path itself.
@@ -54,16 +55,38 @@ fn kind_name(kind: ParentKind) -> &'static str {
     }
 }
 
-/// A job of that printer or share, or `404`.
+/// The printer behind a printer or share path, or `404` when the parent does not exist.
+///
+/// A share's jobs are those of its printer (printerShare.md: "jobs queued for printing by
+/// the printer associated with this printer share"), so a job is reached through its printer
+/// and through every share of that printer.
+pub(crate) fn printer_of_parent(
+    store: &Store,
+    kind: ParentKind,
+    id: &str,
+) -> Result<String, ApiError> {
+    let printer = match kind {
+        ParentKind::Printer => store
+            .get::<PrinterRecord>(Table::Printers, id)?
+            .map(|printer| printer.id),
+        ParentKind::Share => store
+            .get::<ShareRecord>(Table::Shares, id)?
+            .map(|share| share.printer_id),
+    };
+    printer.ok_or_else(|| ApiError::not_found(format!("no {} with id {id:?}", kind_name(kind))))
+}
+
+/// A job of that printer or share (or of the printer behind it), or `404`.
 pub(crate) fn job_of(
     store: &Store,
     kind: ParentKind,
     parent: &str,
     job_id: &str,
 ) -> Result<JobRecord, ApiError> {
+    let printer = printer_of_parent(store, kind, parent)?;
     store
         .get::<JobRecord>(Table::Jobs, job_id)?
-        .filter(|job| job.parent_kind == kind && job.parent_id == parent)
+        .filter(|job| job.printer_id == printer)
         .ok_or_else(|| job_not_found(kind, parent, job_id))
 }
 
@@ -75,46 +98,191 @@ pub(crate) fn job_not_found(kind: ParentKind, parent: &str, job_id: &str) -> Api
     ))
 }
 
-pub(crate) async fn list_printers(
-    State(state): State<Arc<AppState>>,
-) -> Result<Response, ApiError> {
-    let printers: Vec<Printer> = state.db(|store| Ok(store.list(Table::Printers)?)).await?;
-    Ok(Json(Collection::new(printers)).into_response())
+/// Applies `$select` to a printer or share as Graph does: `capabilities` is left out unless
+/// `$select` names it (printer-get.md), and with `$select` only the named properties are
+/// returned. A property the type does not have answers `400`.
+fn select(
+    value: impl serde::Serialize,
+    query: &HashMap<String, String>,
+    type_name: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let mut value = serde_json::to_value(value)
+        .map_err(|error| ApiError::internal(format!("cannot show the {type_name}: {error}")))?;
+    let Some(object) = value.as_object_mut() else {
+        return Ok(value);
+    };
+    match query.get("$select") {
+        None => {
+            object.remove("capabilities");
+        }
+        Some(list) => {
+            let names: Vec<&str> = list.split(',').map(str::trim).collect();
+            let known = known_properties(type_name);
+            if let Some(unknown) = names.iter().find(|name| !known.contains(name)) {
+                return Err(ApiError::bad_request(format!(
+                    "$select: could not find a property named {unknown:?} on type \
+                     'microsoft.graph.{type_name}'"
+                )));
+            }
+            object.retain(|name, _| names.contains(&name.as_str()));
+        }
+    }
+    Ok(value)
 }
 
-pub(crate) async fn list_shares(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+/// The properties of printer.md and printerShare.md.
+fn known_properties(type_name: &str) -> &'static [&'static str] {
+    const BASE: [&str; 9] = [
+        "id",
+        "displayName",
+        "manufacturer",
+        "model",
+        "isAcceptingJobs",
+        "defaults",
+        "location",
+        "capabilities",
+        "status",
+    ];
+    const PRINTER: [&str; 14] = [
+        BASE[0],
+        BASE[1],
+        BASE[2],
+        BASE[3],
+        BASE[4],
+        BASE[5],
+        BASE[6],
+        BASE[7],
+        BASE[8],
+        "registeredDateTime",
+        "isShared",
+        "hasPhysicalDevice",
+        "lastSeenDateTime",
+        "releaseMechanisms",
+    ];
+    const SHARE: [&str; 11] = [
+        BASE[0],
+        BASE[1],
+        BASE[2],
+        BASE[3],
+        BASE[4],
+        BASE[5],
+        BASE[6],
+        BASE[7],
+        BASE[8],
+        "allowAllUsers",
+        "createdDateTime",
+    ];
+    if type_name == "printer" {
+        &PRINTER
+    } else {
+        &SHARE
+    }
+}
+
+fn select_all<T: serde::Serialize>(
+    items: Vec<T>,
+    query: &HashMap<String, String>,
+    type_name: &str,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    items
+        .into_iter()
+        .map(|item| select(item, query, type_name))
+        .collect()
+}
+
+pub(crate) async fn list_printers(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let printers: Vec<Printer> = state.db(|store| Ok(store.list(Table::Printers)?)).await?;
+    Ok(Json(Collection::new(select_all(printers, &query, "printer")?)).into_response())
+}
+
+pub(crate) async fn list_shares(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
     let shares: Vec<ShareRecord> = state.db(|store| Ok(store.list(Table::Shares)?)).await?;
     let shares: Vec<PrinterShare> = shares.into_iter().map(|s| s.share).collect();
-    Ok(Json(Collection::new(shares)).into_response())
+    Ok(Json(Collection::new(select_all(shares, &query, "printerShare")?)).into_response())
 }
 
 pub(crate) async fn get_parent(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (kind, id) = parent_of(&uri, &params)?;
-    state
+    let value = state
         .db(move |store| {
             let not_found =
                 || ApiError::not_found(format!("no {} with id {id:?}", kind_name(kind)));
-            Ok(match kind {
-                ParentKind::Printer => Json(
+            match kind {
+                ParentKind::Printer => select(
                     store
                         .get::<PrinterRecord>(Table::Printers, &id)?
                         .ok_or_else(not_found)?,
-                )
-                .into_response(),
-                ParentKind::Share => Json(
+                    &query,
+                    "printer",
+                ),
+                ParentKind::Share => select(
                     store
                         .get::<ShareRecord>(Table::Shares, &id)?
                         .ok_or_else(not_found)?
                         .share,
-                )
-                .into_response(),
-            })
+                    &query,
+                    "printerShare",
+                ),
+            }
         })
-        .await
+        .await?;
+    Ok(Json(value).into_response())
+}
+
+/// `GET /print/shares/{id}/printer` (printerShare.md, relationship `printer`).
+pub(crate) async fn share_printer(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let id = param(&params, "parent")?.to_owned();
+    let value = state
+        .db(move |store| {
+            let printer = printer_of_parent(store, ParentKind::Share, &id)?;
+            let printer = store
+                .get::<PrinterRecord>(Table::Printers, &printer)?
+                .ok_or_else(|| ApiError::not_found(format!("no printer with id {printer:?}")))?;
+            select(printer, &query, "printer")
+        })
+        .await?;
+    Ok(Json(value).into_response())
+}
+
+/// `GET /print/printers/{id}/shares` (printer-list-shares.md).
+pub(crate) async fn printer_shares(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Params>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let id = param(&params, "parent")?.to_owned();
+    let shares = state
+        .db(move |store| {
+            printer_of_parent(store, ParentKind::Printer, &id)?;
+            let shares: Vec<ShareRecord> = store.list(Table::Shares)?;
+            Ok(shares
+                .into_iter()
+                .filter(|share| share.printer_id == id)
+                .map(|share| share.share)
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(Json(Collection::new(select_all(shares, &query, "printerShare")?)).into_response())
+}
+
+/// Milliseconds since the epoch, from the configured clock.
+pub(crate) fn now_ms(state: &AppState) -> u64 {
+    u64::try_from(state.now().as_millis()).unwrap_or(u64::MAX)
 }
 
 pub(crate) async fn create_job(
@@ -125,30 +293,33 @@ pub(crate) async fn create_job(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (kind, parent) = parent_of(&uri, &params)?;
-    let requested: PrintJob = if body.iter().all(u8::is_ascii_whitespace) {
-        PrintJob::default()
+    let requested: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::json!({})
     } else {
         parse_json(&headers, &body)?
     };
+    let configuration = crate::print_config::job_configuration(&requested)?;
     let created = state.now().as_secs() as i64;
-    let job = JobRecord {
+    let mut job = JobRecord {
         id: uuid::Uuid::new_v4().to_string(),
         parent_kind: kind,
         parent_id: parent.clone(),
         created,
         state: PrintJobProcessingState::Paused,
         details: vec!["uploadPending".to_string()],
-        configuration: requested.configuration,
+        configuration,
         document: DocumentRecord::pending(uuid::Uuid::new_v4().to_string()),
+        printer_id: String::new(),
+        processing_until_ms: None,
     };
-    let stored = job.clone();
-    state
+    job = state
         .db(move |store| {
-            capabilities_of(store, kind, &parent)?;
+            job.printer_id = printer_of_parent(store, kind, &parent)?;
             store.write(|tx| {
-                tx.put(Table::Jobs, &stored.id, &stored)?;
+                tx.put(Table::Jobs, &job.id, &job)?;
                 Ok::<_, ApiError>(())
-            })
+            })?;
+            Ok(job)
         })
         .await?;
     let location = format!(
@@ -166,20 +337,23 @@ pub(crate) async fn create_job(
     Ok(response)
 }
 
+/// The jobs of a printer, or of the printer behind a share (printer-list-jobs.md,
+/// printershare-list-jobs.md).
 pub(crate) async fn list_jobs(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let (kind, parent) = parent_of(&uri, &params)?;
+    let now = now_ms(&state);
     let jobs = state
         .db(move |store| {
-            capabilities_of(store, kind, &parent)?;
+            let printer = printer_of_parent(store, kind, &parent)?;
             let jobs: Vec<JobRecord> = store.list(Table::Jobs)?;
             Ok(jobs
                 .into_iter()
-                .filter(|job| job.parent_kind == kind && job.parent_id == parent)
-                .map(|job| job.to_graph())
+                .filter(|job| job.printer_id == printer)
+                .map(|job| job.settled(now).to_graph())
                 .collect::<Vec<_>>())
         })
         .await?;
@@ -193,8 +367,9 @@ async fn load_job(
 ) -> Result<JobRecord, ApiError> {
     let (kind, parent) = parent_of(uri, params)?;
     let job_id = param(params, "job")?.to_owned();
+    let now = now_ms(state);
     state
-        .db(move |store| job_of(store, kind, &parent, &job_id))
+        .db(move |store| Ok(job_of(store, kind, &parent, &job_id)?.settled(now)))
         .await
 }
 
@@ -243,20 +418,24 @@ pub(crate) async fn get_document(
     Ok(Json(job.document.to_graph()).into_response())
 }
 
+/// `GET .../documents/{id}/$value`: `302 Found` to a pre-authenticated download URL
+/// (printdocument-get-file.md).
 pub(crate) async fn document_value(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let job = load_document(&state, &uri, &params).await?;
-    let Some(blob) = job.document.blob.as_deref() else {
+    if job.document.blob.is_none() {
         return Err(ApiError::not_found(
             "the document has no content yet: its upload has not completed",
         ));
-    };
-    super::todo::stream_blob(&state, blob, &job.document.content_type, job.document.size).await
+    }
+    Ok(super::print_download::redirect(&state, &job))
 }
 
+/// `POST .../jobs/{id}/start` (printjob-start.md): `processing`, then `completed` once the
+/// configured processing time has passed.
 pub(crate) async fn start_job(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
@@ -264,13 +443,19 @@ pub(crate) async fn start_job(
 ) -> Result<Response, ApiError> {
     let (kind, parent) = parent_of(&uri, &params)?;
     let job_id = param(&params, "job")?.to_owned();
+    let now = now_ms(&state);
+    let until = now.saturating_add(
+        u64::try_from(state.config.job_processing.as_millis()).unwrap_or(u64::MAX),
+    );
     let status = state
         .db(move |store| {
+            let printer = printer_of_parent(store, kind, &parent)?;
             store.write(|tx| {
                 let mut job: JobRecord = tx
                     .get(Table::Jobs, &job_id)?
-                    .filter(|job: &JobRecord| job.parent_kind == kind && job.parent_id == parent)
+                    .filter(|job: &JobRecord| job.printer_id == printer)
                     .ok_or_else(|| job_not_found(kind, &parent, &job_id))?;
+                job = job.settled(now);
                 super::cancel::refuse_if_finished(&job, "be started")?;
                 if job.document.uploaded.is_none() {
                     return Err(ApiError::bad_request(
@@ -278,10 +463,13 @@ pub(crate) async fn start_job(
                     )
                     .inner("uploadPending"));
                 }
-                job.state = PrintJobProcessingState::Processing;
-                job.details.clear();
+                if job.state != PrintJobProcessingState::Processing {
+                    job.state = PrintJobProcessingState::Processing;
+                    job.details.clear();
+                    job.processing_until_ms = Some(until);
+                }
                 tx.put(Table::Jobs, &job.id, &job)?;
-                Ok(job.status())
+                Ok(job.settled(now).status())
             })
         })
         .await?;
