@@ -66,10 +66,7 @@ pub(crate) async fn verify_stored(
 }
 
 /// `GET url` on a new HTTP/1.1 connection, with the bearer token when `bearer`.
-async fn get(
-    url: &str,
-    bearer: bool,
-) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
+async fn get(url: &str, bearer: bool) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
     let uri: hyper::Uri = url.parse()?;
     let authority = uri.authority().ok_or("no authority")?.to_string();
     let stream = tokio::net::TcpStream::connect(&authority).await?;

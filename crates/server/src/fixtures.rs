@@ -153,7 +153,9 @@ fn printer(id: &str, name: &str, types: &[&str]) -> PrinterRecord {
         manufacturer: Some("Contoso".into()),
         model: Some("Emulated".into()),
         is_accepting_jobs: Some(true),
-        defaults: Some(defaults(types.first().copied().unwrap_or("application/pdf"))),
+        defaults: Some(defaults(
+            types.first().copied().unwrap_or("application/pdf"),
+        )),
         location: Some(location()),
         capabilities: Some(capabilities(types)),
         status: Some(idle()),

@@ -83,7 +83,14 @@ const ORIENTATIONS: &[&str] = &[
     "unknownFutureValue",
 ];
 const QUALITIES: &[&str] = &["low", "medium", "high", "unknownFutureValue"];
-const SCALINGS: &[&str] = &["auto", "shrinkToFit", "fill", "fit", "none", "unknownFutureValue"];
+const SCALINGS: &[&str] = &[
+    "auto",
+    "shrinkToFit",
+    "fill",
+    "fit",
+    "none",
+    "unknownFutureValue",
+];
 
 /// The properties of printJobConfiguration.md, with `fitPdfToPage` of its JSON
 /// representation.
@@ -144,9 +151,12 @@ pub(crate) fn job_configuration(body: &Value) -> Result<Option<Value>, ApiError>
 
 /// Checks a printJobConfiguration.
 pub(crate) fn check(configuration: &Value) -> Result<(), ApiError> {
-    let object = configuration
-        .as_object()
-        .ok_or_else(|| invalid("configuration", "a printJobConfiguration object is expected"))?;
+    let object = configuration.as_object().ok_or_else(|| {
+        invalid(
+            "configuration",
+            "a printJobConfiguration object is expected",
+        )
+    })?;
     for (name, value) in object {
         if name == "@odata.type" {
             continue;
@@ -243,15 +253,15 @@ fn int(path: &str, value: &Value) -> Result<i64, ApiError> {
     value
         .as_i64()
         .filter(|n| (0..=i64::from(i32::MAX)).contains(n))
-        .ok_or_else(|| invalid(path, format!("a non-negative Int32 is expected, not {value}")))
+        .ok_or_else(|| {
+            invalid(
+                path,
+                format!("a non-negative Int32 is expected, not {value}"),
+            )
+        })
 }
 
-fn enum_value(
-    path: &str,
-    name: &str,
-    values: &[&str],
-    value: &Value,
-) -> Result<(), ApiError> {
+fn enum_value(path: &str, name: &str, values: &[&str], value: &Value) -> Result<(), ApiError> {
     match value.as_str() {
         Some(text) if values.contains(&text) => Ok(()),
         _ => Err(invalid(
@@ -286,11 +296,23 @@ mod tests {
     fn errors_name_the_property() {
         for (bad, named) in [
             (json!({"copies": "2"}), "configuration.copies"),
-            (json!({"duplexMode": "sideways"}), "configuration.duplexMode"),
+            (
+                json!({"duplexMode": "sideways"}),
+                "configuration.duplexMode",
+            ),
             (json!({"staples": 2}), "configuration.staples"),
-            (json!({"finishings": ["glitter"]}), "configuration.finishings"),
-            (json!({"margin": {"top": 1, "middle": 2}}), "configuration.margin.middle"),
-            (json!({"pageRanges": [{"start": 3, "end": 1}]}), "configuration.pageRanges"),
+            (
+                json!({"finishings": ["glitter"]}),
+                "configuration.finishings",
+            ),
+            (
+                json!({"margin": {"top": 1, "middle": 2}}),
+                "configuration.margin.middle",
+            ),
+            (
+                json!({"pageRanges": [{"start": 3, "end": 1}]}),
+                "configuration.pageRanges",
+            ),
             (json!({"collate": "yes"}), "configuration.collate"),
             (json!({"copies": -1}), "configuration.copies"),
         ] {

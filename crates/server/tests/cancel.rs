@@ -131,7 +131,7 @@ async fn unknown_jobs_and_jobs_of_another_parent_are_not_found() {
         None,
     );
     // The share's job through another printer's path: not found (through the share's own
-    // printer it is found: printerShare.md, tests/print_links.rs).
+    // printer it is found: printerShare.md, tests/print/links.rs).
     let elsewhere = PrintTarget {
         parent: printer(OXPS_PRINTER_ID),
         ..target.clone()

@@ -336,9 +336,8 @@ impl Serve {
     /// The bytes of document `document_id` of job `job_id` on the fixture share, through
     /// the `302` of `$value` and its download URL (fetched without the bearer token).
     pub async fn print_document_value(&self, job_id: &str, document_id: &str) -> Vec<u8> {
-        let path = format!(
-            "/v1.0/print/shares/{SHARE_ID}/jobs/{job_id}/documents/{document_id}/$value"
-        );
+        let path =
+            format!("/v1.0/print/shares/{SHARE_ID}/jobs/{job_id}/documents/{document_id}/$value");
         let response = self
             .api(reqwest::Method::GET, &path)
             .send()
@@ -359,7 +358,12 @@ impl Serve {
             .unwrap_or_else(|e| panic!("GET the download URL: {e}"));
         let status = response.status().as_u16();
         let bytes = response.bytes().await.expect("body").to_vec();
-        assert_eq!(status, 200, "download URL: {}", String::from_utf8_lossy(&bytes));
+        assert_eq!(
+            status,
+            200,
+            "download URL: {}",
+            String::from_utf8_lossy(&bytes)
+        );
         bytes
     }
 

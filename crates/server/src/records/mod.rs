@@ -136,7 +136,9 @@ impl JobRecord {
     /// is read, so no timer is needed and a restart loses nothing.
     pub fn settled(mut self, now_ms: u64) -> Self {
         if self.state == PrintJobProcessingState::Processing
-            && self.processing_until_ms.is_some_and(|until| until <= now_ms)
+            && self
+                .processing_until_ms
+                .is_some_and(|until| until <= now_ms)
         {
             self.state = PrintJobProcessingState::Completed;
             self.details = vec!["completedSuccessfully".to_string()];
@@ -161,10 +163,15 @@ impl JobRecord {
                         PrintJobProcessingState::Paused | PrintJobProcessingState::Processing
                     ),
             ),
-            redirected_from: None,
-            redirected_to: None,
+            redirected_from: Some(serde_json::Value::Null),
+            redirected_to: Some(serde_json::Value::Null),
             documents: vec![self.document.to_graph()],
-            configuration: self.configuration.clone(),
+            // printJob.md lists `configuration`: an empty one when none was given.
+            configuration: Some(
+                self.configuration
+                    .clone()
+                    .unwrap_or_else(|| serde_json::json!({})),
+            ),
         }
     }
 

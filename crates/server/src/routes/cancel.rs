@@ -13,8 +13,8 @@ use crate::store::{Store, Table, Tx};
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use graph_upload_models::{PrintJobProcessingState, error_codes};
 use bytes::Bytes;
+use graph_upload_models::{PrintJobProcessingState, error_codes};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

@@ -136,7 +136,10 @@ fn api_routes() -> Router<Arc<AppState>> {
             "/print/printers/{parent}/jobs/{job}/abort",
             post(cancel::abort_job),
         )
-        .route("/print/printers/{parent}/shares", get(print::printer_shares))
+        .route(
+            "/print/printers/{parent}/shares",
+            get(print::printer_shares),
+        )
         .route("/print/shares/{parent}/printer", get(print::share_printer));
     for path in print_parent("/jobs/{job}/documents") {
         api = api.route(&path, get(print::list_documents));

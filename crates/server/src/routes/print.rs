@@ -444,9 +444,8 @@ pub(crate) async fn start_job(
     let (kind, parent) = parent_of(&uri, &params)?;
     let job_id = param(&params, "job")?.to_owned();
     let now = now_ms(&state);
-    let until = now.saturating_add(
-        u64::try_from(state.config.job_processing.as_millis()).unwrap_or(u64::MAX),
-    );
+    let until = now
+        .saturating_add(u64::try_from(state.config.job_processing.as_millis()).unwrap_or(u64::MAX));
     let status = state
         .db(move |store| {
             let printer = printer_of_parent(store, kind, &parent)?;

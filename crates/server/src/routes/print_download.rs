@@ -63,9 +63,7 @@ pub(crate) async fn download(
     let expiry = state
         .signer
         .verify(&subject(&job_id, &document), token)
-        .ok_or_else(|| {
-            ApiError::unauthorized("the download URL's tempauthtoken is not valid")
-        })?;
+        .ok_or_else(|| ApiError::unauthorized("the download URL's tempauthtoken is not valid"))?;
     if state.now().as_secs() >= expiry {
         return Err(ApiError::unauthorized(
             "the download URL has expired: ask $value for a new one",
