@@ -99,3 +99,26 @@ async fn the_download_url_survives_a_restart() {
     assert_eq!(reply.body, data);
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn the_download_url_answers_a_single_range() {
+    let emu = Emulator::start().await;
+    let (target, data) = uploaded_job(&emu, 1000).await;
+    let location = emu.print_download_url(&target).await;
+    let part = emu
+        .send(emu.client.get(&location).header("range", "bytes=100-199"))
+        .await;
+    assert_eq!(part.status, 206, "{}", part.text());
+    assert_eq!(part.header("content-range"), Some("bytes 100-199/1000"));
+    assert_eq!(part.body, &data[100..200]);
+    let tail = emu
+        .send(emu.client.get(&location).header("range", "bytes=-10"))
+        .await;
+    assert_eq!(tail.status, 206);
+    assert_eq!(tail.body, &data[990..]);
+    let outside = emu
+        .send(emu.client.get(&location).header("range", "bytes=1000-"))
+        .await;
+    assert_graph_error(&outside, 416, error_codes::INVALID_RANGE, None);
+    emu.stop().await;
+}
