@@ -184,43 +184,68 @@ fn share_of(id: &str, name: &str, printer: &Printer) -> PrinterShare {
     }
 }
 
-/// Seeds an empty database; a database that has printers is left alone.
+/// Seeds an empty database; in one that has printers, only the fixture printers and share
+/// are brought up to date.
 pub fn seed(store: &Store) -> Result<(), ApiError> {
     // Drives came later: a data directory from before them gets them too.
     crate::drive::seed(store)?;
     link_old_jobs(store)?;
     let printers: Vec<PrinterRecord> = store.list(Table::Printers)?;
-    if !printers.is_empty() {
-        return Ok(());
-    }
+    let fresh = printers.is_empty();
     let main_types = [
         "application/pdf",
         "image/jpeg",
         "image/png",
         "application/octet-stream",
     ];
-    store.write(|tx| {
-        for record in [
-            printer(PRINTER_ID, "Emulated office printer", &main_types),
-            printer(
-                OXPS_PRINTER_ID,
-                "Emulated OXPS printer",
-                &["application/oxps"],
-            ),
-            printer(
-                PHOTO_PRINTER_ID,
-                "Emulated photo printer",
-                &["image/jpeg", "image/png"],
-            ),
-        ] {
-            tx.put(Table::Printers, &record.id, &record)?;
+    let office = printer(PRINTER_ID, "Emulated office printer", &main_types);
+    let fixture_printers = [
+        office.clone(),
+        printer(
+            OXPS_PRINTER_ID,
+            "Emulated OXPS printer",
+            &["application/oxps"],
+        ),
+        printer(
+            PHOTO_PRINTER_ID,
+            "Emulated photo printer",
+            &["image/jpeg", "image/png"],
+        ),
+    ];
+    let share = share_of(SHARE_ID, "Emulated office printer (shared)", &office);
+    // Printers and shares cannot be changed through the API: a data directory from before
+    // their documented properties gets them (written only when they differ, so a restart
+    // writes nothing).
+    let mut stale = Vec::new();
+    for record in fixture_printers {
+        if store
+            .get::<PrinterRecord>(Table::Printers, &record.id)?
+            .as_ref()
+            != Some(&record)
+        {
+            stale.push(record);
         }
-        let office = printer(PRINTER_ID, "Emulated office printer", &main_types);
-        let share = ShareRecord {
-            share: share_of(SHARE_ID, "Emulated office printer (shared)", &office),
-            printer_id: PRINTER_ID.into(),
-        };
-        tx.put(Table::Shares, SHARE_ID, &share)?;
+    }
+    let share_stale = store
+        .get::<ShareRecord>(Table::Shares, SHARE_ID)?
+        .is_none_or(|stored| stored.share != share || stored.printer_id != PRINTER_ID);
+    if stale.is_empty() && !share_stale && !fresh {
+        return Ok(());
+    }
+    store.write(|tx| {
+        for record in &stale {
+            tx.put(Table::Printers, &record.id, record)?;
+        }
+        if share_stale {
+            let share = ShareRecord {
+                share,
+                printer_id: PRINTER_ID.into(),
+            };
+            tx.put(Table::Shares, SHARE_ID, &share)?;
+        }
+        if !fresh {
+            return Ok(());
+        }
         let list: ListRecord = TodoTaskList {
             id: LIST_ID.into(),
             display_name: "Tasks".into(),
