@@ -294,3 +294,47 @@ fn link_old_jobs(store: &Store) -> Result<(), ApiError> {
         Ok::<_, ApiError>(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::DocumentRecord;
+    use graph_upload_models::PrintJobProcessingState;
+
+    /// A job stored before printers and shares were linked names only its parent; at the
+    /// next start it gets the printer behind that parent.
+    #[test]
+    fn jobs_from_before_the_links_get_their_printer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.redb")).unwrap();
+        seed(&store).unwrap();
+        let old = |id: &str, kind: ParentKind, parent: &str| JobRecord {
+            id: id.into(),
+            parent_kind: kind,
+            parent_id: parent.into(),
+            created: 0,
+            state: PrintJobProcessingState::Paused,
+            details: Vec::new(),
+            configuration: None,
+            document: DocumentRecord::pending(format!("{id}-doc")),
+            printer_id: String::new(),
+            processing_until_ms: None,
+        };
+        store
+            .write(|tx| {
+                tx.put(Table::Jobs, "a", &old("a", ParentKind::Share, SHARE_ID))?;
+                tx.put(
+                    Table::Jobs,
+                    "b",
+                    &old("b", ParentKind::Printer, OXPS_PRINTER_ID),
+                )?;
+                Ok::<_, ApiError>(())
+            })
+            .unwrap();
+        seed(&store).unwrap();
+        let a: JobRecord = store.get(Table::Jobs, "a").unwrap().unwrap();
+        let b: JobRecord = store.get(Table::Jobs, "b").unwrap().unwrap();
+        assert_eq!(a.printer_id, PRINTER_ID);
+        assert_eq!(b.printer_id, OXPS_PRINTER_ID);
+    }
+}
