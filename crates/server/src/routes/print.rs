@@ -130,9 +130,9 @@ fn select(
     Ok(value)
 }
 
-/// The properties of printer.md and printerShare.md.
+/// The properties of printer.md and printerShare.md (printerBase's, then each one's own).
 fn known_properties(type_name: &str) -> &'static [&'static str] {
-    const BASE: [&str; 9] = [
+    const PRINTER: &[&str] = &[
         "id",
         "displayName",
         "manufacturer",
@@ -142,40 +142,29 @@ fn known_properties(type_name: &str) -> &'static [&'static str] {
         "location",
         "capabilities",
         "status",
-    ];
-    const PRINTER: [&str; 14] = [
-        BASE[0],
-        BASE[1],
-        BASE[2],
-        BASE[3],
-        BASE[4],
-        BASE[5],
-        BASE[6],
-        BASE[7],
-        BASE[8],
         "registeredDateTime",
         "isShared",
         "hasPhysicalDevice",
         "lastSeenDateTime",
         "releaseMechanisms",
     ];
-    const SHARE: [&str; 11] = [
-        BASE[0],
-        BASE[1],
-        BASE[2],
-        BASE[3],
-        BASE[4],
-        BASE[5],
-        BASE[6],
-        BASE[7],
-        BASE[8],
+    const SHARE: &[&str] = &[
+        "id",
+        "displayName",
+        "manufacturer",
+        "model",
+        "isAcceptingJobs",
+        "defaults",
+        "location",
+        "capabilities",
+        "status",
         "allowAllUsers",
         "createdDateTime",
     ];
     if type_name == "printer" {
-        &PRINTER
+        PRINTER
     } else {
-        &SHARE
+        SHARE
     }
 }
 
