@@ -146,8 +146,11 @@ async fn uploads_survive_connection_resets_and_an_emulator_kill() {
     assert!(at_kill < size, "the kill landed after the upload ended");
     let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let document_id = document["id"].as_str().unwrap();
+    // The list leaves `documents` out unless expanded (printershare-list-jobs.md).
     let (_, jobs) = serve
-        .get(&format!("/v1.0/print/shares/{SHARE_ID}/jobs"))
+        .get(&format!(
+            "/v1.0/print/shares/{SHARE_ID}/jobs?$expand=documents"
+        ))
         .await;
     let jobs: serde_json::Value = serde_json::from_slice(&jobs).unwrap();
     let job = jobs["value"]

@@ -15,6 +15,7 @@ mod fault_layer;
 mod faults;
 pub mod fixtures;
 mod listener;
+mod odata;
 mod print_config;
 mod records;
 mod request_log;

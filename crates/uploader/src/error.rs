@@ -176,7 +176,7 @@ impl fmt::Display for ServiceError {
             )?,
             404 => write!(
                 f,
-                "{} was not found: check the printer, share, job, document, list or task id ({body})",
+                "{} was not found: check the ids in its path ({body})",
                 self.url
             )?,
             413 => write!(
@@ -307,6 +307,20 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("SECRET"), "{shown}");
+    }
+
+    #[test]
+    fn a_404_names_the_url_and_points_at_its_ids_whatever_the_flow() {
+        let body =
+            Bytes::from_static(br#"{"error": {"code": "itemNotFound", "message": "no message"}}"#);
+        let response = Response::new(StatusCode::NOT_FOUND, HeaderMap::new(), body);
+        let url = "http://h/v1.0/me/messages/m-1/attachments/createUploadSession";
+        let shown = UploadError::from(ServiceError::new(url, &response)).to_string();
+        assert!(
+            shown.starts_with(&format!("{url} was not found: check the ids in its path")),
+            "{shown}"
+        );
+        assert!(shown.contains("itemNotFound"), "{shown}");
     }
 
     #[test]

@@ -147,7 +147,8 @@ async fn check_one_document(graph: &Emulator, flow: Flow, file: &TestFile) {
     match flow {
         Flow::Print => {
             let jobs = graph
-                .get_json(&format!("/print/shares/{SHARE_ID}/jobs"))
+                // The list leaves `documents` out unless expanded (printershare-list-jobs.md).
+                .get_json(&format!("/print/shares/{SHARE_ID}/jobs?$expand=documents"))
                 .await;
             let uploaded: Vec<&serde_json::Value> = jobs["value"]
                 .as_array()

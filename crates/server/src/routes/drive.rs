@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use graph_upload_models::{
-    Collection, ConflictBehavior, DriveItem, DriveItemUploadSessionRequest, error_codes,
+    ConflictBehavior, DriveItem, DriveItemUploadSessionRequest, error_codes,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -78,7 +78,7 @@ pub(crate) async fn drive_call(
     })?;
     match (method, address.action) {
         (Method::GET, Action::Item) => get_item(&state, drive, address).await,
-        (Method::GET, Action::Children) => get_children(&state, drive, address).await,
+        (Method::GET, Action::Children) => get_children(&state, &uri, drive, address).await,
         (Method::GET, Action::Content) => get_content(&state, drive, address).await,
         (Method::POST, Action::Children) => {
             let request: drive_mod::NewFolder = parse_json(&headers, &body)?;
@@ -118,9 +118,11 @@ async fn get_item(state: &AppState, drive: Drive, address: Address) -> Result<Re
 
 async fn get_children(
     state: &AppState,
+    uri: &axum::http::Uri,
     drive: Drive,
     address: Address,
 ) -> Result<Response, ApiError> {
+    let query = crate::odata::query(uri, &crate::odata::DRIVE_ITEMS)?;
     let children = with_item(state, drive, address, |tree, item| {
         if !item.is_folder() {
             return Err(ApiError::bad_request(format!(
@@ -135,7 +137,13 @@ async fn get_children(
             .collect::<Vec<DriveItem>>())
     })
     .await?;
-    Ok(Json(Collection::new(children)).into_response())
+    crate::odata::respond(
+        uri,
+        &state.public_url,
+        &crate::odata::DRIVE_ITEMS,
+        &query,
+        children,
+    )
 }
 
 /// `GET .../content`: the file's bytes (`200`; Graph answers `302` to a download URL).

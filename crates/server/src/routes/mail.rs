@@ -9,12 +9,12 @@ use crate::records::{MailAttachmentRecord, MailItem, MailItemKind};
 use crate::state::AppState;
 use crate::store::{Store, Table};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use bytes::Bytes;
-use graph_upload_models::{Collection, FileAttachment};
+use graph_upload_models::FileAttachment;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -84,8 +84,10 @@ pub(crate) async fn get_item(
 /// small; `GET .../attachments/{id}` and `$value` give the bytes).
 pub(crate) async fn list_attachments(
     State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
+    let query = crate::odata::query(&uri, &crate::odata::OUTLOOK_ATTACHMENTS)?;
     let item = mail_item_of(&params)?;
     let attachments = state
         .db(move |store| {
@@ -95,7 +97,13 @@ pub(crate) async fn list_attachments(
                 .collect::<Vec<FileAttachment>>())
         })
         .await?;
-    Ok(Json(Collection::new(attachments)).into_response())
+    crate::odata::respond(
+        &uri,
+        &state.public_url,
+        &crate::odata::OUTLOOK_ATTACHMENTS,
+        &query,
+        attachments,
+    )
 }
 
 /// `GET .../attachments/{id}`: the fileAttachment with its bytes in `contentBytes`, as Graph

@@ -17,7 +17,7 @@ use crate::request_log::RequestId;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{any, get, post, put};
@@ -32,6 +32,8 @@ const MAX_JSON_BODY: usize = 8 * 1024 * 1024;
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
     let api = api_routes()
+        // Inside the bearer check's layer: it annotates answers, never errors.
+        .route_layer(middleware::from_fn(crate::odata::annotate))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             require_bearer,
@@ -91,12 +93,17 @@ fn emulator_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route_layer(middleware::from_fn_with_state(state, require_bearer))
 }
 
-/// Graph echoes the caller's `client-request-id`; every error becomes Graph's error JSON
+/// Graph echoes the caller's `client-request-id` (and makes one up, a GUID, when the caller
+/// sent none); every error becomes Graph's error JSON
 /// here, dated by the configured clock (errors raised by the framework itself, a bad path
 /// encoding or a body over the limit, too), with the request id the log layer gave the
 /// request (which also puts it in the `request-id` header).
 async fn request_ids(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let client_request_id = request.headers().get("client-request-id").cloned();
+    let client_request_id = request
+        .headers()
+        .get("client-request-id")
+        .cloned()
+        .or_else(|| HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).ok());
     let request_id = RequestId::of(&request);
     let mut response = graph_error_body(next.run(request).await, state.now(), &request_id).await;
     if let Some(value) = client_request_id {
@@ -273,17 +280,27 @@ pub(crate) fn param<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiEr
         .ok_or_else(|| ApiError::internal(format!("route has no {name} parameter")))
 }
 
-/// Parses a JSON body, answering Graph's `400 invalidRequest` with serde's reason.
+/// Graph's code for a body whose media type it cannot read (`415`).
+const REQUEST_BODY_READ: &str = "RequestBodyRead";
+
+/// Parses a JSON body, answering Graph's `400 invalidRequest` with serde's reason, and
+/// `415 RequestBodyRead` for a body sent as another media type (`text/plain`, a form). A
+/// body without `Content-Type` is read as JSON: Microsoft's SDKs always send
+/// `application/json`, and the emulator stays lenient with hand-written calls.
 pub(crate) fn parse_json<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<T, ApiError> {
     if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
         let text = content_type.to_str().unwrap_or("");
-        if !text.to_ascii_lowercase().contains("json") {
-            return Err(ApiError::bad_request(format!(
-                "Content-Type {text:?} is not application/json"
-            )));
+        if !is_json_media_type(text) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                REQUEST_BODY_READ,
+                format!(
+                    "A supported MIME type could not be found that matches the content type of the request: {text:?}. Send application/json."
+                ),
+            ));
         }
     }
     serde_json::from_slice(body).map_err(|error| {
@@ -291,6 +308,18 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
             "the request body is not valid JSON for this call: {error}"
         ))
     })
+}
+
+/// `application/json` or a `+json` type, with any parameters.
+fn is_json_media_type(text: &str) -> bool {
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// `/v1.0`, `/beta` or empty: the API version the client used, kept in URLs we hand back.

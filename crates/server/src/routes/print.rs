@@ -2,18 +2,17 @@
 
 use super::{Params, param, parse_json};
 use crate::errors::ApiError;
+use crate::odata;
 use crate::records::{DocumentRecord, JobRecord, ParentKind, PrinterRecord, ShareRecord};
 use crate::state::AppState;
 use crate::store::{Store, Table};
 use axum::Json;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use graph_upload_models::{
-    Collection, PrintJobProcessingState, Printer, PrinterCapabilities, PrinterShare,
-};
-use std::collections::HashMap;
+use graph_upload_models::{PrintJobProcessingState, Printer, PrinterCapabilities, PrinterShare};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// Which printer or share a path names, read from the path itself.
@@ -98,111 +97,71 @@ pub(crate) fn job_not_found(kind: ParentKind, parent: &str, job_id: &str) -> Api
     ))
 }
 
-/// Applies `$select` to a printer or share as Graph does: `capabilities` is left out unless
-/// `$select` names it (printer-get.md), and with `$select` only the named properties are
-/// returned. A property the type does not have answers `400`.
-fn select(
-    value: impl serde::Serialize,
-    query: &HashMap<String, String>,
-    type_name: &str,
-) -> Result<serde_json::Value, ApiError> {
-    let mut value = serde_json::to_value(value)
-        .map_err(|error| ApiError::internal(format!("cannot show the {type_name}: {error}")))?;
-    let Some(object) = value.as_object_mut() else {
-        return Ok(value);
-    };
-    match query.get("$select") {
-        None => {
-            object.remove("capabilities");
-        }
-        Some(list) => {
-            let names: Vec<&str> = list.split(',').map(str::trim).collect();
-            let known = known_properties(type_name);
-            if let Some(unknown) = names.iter().find(|name| !known.contains(name)) {
-                return Err(ApiError::bad_request(format!(
-                    "$select: could not find a property named {unknown:?} on type \
-                     'microsoft.graph.{type_name}'"
-                )));
-            }
-            object.retain(|name, _| names.contains(&name.as_str()));
-        }
+/// A printer or share as Graph answers it: `capabilities` only when `$select` names it
+/// (printer-get.md), and with `$select` only the named properties (checked against the
+/// reference page by the OData parser).
+fn select(value: impl serde::Serialize, query: &odata::ODataQuery) -> Result<Value, ApiError> {
+    let mut values = odata::to_values(vec![value])?;
+    hide_capabilities(&mut values, query);
+    let mut value = values.pop().unwrap_or(Value::Null);
+    if let (Some(names), Some(object)) = (&query.select, value.as_object_mut()) {
+        object.retain(|name, _| names.iter().any(|selected| selected == name));
     }
     Ok(value)
 }
 
-/// The properties of printer.md and printerShare.md (printerBase's, then each one's own).
-fn known_properties(type_name: &str) -> &'static [&'static str] {
-    const PRINTER: &[&str] = &[
-        "id",
-        "displayName",
-        "manufacturer",
-        "model",
-        "isAcceptingJobs",
-        "defaults",
-        "location",
-        "capabilities",
-        "status",
-        "registeredDateTime",
-        "isShared",
-        "hasPhysicalDevice",
-        "lastSeenDateTime",
-        "releaseMechanisms",
-    ];
-    const SHARE: &[&str] = &[
-        "id",
-        "displayName",
-        "manufacturer",
-        "model",
-        "isAcceptingJobs",
-        "defaults",
-        "location",
-        "capabilities",
-        "status",
-        "allowAllUsers",
-        "createdDateTime",
-    ];
-    if type_name == "printer" {
-        PRINTER
-    } else {
-        SHARE
+/// Leaves `capabilities` out of printers or shares unless `$select` names it.
+fn hide_capabilities(values: &mut [Value], query: &odata::ODataQuery) {
+    let asked = query
+        .select
+        .as_ref()
+        .is_some_and(|names| names.iter().any(|name| name == "capabilities"));
+    if asked {
+        return;
     }
-}
-
-fn select_all<T: serde::Serialize>(
-    items: Vec<T>,
-    query: &HashMap<String, String>,
-    type_name: &str,
-) -> Result<Vec<serde_json::Value>, ApiError> {
-    items
-        .into_iter()
-        .map(|item| select(item, query, type_name))
-        .collect()
+    for value in values {
+        if let Some(object) = value.as_object_mut() {
+            object.remove("capabilities");
+        }
+    }
 }
 
 pub(crate) async fn list_printers(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<HashMap<String, String>>,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::PRINTERS)?;
     let printers: Vec<Printer> = state.db(|store| Ok(store.list(Table::Printers)?)).await?;
-    Ok(Json(Collection::new(select_all(printers, &query, "printer")?)).into_response())
+    let mut printers = odata::to_values(printers)?;
+    hide_capabilities(&mut printers, &query);
+    odata::respond(&uri, &state.public_url, &odata::PRINTERS, &query, printers)
 }
 
 pub(crate) async fn list_shares(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<HashMap<String, String>>,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::SHARES)?;
     let shares: Vec<ShareRecord> = state.db(|store| Ok(store.list(Table::Shares)?)).await?;
     let shares: Vec<PrinterShare> = shares.into_iter().map(|s| s.share).collect();
-    Ok(Json(Collection::new(select_all(shares, &query, "printerShare")?)).into_response())
+    let mut shares = odata::to_values(shares)?;
+    hide_capabilities(&mut shares, &query);
+    odata::respond(&uri, &state.public_url, &odata::SHARES, &query, shares)
 }
 
 pub(crate) async fn get_parent(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
-    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (kind, id) = parent_of(&uri, &params)?;
+    let query = odata::query(
+        &uri,
+        match kind {
+            ParentKind::Printer => &odata::PRINTERS,
+            ParentKind::Share => &odata::SHARES,
+        },
+    )?;
     let value = state
         .db(move |store| {
             let not_found =
@@ -213,7 +172,6 @@ pub(crate) async fn get_parent(
                         .get::<PrinterRecord>(Table::Printers, &id)?
                         .ok_or_else(not_found)?,
                     &query,
-                    "printer",
                 ),
                 ParentKind::Share => select(
                     store
@@ -221,7 +179,6 @@ pub(crate) async fn get_parent(
                         .ok_or_else(not_found)?
                         .share,
                     &query,
-                    "printerShare",
                 ),
             }
         })
@@ -232,9 +189,10 @@ pub(crate) async fn get_parent(
 /// `GET /print/shares/{id}/printer` (printerShare.md, relationship `printer`).
 pub(crate) async fn share_printer(
     State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
-    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::PRINTERS)?;
     let id = param(&params, "parent")?.to_owned();
     let value = state
         .db(move |store| {
@@ -242,7 +200,7 @@ pub(crate) async fn share_printer(
             let printer = store
                 .get::<PrinterRecord>(Table::Printers, &printer)?
                 .ok_or_else(|| ApiError::not_found(format!("no printer with id {printer:?}")))?;
-            select(printer, &query, "printer")
+            select(printer, &query)
         })
         .await?;
     Ok(Json(value).into_response())
@@ -251,9 +209,10 @@ pub(crate) async fn share_printer(
 /// `GET /print/printers/{id}/shares` (printer-list-shares.md).
 pub(crate) async fn printer_shares(
     State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
-    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::SHARES)?;
     let id = param(&params, "parent")?.to_owned();
     let shares = state
         .db(move |store| {
@@ -266,7 +225,9 @@ pub(crate) async fn printer_shares(
                 .collect::<Vec<_>>())
         })
         .await?;
-    Ok(Json(Collection::new(select_all(shares, &query, "printerShare")?)).into_response())
+    let mut shares = odata::to_values(shares)?;
+    hide_capabilities(&mut shares, &query);
+    odata::respond(&uri, &state.public_url, &odata::SHARES, &query, shares)
 }
 
 /// Milliseconds since the epoch, from the configured clock.
@@ -335,6 +296,7 @@ pub(crate) async fn list_jobs(
 ) -> Result<Response, ApiError> {
     let (kind, parent) = parent_of(&uri, &params)?;
     let now = now_ms(&state);
+    let query = odata::query(&uri, &odata::JOBS)?;
     let jobs = state
         .db(move |store| {
             let printer = printer_of_parent(store, kind, &parent)?;
@@ -346,7 +308,16 @@ pub(crate) async fn list_jobs(
                 .collect::<Vec<_>>())
         })
         .await?;
-    Ok(Json(Collection::new(jobs)).into_response())
+    let mut jobs = odata::to_values(jobs)?;
+    // `documents` is a navigation property: a list carries it only when expanded.
+    if !query.expands("documents") {
+        for job in &mut jobs {
+            if let Some(object) = job.as_object_mut() {
+                object.remove("documents");
+            }
+        }
+    }
+    odata::respond(&uri, &state.public_url, &odata::JOBS, &query, jobs)
 }
 
 async fn load_job(
@@ -394,8 +365,15 @@ pub(crate) async fn list_documents(
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::DOCUMENTS)?;
     let job = load_job(&state, &uri, &params).await?;
-    Ok(Json(Collection::new(vec![job.document.to_graph()])).into_response())
+    odata::respond(
+        &uri,
+        &state.public_url,
+        &odata::DOCUMENTS,
+        &query,
+        vec![job.document.to_graph()],
+    )
 }
 
 pub(crate) async fn get_document(

@@ -3,17 +3,18 @@
 use super::{Params, param, parse_json};
 use crate::errors::ApiError;
 use crate::fixtures::USER_ID;
+use crate::odata;
 use crate::records::{AttachmentRecord, ListRecord, TaskRecord};
 use crate::state::AppState;
 use crate::store::{Store, Table};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use bytes::Bytes;
-use graph_upload_models::{Collection, TaskFileAttachment, TodoTask, TodoTaskList};
+use graph_upload_models::{TaskFileAttachment, TodoTask, TodoTaskList};
 use std::sync::Arc;
 
 /// The user a path names: `/me`, or `/users/{id}` with the emulator's one user.
@@ -56,11 +57,13 @@ fn attachment_of(store: &Store, params: &Params) -> Result<AttachmentRecord, Api
 
 pub(crate) async fn list_lists(
     State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     user_of(&params)?;
+    let query = odata::query(&uri, &odata::LISTS)?;
     let lists: Vec<TodoTaskList> = state.db(|store| Ok(store.list(Table::Lists)?)).await?;
-    Ok(Json(Collection::new(lists)).into_response())
+    odata::respond(&uri, &state.public_url, &odata::LISTS, &query, lists)
 }
 
 pub(crate) async fn get_list(
@@ -76,22 +79,46 @@ pub(crate) async fn get_list(
 
 pub(crate) async fn list_tasks(
     State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     user_of(&params)?;
+    let query = odata::query(&uri, &odata::TASKS)?;
+    let expand = query.expands("attachments");
     let tasks = state
         .db(move |store| {
             let list_id = param(&params, "list")?;
             list_of(store, list_id)?;
             let tasks: Vec<TaskRecord> = store.list(Table::Tasks)?;
-            Ok(tasks
+            let tasks: Vec<TaskRecord> = tasks
                 .into_iter()
                 .filter(|task| task.list_id == list_id)
-                .map(|task| task.task)
-                .collect::<Vec<TodoTask>>())
+                .collect();
+            let all: Vec<AttachmentRecord> = if expand {
+                store.list(Table::Attachments)?
+            } else {
+                Vec::new()
+            };
+            let mut values = odata::to_values(tasks.iter().map(|t| &t.task).collect())?;
+            if expand {
+                for (value, task) in values.iter_mut().zip(&tasks) {
+                    let attachments: Vec<TaskFileAttachment> = all
+                        .iter()
+                        .filter(|a| a.task_id == task.task.id)
+                        .map(AttachmentRecord::to_graph)
+                        .collect();
+                    if let Some(object) = value.as_object_mut() {
+                        object.insert(
+                            "attachments".into(),
+                            serde_json::Value::Array(odata::to_values(attachments)?),
+                        );
+                    }
+                }
+            }
+            Ok(values)
         })
         .await?;
-    Ok(Json(Collection::new(tasks)).into_response())
+    odata::respond(&uri, &state.public_url, &odata::TASKS, &query, tasks)
 }
 
 pub(crate) async fn create_task(
@@ -144,8 +171,10 @@ pub(crate) async fn get_task(
 
 pub(crate) async fn list_attachments(
     State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::TASK_ATTACHMENTS)?;
     let attachments = state
         .db(move |store| {
             let task = task_of(store, &params)?;
@@ -157,7 +186,13 @@ pub(crate) async fn list_attachments(
                 .collect::<Vec<TaskFileAttachment>>())
         })
         .await?;
-    Ok(Json(Collection::new(attachments)).into_response())
+    odata::respond(
+        &uri,
+        &state.public_url,
+        &odata::TASK_ATTACHMENTS,
+        &query,
+        attachments,
+    )
 }
 
 /// The one-shot attachment of a small file: `contentBytes` in base64, below 3 MB.

@@ -108,7 +108,8 @@ async fn create_session_wrong_request_content_type() {
                         .body(serde_json::to_vec(&body).unwrap()),
                 )
                 .await;
-            assert_graph_error(&reply, 400, INVALID_REQUEST, None);
+            // Graph: 415 RequestBodyRead for a body that is not sent as JSON.
+            assert_graph_error(&reply, 415, "RequestBodyRead", None);
             assert_eq!(emu.snapshot().await, before);
         }
     }

@@ -28,12 +28,14 @@ pub(crate) async fn uploaded_job(emu: &Emulator, size: u64) -> (PrintTarget, Vec
     (target, data)
 }
 
-/// The member names of a JSON object, sorted.
+/// The property names of a JSON object, sorted (OData annotations such as
+/// `@odata.context` are not properties).
 pub(crate) fn members(value: &serde_json::Value) -> Vec<String> {
     let mut names: Vec<String> = value
         .as_object()
         .unwrap_or_else(|| panic!("an object: {value}"))
         .keys()
+        .filter(|name| !name.starts_with('@'))
         .cloned()
         .collect();
     names.sort();
@@ -45,4 +47,14 @@ pub(crate) fn sorted(names: &[&str]) -> Vec<String> {
     let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     names.sort();
     names
+}
+
+/// `value` without its OData annotations (`@odata.context`...), which depend on the path
+/// a resource was read through.
+pub(crate) fn without_annotations(value: &serde_json::Value) -> serde_json::Value {
+    let mut value = value.clone();
+    if let Some(object) = value.as_object_mut() {
+        object.retain(|name, _| !name.starts_with('@'));
+    }
+    value
 }
