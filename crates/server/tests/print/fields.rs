@@ -3,7 +3,6 @@
 //! printJob.md, printJobStatus.md, printDocument.md, userIdentity.md.
 
 use crate::{members, sorted, uploaded_job};
-use graph_upload_models::error_codes;
 use graph_upload_server::fixtures::{PRINTER_ID, SHARE_ID, USER_ID};
 use graph_upload_testkit::emulator::{Emulator, assert_graph_error, printer, share};
 use serde_json::json;
