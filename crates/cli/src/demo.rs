@@ -7,7 +7,7 @@ use crate::progress_view::reporter;
 use crate::size::{Auto, parse_auto_parallel, parse_auto_size, parse_size};
 use crate::upload::{TransportChoice, attachment_json, print_json, transport};
 use clap::Args;
-use graph_upload::{DriveLocation, DriveOwner, UploadSource, Uploader};
+use graph_upload::{DriveLocation, DriveOwner, UploadSource, Uploader, encode_path_segment};
 use graph_upload_server::{CERT_FILE, ServerConfig, TlsConfig, fixtures};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -107,9 +107,9 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let print_seconds = started.elapsed().as_secs_f64();
     let url = format!(
         "{base}/print/shares/{}/jobs/{}/documents/{}/$value",
-        fixtures::SHARE_ID,
-        result.job_id,
-        result.document.id
+        encode_path_segment(fixtures::SHARE_ID),
+        encode_path_segment(&result.job_id),
+        encode_path_segment(&result.document.id)
     );
     verify(&downloads, &url, token, &print_file, args.size).await?;
     println!(
@@ -168,7 +168,10 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let drive_seconds = started.elapsed().as_secs_f64();
     verify(
         &downloads,
-        &format!("{base}/me/drive/items/{}/content", item.id),
+        &format!(
+            "{base}/me/drive/items/{}/content",
+            encode_path_segment(&item.id)
+        ),
         token,
         &drive_file,
         args.drive_size,

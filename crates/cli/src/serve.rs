@@ -7,7 +7,7 @@
 
 use crate::size::{parse_nonzero_size, parse_size};
 use clap::Args;
-use graph_upload_server::{FaultRule, ServerConfig, TlsConfig};
+use graph_upload_server::{FaultRule, ServerConfig, TlsConfig, TokenGrant};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,10 +22,20 @@ pub struct ServeArgs {
     /// Where state and uploaded bytes are kept (created if missing).
     #[arg(long, default_value = "graph-upload-data")]
     data_dir: PathBuf,
-    /// The bearer token API calls must present. When absent, the data directory's own token
-    /// (generated on first use, kept in DATA_DIR/token) is used and printed.
-    #[arg(long, env = "GRAPH_UPLOAD_TOKEN", hide_env_values = true)]
-    token: Option<String>,
+    /// A bearer token API calls may present; repeatable. A plain TOKEN is the all-powerful
+    /// token (at most one; when absent, the data directory's own token, generated on first use
+    /// and kept in DATA_DIR/token, is used and printed). NAME:TOKEN:KIND:SCOPES adds a token of
+    /// KIND `delegated` or `application` with comma-separated SCOPES (such as
+    /// `app:s3cret:application:PrintJob.ReadWrite.All,Tasks.ReadWrite.All`): it may make only
+    /// the calls whose Graph reference page grants one of its scopes to its kind (403
+    /// otherwise; print job cancel is delegated only, abort application only).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GRAPH_UPLOAD_TOKEN",
+        hide_env_values = true
+    )]
+    token: Vec<String>,
     /// Base URL written into upload URLs and Location headers (default: http://LISTEN-ADDRESS,
     /// https:// with TLS).
     #[arg(long)]
@@ -149,6 +159,31 @@ fn check_listen(listen: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The `--token` values: at most one plain (all-powerful) token, and the scoped ones
+/// (`NAME:TOKEN:KIND:SCOPES`). Errors never repeat a token.
+fn split_tokens(values: &[String]) -> Result<(Option<String>, Vec<TokenGrant>), String> {
+    let mut plain = None;
+    let mut grants: Vec<TokenGrant> = Vec::new();
+    for value in values {
+        if value.trim().is_empty() {
+            return Err("--token must not be empty".into());
+        }
+        if value.contains(':') {
+            let grant = TokenGrant::parse(value).map_err(|error| format!("--token: {error}"))?;
+            if grants.iter().any(|other| other.name == grant.name) {
+                return Err(format!("--token: the name {:?} is given twice", grant.name));
+            }
+            grants.push(grant);
+        } else if plain.replace(value.clone()).is_some() {
+            return Err(
+                "--token: only one plain (all-powerful) token; give the others as NAME:TOKEN:KIND:SCOPES"
+                    .into(),
+            );
+        }
+    }
+    Ok((plain, grants))
+}
+
 /// A data directory must be a directory (it is created when missing).
 fn check_data_dir(dir: &Path) -> Result<(), String> {
     if dir.exists() && !dir.is_dir() {
@@ -198,9 +233,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             args.listen
         )
     })?;
-    let (token, generated) = match args.token {
-        Some(token) if !token.trim().is_empty() => (token, false),
-        Some(_) => return Err("--token must not be empty".into()),
+    let (plain, grants) = split_tokens(&args.token)?;
+    let (token, generated) = match plain {
+        Some(token) => (token, false),
         None => (
             graph_upload_server::load_or_create_token(&args.data_dir).map_err(|error| {
                 format!("cannot use the data directory's token: {error} (with --token or GRAPH_UPLOAD_TOKEN)")
@@ -209,6 +244,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         ),
     };
     let mut config = ServerConfig::new(args.data_dir, token.clone());
+    config.tokens = grants;
     config.public_url = args.public_url;
     config.print_max_fragment = args.print_max_fragment;
     config.print_max_size = args.print_max_size;
@@ -293,6 +329,34 @@ mod tests {
             parse_size("25MiB"),
             Ok(graph_upload_server::DEFAULT_TODO_MAX_SIZE)
         );
+    }
+
+    #[test]
+    fn tokens_split_into_one_plain_and_scoped_ones() {
+        let values = |list: &[&str]| list.iter().map(|v| v.to_string()).collect::<Vec<_>>();
+        let (plain, grants) = split_tokens(&values(&[
+            "owner",
+            "user:u1:delegated:PrintJob.ReadWriteBasic",
+            "app:a1:application:PrintJob.Manage.All,Tasks.ReadWrite.All",
+        ]))
+        .unwrap();
+        assert_eq!(plain.as_deref(), Some("owner"));
+        assert_eq!(grants.len(), 2);
+        assert_eq!(
+            grants[1].scopes,
+            ["PrintJob.Manage.All", "Tasks.ReadWrite.All"]
+        );
+        let (plain, grants) = split_tokens(&values(&["user:u1:delegated:X"])).unwrap();
+        assert!(plain.is_none() && grants.len() == 1);
+        for bad in [
+            &["one", "two"][..],
+            &["a:x:delegated:X", "a:y:delegated:X"],
+            &["a:s3cret:nobody:X"],
+            &[" "],
+        ] {
+            let error = split_tokens(&values(bad)).unwrap_err();
+            assert!(!error.contains("s3cret"), "{error}");
+        }
     }
 
     #[test]

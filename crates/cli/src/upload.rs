@@ -578,6 +578,10 @@ async fn attachment_value(transport: &dyn Transport, location: &str, token: &str
         Ok(response) if response.status().is_success() => {
             match response.json::<serde_json::Value>() {
                 Ok(mut value) if value.is_object() => {
+                    // Graph's GET of an attachment carries its bytes (base64): not for a terminal.
+                    if let Some(object) = value.as_object_mut() {
+                        object.remove("contentBytes");
+                    }
                     value["location"] = serde_json::Value::String(location.to_owned());
                     Printed {
                         value,

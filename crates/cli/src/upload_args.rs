@@ -142,7 +142,7 @@ Examples:
 const TODO_EXAMPLES: &str = "\
 Examples:
   graph-upload upload todo --base-url http://127.0.0.1:8080 --token TOKEN \\
-      --list b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01 --task b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02 notes.txt
+      --list AAMkAGVtdWxhdG9yIFRvIERvIGxpc3QAA-_7774= --task AAMkAGVtdWxhdG9yIFRvIERvIHRhc2sAA-_7774= notes.txt
   # several files, one attachment each, one JSON line each on stdout
   graph-upload upload todo --base-url http://127.0.0.1:8080 --token TOKEN \\
       --list LIST-ID --task TASK-ID *.csv

@@ -287,9 +287,16 @@ async fn outputs_carry_the_job_id_and_the_attachment_and_content_types_are_guess
     assert_eq!(attachment["size"], 5, "{attachment:#}");
     assert_eq!(attachment["contentType"], "text/plain", "guessed from .txt");
     let location = attachment["location"].as_str().expect("location");
+    // The location names the attachment; its Graph-shaped id (`=`) is percent-encoded in it.
+    let id = attachment["id"].as_str().expect("id");
+    assert!(id.ends_with('='), "{attachment:#}");
     assert!(
-        location.ends_with(attachment["id"].as_str().expect("id")),
+        location.ends_with(&graph_upload::encode_path_segment(id)),
         "{attachment:#}"
+    );
+    assert!(
+        attachment.get("contentBytes").is_none(),
+        "the bytes are not printed: {attachment:#}"
     );
 
     // A type the printer does not take is refused before the job exists.

@@ -181,3 +181,56 @@ fn a_token_file_that_is_not_ours_is_refused_and_left_untouched() {
     drop(server);
     assert_eq!(std::fs::read(&file).unwrap(), content);
 }
+
+/// `--token NAME:TOKEN:KIND:SCOPES` (repeatable) next to the plain token: the plain one may call
+/// everything, a scoped one what its kind and scopes allow (printershare-get: delegated
+/// PrinterShare.ReadBasic.All, application not supported), others get 401. Without a plain
+/// token the data directory's own token stays the all-powerful one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoped_tokens_are_checked_against_their_kind_and_scopes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let mut command = serve_command(BIN, &data);
+    command.args([
+        "--token",
+        "owner-token",
+        "--token",
+        "alice:alice-token:delegated:PrinterShare.ReadBasic.All",
+        "--token",
+        "daemon:daemon-token:application:PrintJob.ReadWrite.All,PrinterShare.ReadBasic.All",
+    ]);
+    let server = Serve::launch(command, Some("owner-token"));
+    assert_eq!(status_with(&server, "owner-token").await, 200);
+    assert_eq!(status_with(&server, "alice-token").await, 200);
+    assert_eq!(status_with(&server, "daemon-token").await, 403);
+    assert_eq!(status_with(&server, "nobody-token").await, 401);
+    stop(server);
+
+    let mut command = serve_command(BIN, &data);
+    command.args(["--token", "alice:alice-token:delegated:Tasks.Read"]);
+    let server = Serve::launch(command, None);
+    assert!(
+        server.token_line.is_some(),
+        "the generated token is printed"
+    );
+    let token = server.token.clone();
+    assert_eq!(status_with(&server, &token).await, 200);
+    assert_eq!(status_with(&server, "alice-token").await, 403);
+    stop(server);
+
+    for bad in [
+        "alice:s3cret-token:root:X",
+        "alice:s3cret-token",
+        "two-plain-tokens",
+    ] {
+        let mut command = serve_command(BIN, &data);
+        command
+            .args(["--token", "first-plain", "--token", bad])
+            .stderr(Stdio::piped());
+        let output = command.output().expect("run serve");
+        assert!(!output.status.success(), "{bad} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--token"), "{stderr}");
+        assert!(!stderr.contains("s3cret"), "the token was echoed: {stderr}");
+    }
+}

@@ -138,6 +138,70 @@ impl std::fmt::Display for TaskStatus {
     }
 }
 
+/// How important a To Do task is.
+///
+/// Graph type: `importance`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Importance {
+    /// Low.
+    #[serde(rename = "low")]
+    Low,
+    /// Normal (the default).
+    #[serde(rename = "normal")]
+    Normal,
+    /// High.
+    #[serde(rename = "high")]
+    High,
+}
+
+impl Importance {
+    /// The value as Graph writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Importance::Low => "low",
+            Importance::Normal => "normal",
+            Importance::High => "high",
+        }
+    }
+}
+
+impl std::fmt::Display for Importance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The format of an itemBody's content.
+///
+/// Graph type: `bodyType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum BodyType {
+    /// Plain text.
+    #[serde(rename = "text")]
+    Text,
+    /// HTML.
+    #[serde(rename = "html")]
+    Html,
+}
+
+impl BodyType {
+    /// The value as Graph writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BodyType::Text => "text",
+            BodyType::Html => "html",
+        }
+    }
+}
+
+impl std::fmt::Display for BodyType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a drive upload does when an item of that name exists, decided when the upload commits.
 ///
 /// Graph type: `@microsoft.graph.conflictBehavior`.
@@ -1092,11 +1156,68 @@ pub struct TodoTaskList {
     pub wellknown_list_name: Option<String>,
 }
 
-/// A To Do task, to which files are attached.
+/// The body of a task: its content and the content's format.
+///
+/// Graph type: `itemBody`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ItemBody {
+    /// The content.
+    #[serde(rename = "content", default)]
+    pub content: String,
+    /// `text` or `html`.
+    #[serde(
+        rename = "contentType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub content_type: Option<BodyType>,
+}
+
+/// A local date and time and its time zone (`2020-07-25T16:00:00`, `Eastern Standard Time`).
+///
+/// Graph type: `dateTimeTimeZone`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DateTimeTimeZone {
+    /// Date and time, without offset.
+    #[serde(rename = "dateTime", default)]
+    pub date_time: String,
+    /// Time zone name (Windows or IANA).
+    #[serde(rename = "timeZone", default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+}
+
+/// An open upload session of a To Do task (`GET .../tasks/{id}/attachmentSessions`).
+///
+/// Graph type: `attachmentSession`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AttachmentSession {
+    /// Session identifier.
+    #[serde(rename = "id", default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// When the session expires unless a fragment extends it.
+    #[serde(
+        rename = "expirationDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expiration_date_time: Option<GraphDateTime>,
+    /// Ranges still missing.
+    #[serde(rename = "nextExpectedRanges", default)]
+    pub next_expected_ranges: Vec<String>,
+}
+
+/// A To Do task, to which files are attached: the properties of Graph's todoTask resource.
 ///
 /// Graph type: `todoTask`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct TodoTask {
+    /// Version tag (`W/"..."`), changed by every update.
+    #[serde(
+        rename = "@odata.etag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_etag: Option<String>,
     /// Task identifier (absent in the create request).
     #[serde(rename = "id", default, skip_serializing_if = "String::is_empty")]
     pub id: String,
@@ -1106,6 +1227,30 @@ pub struct TodoTask {
     /// Progress of the task.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TaskStatus>,
+    /// `low`, `normal` or `high`.
+    #[serde(
+        rename = "importance",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub importance: Option<Importance>,
+    /// Whether a reminder alert is set.
+    #[serde(
+        rename = "isReminderOn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_reminder_on: Option<bool>,
+    /// What the task is about.
+    #[serde(rename = "body", default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<ItemBody>,
+    /// Outlook category names.
+    #[serde(
+        rename = "categories",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub categories: Option<Vec<String>>,
     /// When the task was created.
     #[serde(
         rename = "createdDateTime",
@@ -1120,6 +1265,55 @@ pub struct TodoTask {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_date_time: Option<GraphDateTime>,
+    /// When the body last changed.
+    #[serde(
+        rename = "bodyLastModifiedDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub body_last_modified_date_time: Option<GraphDateTime>,
+    /// When the task was finished.
+    #[serde(
+        rename = "completedDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub completed_date_time: Option<DateTimeTimeZone>,
+    /// When the task is to be finished.
+    #[serde(
+        rename = "dueDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub due_date_time: Option<DateTimeTimeZone>,
+    /// When the reminder fires.
+    #[serde(
+        rename = "reminderDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reminder_date_time: Option<DateTimeTimeZone>,
+    /// When the task is to start.
+    #[serde(
+        rename = "startDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub start_date_time: Option<DateTimeTimeZone>,
+    /// The patternedRecurrence, passed through unchanged.
+    #[serde(
+        rename = "recurrence",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub recurrence: Option<serde_json::Value>,
+    /// The linkedResource objects given at creation, passed through unchanged.
+    #[serde(
+        rename = "linkedResources",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub linked_resources: Option<serde_json::Value>,
     /// Whether files are attached.
     #[serde(
         rename = "hasAttachments",
@@ -1252,6 +1446,10 @@ pub mod error_codes {
     pub const INVALID_AUTHENTICATION_TOKEN: &str = "InvalidAuthenticationToken";
     /// `accessDenied`: Authenticated but not allowed (403).
     pub const ACCESS_DENIED: &str = "accessDenied";
+    /// `ErrorAccessDenied`: Outlook and To Do's 403: the token lacks the permission the call needs.
+    pub const ERROR_ACCESS_DENIED: &str = "ErrorAccessDenied";
+    /// `Authorization_RequestDenied`: Directory-style 403 (Universal Print): insufficient privileges to complete the operation.
+    pub const AUTHORIZATION_REQUEST_DENIED: &str = "Authorization_RequestDenied";
     /// `notSupported`: The request asks for something the target does not support, such as a content type (400/415).
     pub const NOT_SUPPORTED: &str = "notSupported";
     /// `notAllowed`: The operation is not allowed in the resource's state (405/409).

@@ -2,6 +2,7 @@
 //! upload URLs.
 
 use crate::errors::ApiError;
+use crate::token_grant::TokenGrant;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -10,9 +11,30 @@ use std::io;
 use std::path::Path;
 use subtle::ConstantTimeEq;
 
-/// Checks `Authorization: Bearer <token>` in constant time (hashes are compared, so not even
-/// the token's length leaks).
-pub fn check_bearer(header: Option<&str>, token: &str) -> Result<(), ApiError> {
+/// Who presented a valid bearer token.
+#[derive(Debug, Clone, Copy)]
+pub enum Caller<'a> {
+    /// The emulator's own token ([`ServerConfig::token`](crate::ServerConfig::token)): every
+    /// call is allowed.
+    Owner,
+    /// A scoped token: the permission table decides.
+    Granted(&'a TokenGrant),
+}
+
+fn same_secret(presented: &[u8], token: &str) -> bool {
+    Sha256::digest(presented)
+        .ct_eq(&Sha256::digest(token.as_bytes()))
+        .into()
+}
+
+/// Checks `Authorization: Bearer <token>` against the owner token and the scoped ones, in
+/// constant time (hashes are compared, and every token is compared, so neither a token's
+/// length nor which one matched leaks through timing).
+pub fn authenticate<'a>(
+    header: Option<&str>,
+    token: &str,
+    grants: &'a [TokenGrant],
+) -> Result<Caller<'a>, ApiError> {
     let Some(value) = header else {
         return Err(ApiError::unauthorized(
             "Access token is empty: send `Authorization: Bearer <token>`.",
@@ -22,16 +44,27 @@ pub fn check_bearer(header: Option<&str>, token: &str) -> Result<(), ApiError> {
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .unwrap_or("");
-    let same: bool = Sha256::digest(presented.as_bytes())
-        .ct_eq(&Sha256::digest(token.as_bytes()))
-        .into();
-    if same && !presented.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized(
-            "Access token validation failure: the bearer token is not the emulator's token.",
-        ))
+    let mut caller = None;
+    if same_secret(presented.as_bytes(), token) {
+        caller = Some(Caller::Owner);
     }
+    for grant in grants {
+        if same_secret(presented.as_bytes(), &grant.token) && caller.is_none() {
+            caller = Some(Caller::Granted(grant));
+        }
+    }
+    match caller {
+        Some(caller) if !presented.is_empty() => Ok(caller),
+        _ => Err(ApiError::unauthorized(
+            "Access token validation failure: the bearer token is not one of the emulator's tokens.",
+        )),
+    }
+}
+
+/// [`authenticate`] with the owner token alone.
+#[cfg(test)]
+pub fn check_bearer(header: Option<&str>, token: &str) -> Result<(), ApiError> {
+    authenticate(header, token, &[]).map(|_| ())
 }
 
 /// Signs upload URLs: `tempauthtoken = {expiry}.{HMAC-SHA256(key, session id, expiry)}`.
@@ -128,6 +161,25 @@ mod tests {
             let error = check_bearer(header, "secret").unwrap_err();
             assert_eq!(error.status, 401, "{header:?}");
         }
+    }
+
+    #[test]
+    fn scoped_tokens_are_told_apart_from_the_owner() {
+        let grants = [crate::token_grant::TokenGrant::parse("app:apptoken:application:X").unwrap()];
+        assert!(matches!(
+            authenticate(Some("Bearer secret"), "secret", &grants),
+            Ok(Caller::Owner)
+        ));
+        assert!(matches!(
+            authenticate(Some("Bearer apptoken"), "secret", &grants),
+            Ok(Caller::Granted(grant)) if grant.name == "app"
+        ));
+        assert_eq!(
+            authenticate(Some("Bearer other"), "secret", &grants)
+                .unwrap_err()
+                .status,
+            401
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::clock::{Clock, SystemClock};
 use crate::faults::FaultRule;
 use crate::tls::TlsConfig;
+use crate::token_grant::TokenGrant;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,8 +56,11 @@ pub const DEFAULT_DOWNLOAD_URL_TTL: Duration = Duration::from_secs(5 * 60);
 pub struct ServerConfig {
     /// Where state (`state.redb`) and uploaded bytes (`blobs/`) live; created if missing.
     pub data_dir: PathBuf,
-    /// The bearer token every API call must present.
+    /// The emulator's own bearer token: every API call is allowed with it.
     pub token: String,
+    /// Extra tokens, each of a kind (delegated or application) with scopes; the calls they may
+    /// make follow the Permissions sections of Graph's reference pages (`403` otherwise).
+    pub tokens: Vec<TokenGrant>,
     /// The base URL written into upload URLs and `Location` headers (`http://127.0.0.1:8080`).
     /// `None`: taken from the listening address.
     pub public_url: Option<String>,
@@ -113,6 +117,7 @@ impl ServerConfig {
         ServerConfig {
             data_dir: data_dir.into(),
             token: token.into(),
+            tokens: Vec::new(),
             public_url: None,
             print_max_fragment: DEFAULT_PRINT_MAX_FRAGMENT,
             print_max_size: DEFAULT_PRINT_MAX_SIZE,
@@ -143,6 +148,7 @@ impl std::fmt::Debug for ServerConfig {
         f.debug_struct("ServerConfig")
             .field("data_dir", &self.data_dir)
             .field("token", &"<redacted>")
+            .field("tokens", &self.tokens)
             .field("public_url", &self.public_url)
             .field("print_max_fragment", &self.print_max_fragment)
             .field("print_max_size", &self.print_max_size)

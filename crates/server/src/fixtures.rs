@@ -19,10 +19,11 @@ pub const PHOTO_PRINTER_ID: &str = "9f7c3a52-5c8e-4b43-9a55-0d1d3a8f6e03";
 pub const SHARE_ID: &str = "1c879027-5120-4aaf-954a-ebfd509a3bcc";
 /// The emulator's one user (`/me`).
 pub const USER_ID: &str = "6f9a2a92-8527-4d64-837e-b5312852f36d";
-/// The user's To Do list.
-pub const LIST_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01";
-/// The task of that list.
-pub const TASK_ID: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02";
+/// The user's To Do list: an id in Graph's shape (base64url with `-`, `_` and `=`), so that
+/// clients that forget to percent-encode path segments or mangle these characters fail here.
+pub const LIST_ID: &str = "AAMkAGVtdWxhdG9yIFRvIERvIGxpc3QAA-_7774=";
+/// The task of that list (Graph-shaped too).
+pub const TASK_ID: &str = "AAMkAGVtdWxhdG9yIFRvIERvIHRhc2sAA-_7774=";
 /// The user's Outlook message that takes attachments (an Outlook-style id, `=` included).
 pub const MESSAGE_ID: &str = "AAMkADEmulatorMessage0001AAA=";
 /// The user's Outlook calendar event that takes attachments.
@@ -254,20 +255,32 @@ pub fn seed(store: &Store) -> Result<(), ApiError> {
             wellknown_list_name: Some("defaultList".into()),
         };
         tx.put(Table::Lists, LIST_ID, &list)?;
-        let task = TaskRecord {
-            list_id: LIST_ID.into(),
-            task: TodoTask {
-                id: TASK_ID.into(),
-                title: "Attach the report".into(),
-                status: Some(graph_upload_models::TaskStatus::NotStarted),
-                created_date_time: None,
-                last_modified_date_time: None,
-                has_attachments: Some(false),
-            },
-        };
+        let task = task_record();
         tx.put(Table::Tasks, TASK_ID, &task)?;
         Ok(())
     })
+}
+
+/// The fixture task as first stored.
+pub(crate) fn task_record() -> TaskRecord {
+    TaskRecord {
+        list_id: LIST_ID.into(),
+        task: TodoTask {
+            odata_etag: Some("W/\"ZW11bGF0b3IgZml4dHVyZSB0YXNrMQ==\"".into()),
+            id: TASK_ID.into(),
+            title: "Attach the report".into(),
+            status: Some(graph_upload_models::TaskStatus::NotStarted),
+            importance: Some(graph_upload_models::Importance::Normal),
+            is_reminder_on: Some(false),
+            body: Some(graph_upload_models::ItemBody {
+                content: String::new(),
+                content_type: Some(graph_upload_models::BodyType::Text),
+            }),
+            categories: Some(Vec::new()),
+            has_attachments: Some(false),
+            ..TodoTask::default()
+        },
+    }
 }
 
 /// Gives the jobs stored before printers and shares were linked the printer their parent

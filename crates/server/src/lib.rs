@@ -14,8 +14,10 @@ mod errors;
 mod fault_layer;
 mod faults;
 pub mod fixtures;
+mod ids;
 mod listener;
 mod odata;
+mod permissions;
 mod print_config;
 mod records;
 mod request_log;
@@ -34,6 +36,7 @@ mod sync_log;
 mod test_app;
 mod tls;
 mod token_file;
+mod token_grant;
 mod upload;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -47,6 +50,7 @@ pub use errors::ApiError;
 pub use faults::{FaultEffect, FaultRoute, FaultRule, FaultRulesError, FaultTrigger};
 pub use tls::{CERT_FILE, KEY_FILE, TlsConfig};
 pub use token_file::{TOKEN_FILE, load_or_create_token};
+pub use token_grant::{TokenGrant, TokenKind};
 
 use auth::UploadSigner;
 use blobs::Blobs;

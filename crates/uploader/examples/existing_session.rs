@@ -8,7 +8,7 @@
 //! ```sh
 //! export GRAPH_UPLOAD_TOKEN=secret
 //! graph-upload serve &                      # or: cargo run -p graph-upload-cli -- serve
-//! TASK=http://127.0.0.1:8080/v1.0/me/todo/lists/b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01/tasks/b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02
+//! TASK=http://127.0.0.1:8080/v1.0/me/todo/lists/AAMkAGVtdWxhdG9yIFRvIERvIGxpc3QAA-_7774=/tasks/AAMkAGVtdWxhdG9yIFRvIERvIHRhc2sAA-_7774=
 //! curl -s -X POST -H "Authorization: Bearer $GRAPH_UPLOAD_TOKEN" -H 'Content-Type: application/json' \
 //!   -d "{\"attachmentInfo\": {\"attachmentType\": \"file\", \"name\": \"notes.txt\", \"size\": $(wc -c < notes.txt)}}" \
 //!   "$TASK/attachments/createUploadSession" > session.json

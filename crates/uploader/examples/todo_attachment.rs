@@ -19,9 +19,9 @@ use graph_upload::{TodoAttachment, UploadError, UploadSource, Uploaded, Uploader
 use std::path::PathBuf;
 
 /// The emulator's To Do list (`graph_upload_server::fixtures::LIST_ID`).
-pub const EMULATOR_LIST: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a01";
+pub const EMULATOR_LIST: &str = "AAMkAGVtdWxhdG9yIFRvIERvIGxpc3QAA-_7774=";
 /// The emulator's task in that list (`graph_upload_server::fixtures::TASK_ID`).
-pub const EMULATOR_TASK: &str = "b3d1f2a0-7c41-4a2e-8d6b-5e4f3c2b1a02";
+pub const EMULATOR_TASK: &str = "AAMkAGVtdWxhdG9yIFRvIERvIHRhc2sAA-_7774=";
 
 /// What to attach, and to which task.
 pub struct Settings {

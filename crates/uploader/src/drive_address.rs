@@ -3,40 +3,7 @@
 //! `.../items/{parentId}:/{name}:` address with every segment percent-encoded.
 
 use crate::error::{InvalidInput, UploadError};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-
-/// Everything but RFC 3986's unreserved characters is encoded in a path segment, so that a
-/// name holding `:`, `#`, `?`, `%` or `/` cannot end the address early.
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b':')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}')
-    .add(b'&')
-    .add(b'+')
-    .add(b'\'')
-    .add(b';')
-    .add(b'=')
-    .add(b'@')
-    .add(b'$')
-    .add(b',')
-    .add(b'!')
-    .add(b'*')
-    .add(b'(')
-    .add(b')');
+pub(crate) use crate::path_segment::encode;
 
 /// Whose drive: the signed-in user's, another user's, a drive by id, a group's or a site's
 /// default document library.
@@ -125,11 +92,6 @@ impl DriveLocation {
             }
         }
     }
-}
-
-/// `segment` percent-encoded for a URL path (ids and names may hold `/`, `?`, `#`, `%`...).
-pub(crate) fn encode(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
 fn check_name(segment: &str) -> Result<(), UploadError> {

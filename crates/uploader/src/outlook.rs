@@ -171,9 +171,9 @@ impl OutlookUpload {
         .await?;
         let base = &self.uploader.service().base_url;
         Ok(attached.map(|attached| OutlookAttachment {
-            location: attached
-                .location
-                .unwrap_or_else(|| format!("{base}{attachments}/{}", attached.attachment.id)),
+            location: attached.location.unwrap_or_else(|| {
+                format!("{base}{attachments}/{}", encode(&attached.attachment.id))
+            }),
             id: attached.attachment.id,
         }))
     }

@@ -6,6 +6,7 @@ use crate::engine::Finished;
 use crate::error::{InvalidInput, UploadError};
 use crate::flow::{Common, default_name, flow_setters, session_of, to_json};
 use crate::outcome::{PrintedDocument, UploadOutcome, Uploaded};
+use crate::path_segment::{encode, encode_segments};
 use crate::profile::EndpointProfile;
 use crate::progress::ProgressEvent;
 use crate::reply::FinalReply;
@@ -133,12 +134,12 @@ impl PrintUpload {
         destination: &str,
         created: &mut Created,
     ) -> Result<Uploaded<PrintedDocument>, UploadError> {
-        let prefix = format!("/{destination}/jobs");
+        let prefix = format!("/{}/jobs", encode_segments(destination));
         let (job_id, document_id, upload_url, ranges) = match &resume.session {
             Some((entry, ranges)) if entry.ids.len() == 2 => {
                 created.journaled = true;
                 if entry.created_job {
-                    created.job = Some(format!("{prefix}/{}", entry.ids[0]));
+                    created.job = Some(format!("{prefix}/{}", encode(&entry.ids[0])));
                 }
                 created.session = Some(entry.upload_url.clone());
                 (
@@ -202,7 +203,7 @@ impl PrintUpload {
             self.uploader
                 .service()
                 .post_json(
-                    &format!("{prefix}/{job_id}/start"),
+                    &format!("{prefix}/{}/start", encode(&job_id)),
                     &serde_json::json!({}),
                     Stage::AfterSession,
                     &self.common.watch,
@@ -225,7 +226,11 @@ impl PrintUpload {
         document_id: &str,
         size: u64,
     ) -> Result<PrintDocument, UploadError> {
-        let path = format!("{prefix}/{job_id}/documents/{document_id}");
+        let path = format!(
+            "{prefix}/{}/documents/{}",
+            encode(job_id),
+            encode(document_id)
+        );
         let document = complete_document(&self.uploader, &path, size, &self.common.watch)
             .await?
             .ok_or(UploadError::SessionGone)?;
@@ -245,7 +250,8 @@ impl PrintUpload {
         }
         let path = format!(
             "/print/{}/{}?$select=id,capabilities",
-            self.collection, self.parent_id
+            self.collection,
+            encode(&self.parent_id)
         );
         let response = self
             .uploader
@@ -303,7 +309,7 @@ impl PrintUpload {
         let job: PrintJob = response
             .json()
             .map_err(|error| UploadError::unparsable("the created job is not a printJob", error))?;
-        created.job = Some(format!("{prefix}/{}", job.id));
+        created.job = Some(format!("{prefix}/{}", encode(&job.id)));
         let document = job
             .documents
             .first()
@@ -328,7 +334,11 @@ impl PrintUpload {
                 size: source.len(),
             },
         };
-        let path = format!("{prefix}/{job_id}/documents/{document_id}/createUploadSession");
+        let path = format!(
+            "{prefix}/{}/documents/{}/createUploadSession",
+            encode(job_id),
+            encode(document_id)
+        );
         let response = self
             .uploader
             .service()

@@ -5,6 +5,7 @@ use crate::engine::Engine;
 use crate::error::UploadError;
 use crate::flow::Common;
 use crate::journal::{Fingerprint, Journal, JournalEntry, Saved};
+use crate::path_segment::{encode, encode_segments};
 use crate::profile::EndpointProfile;
 use crate::retry::{RetryPolicy, Stage};
 use crate::service::Watch;
@@ -137,13 +138,17 @@ async fn abandon(uploader: &Uploader, watch: &Watch, entry: &JournalEntry, gone_
     let profile = EndpointProfile::for_destination(&entry.destination);
     let engine = uploader.engine(profile, watch.clone());
     let mut job = match (print, entry.created_job, entry.ids.as_slice()) {
-        (true, true, [job, _]) => Some(format!("/{}/jobs/{job}", entry.destination)),
+        (true, true, [job, _]) => Some(format!(
+            "/{}/jobs/{}",
+            encode_segments(&entry.destination),
+            encode(job)
+        )),
         _ => None,
     };
     if let (Some(path), Some(size), [_, document]) = (&job, gone_with, entry.ids.as_slice())
         && let Ok(Some(_)) = complete_document(
             uploader,
-            &format!("{path}/documents/{document}"),
+            &format!("{path}/documents/{}", encode(document)),
             size,
             watch,
         )

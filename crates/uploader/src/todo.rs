@@ -5,6 +5,7 @@ use crate::engine::Engine;
 use crate::error::UploadError;
 use crate::flow::{Common, default_name, flow_setters, to_json};
 use crate::outcome::{TodoAttachment, UploadOutcome, Uploaded};
+use crate::path_segment::encode;
 use crate::profile::EndpointProfile;
 use crate::reply::FinalReply;
 use crate::resume::{Created, Resume};
@@ -89,7 +90,7 @@ impl TodoUpload {
     ) -> Result<Uploaded<TodoAttachment>, UploadError> {
         let opened = self.common.preflight(source)?;
         let owner = match &self.user {
-            Some(user) => format!("/users/{user}"),
+            Some(user) => format!("/users/{}", encode(user)),
             None => "/me".to_string(),
         };
         if !self.force_session && source.len() < TODO_INLINE_ATTACHMENT_LIMIT {
@@ -118,7 +119,8 @@ impl TodoUpload {
     ) -> Result<Uploaded<TodoAttachment>, UploadError> {
         let path = format!(
             "{owner}/todo/lists/{}/tasks/{}/attachments",
-            self.list_id, self.task_id
+            encode(&self.list_id),
+            encode(&self.task_id)
         );
         let body = TaskFileAttachment {
             odata_type: Some(TASK_FILE_ATTACHMENT_ODATA_TYPE.into()),
@@ -141,7 +143,7 @@ impl TodoUpload {
         Ok(attached.map(|attached| TodoAttachment {
             location: attached
                 .location
-                .unwrap_or_else(|| format!("{base}{path}/{}", attached.attachment.id)),
+                .unwrap_or_else(|| format!("{base}{path}/{}", encode(&attached.attachment.id))),
             id: attached.attachment.id,
         }))
     }
@@ -157,7 +159,8 @@ impl TodoUpload {
     ) -> Result<Uploaded<TodoAttachment>, UploadError> {
         let path = format!(
             "{owner}/todo/lists/{}/tasks/{}/attachments/createUploadSession",
-            self.list_id, self.task_id
+            encode(&self.list_id),
+            encode(&self.task_id)
         );
         let body = AttachmentUploadSessionRequest {
             attachment_info: AttachmentInfo {

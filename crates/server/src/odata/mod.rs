@@ -15,8 +15,8 @@ pub(crate) use headers::annotate;
 pub(crate) use page::{respond, to_values};
 pub(crate) use query::ODataQuery;
 pub(crate) use spec::{
-    DOCUMENTS, DRIVE_ITEMS, JOBS, LISTS, OUTLOOK_ATTACHMENTS, PRINTERS, Resource, SHARES,
-    TASK_ATTACHMENTS, TASKS,
+    ATTACHMENT_SESSIONS, DOCUMENTS, DRIVE_ITEMS, JOBS, LISTS, OUTLOOK_ATTACHMENTS, PRINTERS,
+    Resource, SHARES, TASK_ATTACHMENTS, TASKS,
 };
 
 /// Parses the query of `uri` for a collection of `resource` (`400` when Graph would refuse it).

@@ -221,6 +221,16 @@ pub(crate) const TASK_ATTACHMENTS: Resource = Resource {
     page_size: DEFAULT_PAGE_SIZE,
 };
 
+/// `resources/attachmentsession.md`; list: `api/todotask-list-attachmentsessions.md`.
+pub(crate) const ATTACHMENT_SESSIONS: Resource = Resource {
+    type_name: "microsoft.graph.attachmentSession",
+    properties: &["id", "content", "expirationDateTime", "nextExpectedRanges"],
+    expand: &[],
+    order_by: false,
+    count: true,
+    page_size: DEFAULT_PAGE_SIZE,
+};
+
 /// `resources/driveitem.md`; list: `api/driveitem-list-children.md` (OneDrive pages at 200).
 pub(crate) const DRIVE_ITEMS: Resource = Resource {
     type_name: "microsoft.graph.driveItem",

@@ -117,7 +117,31 @@ pub(super) async fn keep(app: &TestApp) -> Kept {
     assert_eq!(upload(app, &url, &print_bytes).await.status, 201);
 
     let todo_bytes: Vec<u8> = (0..3000u32).map(|i| (i * 13 % 253) as u8).collect();
-    let url = app.todo_upload(3000).await;
+    // On a task of its own, whose id the fuzzer never learns (it may delete the fixture task).
+    let tasks = todo_task().rsplit_once("/tasks/").unwrap().0.to_owned() + "/tasks";
+    let answer = app
+        .api(
+            Method::POST,
+            &tasks,
+            Some(serde_json::json!({"title": "kept"})),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{answer:?}");
+    let kept_task = format!("{tasks}/{}", answer.json()["id"].as_str().unwrap());
+    let answer = app
+        .api(
+            Method::POST,
+            &format!("{kept_task}/attachments/createUploadSession"),
+            Some(serde_json::json!({"attachmentInfo": {
+                "attachmentType": "file", "name": "kept.bin", "size": 3000}})),
+        )
+        .await;
+    let url = answer.json()["uploadUrl"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(PUBLIC_URL)
+        .unwrap()
+        .to_owned();
     let done = upload(app, &url, &todo_bytes).await;
     assert_eq!(done.status, 201);
     let location = done.headers["location"].to_str().unwrap();
@@ -125,7 +149,7 @@ pub(super) async fn keep(app: &TestApp) -> Kept {
     Kept {
         document: document.clone(),
         job,
-        attachment_value: format!("{}/attachments/{attachment}/$value", todo_task()),
+        attachment_value: format!("{kept_task}/attachments/{attachment}/$value"),
         print_bytes,
         todo_bytes,
     }

@@ -2,7 +2,7 @@
 //! replaced when a case completes or deletes one.
 
 use crate::fixtures::{PRINTER_ID, SHARE_ID};
-use crate::records::SessionRecord;
+use crate::records::{SessionRecord, TaskRecord};
 use crate::store::Table;
 use crate::test_app::TestApp;
 use axum::http::Method;
@@ -89,8 +89,23 @@ pub(super) async fn live_state(app: &TestApp) -> Vec<Live> {
     all
 }
 
-/// Replaces sessions that completed or went away, so that later cases still reach live ones.
+/// Replaces sessions that completed or went away, so that later cases still reach live ones
+/// (and the fixture task, which a case may delete).
 pub(super) async fn refill(app: &TestApp, all: &mut [Live]) {
+    let store = std::sync::Arc::clone(&app.state.store);
+    tokio::task::spawn_blocking(move || {
+        let task = crate::fixtures::task_record();
+        if store
+            .get::<TaskRecord>(Table::Tasks, &task.task.id)?
+            .is_none()
+        {
+            store.write(|tx| tx.put(Table::Tasks, &task.task.id, &task))?;
+        }
+        Ok::<_, crate::store::StoreError>(())
+    })
+    .await
+    .unwrap()
+    .unwrap();
     for (n, live) in all.iter_mut().enumerate() {
         let session = |id: String| {
             let store = std::sync::Arc::clone(&app.state.store);

@@ -43,6 +43,7 @@ pub(super) const TEMPLATES: &[&str] = &[
     "/me/todo/lists/{L}/tasks/{T}/attachments/{A}/$value",
     "/me/todo/lists/{L}/tasks/{T}/attachmentSessions/{Q}",
     "/me/todo/lists/{L}/tasks/{T}/attachmentSessions/{Q}/content",
+    "/me/todo/lists/{L}/tasks/{T}/attachmentSessions",
     "/users/{U}/todo/lists",
     "/users/{U}/todo/lists/{L}/tasks/{T}/attachments",
     "/users/{U}/todo/lists/{L}/tasks/{T}/attachments/createUploadSession",

@@ -181,7 +181,7 @@ pub(crate) async fn create_attachment(
     )?;
     let blob = crate::blobs::Blobs::new_id();
     let record = MailAttachmentRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::ids::exchange_id(),
         item,
         name: requested.name,
         content_type: requested.content_type,

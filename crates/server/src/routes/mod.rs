@@ -10,13 +10,14 @@ mod print;
 mod print_download;
 mod sessions;
 mod todo;
+mod todo_tasks;
 
-use crate::auth::check_bearer;
+use crate::auth::{Caller, authenticate};
 use crate::errors::{ApiError, graph_error_body};
 use crate::request_log::RequestId;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -31,7 +32,9 @@ const MAX_JSON_BODY: usize = 8 * 1024 * 1024;
 
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
+    // The 405 fallback goes on each route before the bearer layer, so that the layer wraps it.
     let api = api_routes()
+        .method_not_allowed_fallback(method_not_allowed)
         // Inside the bearer check's layer: it annotates answers, never errors.
         .route_layer(middleware::from_fn(crate::odata::annotate))
         .route_layer(middleware::from_fn_with_state(
@@ -90,6 +93,7 @@ fn emulator_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/_emulator/stats", get(emulator::get_stats))
         .route("/_emulator/sessions", get(emulator::get_sessions))
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state, require_bearer))
 }
 
@@ -168,9 +172,18 @@ fn api_routes() -> Router<Arc<AppState>> {
             .route(&format!("{lists}/{{list}}"), get(todo::get_list))
             .route(
                 &format!("{lists}/{{list}}/tasks"),
-                get(todo::list_tasks).post(todo::create_task),
+                get(todo::list_tasks).post(todo_tasks::create_task),
             )
-            .route(&task, get(todo::get_task))
+            .route(
+                &task,
+                get(todo::get_task)
+                    .patch(todo_tasks::update_task)
+                    .delete(todo_tasks::delete_task),
+            )
+            .route(
+                &format!("{task}/attachmentSessions"),
+                get(todo::list_attachment_sessions),
+            )
             .route(
                 &format!("{task}/attachments"),
                 get(todo::list_attachments).post(todo::create_attachment),
@@ -243,7 +256,9 @@ fn outlook_routes(mut api: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
     api
 }
 
-/// Every Graph API call needs the bearer token.
+/// Every Graph API call needs a bearer token (checked first, also for a method the route does
+/// not have: Graph answers `401` before `405`), and a scoped token the permission its
+/// reference page names ([`crate::permissions`]).
 async fn require_bearer(
     State(state): State<Arc<AppState>>,
     request: Request,
@@ -253,7 +268,14 @@ async fn require_bearer(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    check_bearer(header, &state.config.token)?;
+    let config = &state.config;
+    if let Caller::Granted(grant) = authenticate(header, &config.token, &config.tokens)? {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| request.uri().path(), MatchedPath::as_str);
+        crate::permissions::authorize(grant, request.method(), route)?;
+    }
     Ok(next.run(request).await)
 }
 

@@ -251,7 +251,7 @@ pub(crate) async fn create_job(
     let configuration = crate::print_config::job_configuration(&requested)?;
     let created = state.now().as_secs() as i64;
     let mut job = JobRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::ids::print_job_id(),
         parent_kind: kind,
         parent_id: parent.clone(),
         created,

@@ -4,7 +4,7 @@ use super::{Params, param, parse_json};
 use crate::errors::ApiError;
 use crate::fixtures::USER_ID;
 use crate::odata;
-use crate::records::{AttachmentRecord, ListRecord, TaskRecord};
+use crate::records::{AttachmentRecord, ListRecord, SessionRecord, TaskRecord};
 use crate::state::AppState;
 use crate::store::{Store, Table};
 use axum::Json;
@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use bytes::Bytes;
-use graph_upload_models::{TaskFileAttachment, TodoTask, TodoTaskList};
+use graph_upload_models::{AttachmentSession, TaskFileAttachment, TodoTaskList};
 use std::sync::Arc;
 
 /// The user a path names: `/me`, or `/users/{id}` with the emulator's one user.
@@ -40,7 +40,7 @@ pub(crate) fn task_of(store: &Store, params: &Params) -> Result<TaskRecord, ApiE
         .ok_or_else(|| ApiError::not_found(format!("no task {task_id:?} in list {list_id:?}")))
 }
 
-fn list_of(store: &Store, list_id: &str) -> Result<ListRecord, ApiError> {
+pub(crate) fn list_of(store: &Store, list_id: &str) -> Result<ListRecord, ApiError> {
     store
         .get::<ListRecord>(Table::Lists, list_id)?
         .ok_or_else(|| ApiError::not_found(format!("no To Do list {list_id:?}")))
@@ -121,46 +121,6 @@ pub(crate) async fn list_tasks(
     odata::respond(&uri, &state.public_url, &odata::TASKS, &query, tasks)
 }
 
-pub(crate) async fn create_task(
-    State(state): State<Arc<AppState>>,
-    Path(params): Path<Params>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    user_of(&params)?;
-    let requested: TodoTask = parse_json(&headers, &body)?;
-    if requested.title.trim().is_empty() {
-        return Err(ApiError::bad_request("a task needs a non-empty title"));
-    }
-    let now = state.now().as_secs() as i64;
-    let task = TodoTask {
-        id: uuid::Uuid::new_v4().to_string(),
-        title: requested.title,
-        status: Some(
-            requested
-                .status
-                .unwrap_or(graph_upload_models::TaskStatus::NotStarted),
-        ),
-        created_date_time: crate::records::timestamp(now),
-        last_modified_date_time: crate::records::timestamp(now),
-        has_attachments: Some(false),
-    };
-    let record = TaskRecord {
-        list_id: param(&params, "list")?.to_owned(),
-        task: task.clone(),
-    };
-    state
-        .db(move |store| {
-            list_of(store, &record.list_id)?;
-            store.write(|tx| {
-                tx.put(Table::Tasks, &record.task.id, &record)?;
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(task)).into_response())
-}
-
 pub(crate) async fn get_task(
     State(state): State<Arc<AppState>>,
     Path(params): Path<Params>,
@@ -221,7 +181,7 @@ pub(crate) async fn create_attachment(
     };
     let blob = crate::blobs::Blobs::new_id();
     let record = AttachmentRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::ids::exchange_id(),
         list_id: task.list_id.clone(),
         task_id: task.task.id.clone(),
         name: requested.name,
@@ -260,23 +220,88 @@ pub(crate) async fn create_attachment(
     Ok((StatusCode::CREATED, Json(record.to_graph())).into_response())
 }
 
+/// `GET .../attachments/{id}`: the attachment with its bytes in `contentBytes`, as
+/// taskfileattachment-get shows it (at most 25 MB, To Do's limit).
 pub(crate) async fn get_attachment(
     State(state): State<Arc<AppState>>,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let attachment = state.db(move |store| attachment_of(store, &params)).await?;
-    Ok(Json(attachment.to_graph()).into_response())
+    let blobs = state.blobs.clone();
+    let blob = attachment.blob.clone();
+    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut blobs.open_for_read(&blob)?, &mut bytes)?;
+        Ok(bytes)
+    })
+    .await
+    .map_err(|error| ApiError::internal(error.to_string()))??;
+    let mut graph = attachment.to_graph();
+    graph.content_bytes = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+    Ok(Json(graph).into_response())
 }
 
+/// `DELETE .../attachments/{id}`: `204`; the task's `hasAttachments` stays true to what is
+/// left.
 pub(crate) async fn delete_attachment(
     State(state): State<Arc<AppState>>,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
-    delete_stored(&state, Table::Attachments, move |store| {
-        let attachment = attachment_of(store, &params)?;
-        Ok((attachment.id, attachment.blob))
-    })
-    .await
+    let blob = state
+        .db(move |store| {
+            let attachment = attachment_of(store, &params)?;
+            let others = store
+                .list::<AttachmentRecord>(Table::Attachments)?
+                .into_iter()
+                .any(|a| a.task_id == attachment.task_id && a.id != attachment.id);
+            store.write(|tx| {
+                tx.delete(Table::Attachments, &attachment.id)?;
+                if let Some(mut task) = tx.get::<TaskRecord>(Table::Tasks, &attachment.task_id)? {
+                    task.task.has_attachments = Some(others);
+                    tx.put(Table::Tasks, &attachment.task_id, &task)?;
+                }
+                Ok::<_, ApiError>(())
+            })?;
+            Ok(attachment.blob)
+        })
+        .await?;
+    state.blobs.remove(&blob)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET .../tasks/{id}/attachmentSessions`: the task's open (unexpired) upload sessions
+/// (todotask-list-attachmentsessions).
+pub(crate) async fn list_attachment_sessions(
+    State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::ATTACHMENT_SESSIONS)?;
+    let now = state.now();
+    let sessions = state
+        .db(move |store| {
+            let task = task_of(store, &params)?;
+            let sessions: Vec<SessionRecord> = store.list(Table::Sessions)?;
+            Ok(sessions
+                .into_iter()
+                .filter(|session| {
+                    super::todo_tasks::of_task(session, &task) && !session.expired(now)
+                })
+                .map(|session| AttachmentSession {
+                    expiration_date_time: Some(session.expiration()),
+                    next_expected_ranges: session.next_expected_ranges(),
+                    id: session.id,
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    odata::respond(
+        &uri,
+        &state.public_url,
+        &odata::ATTACHMENT_SESSIONS,
+        &query,
+        sessions,
+    )
 }
 
 /// Deletes the record that `find` names (its id and blob) from `table`, then its bytes: `204`.

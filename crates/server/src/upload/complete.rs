@@ -109,7 +109,7 @@ async fn complete(
             api_prefix,
         } => {
             let attachment = AttachmentRecord {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: crate::ids::exchange_id(),
                 list_id: list_id.clone(),
                 task_id: task_id.clone(),
                 name: session.name.clone(),
@@ -133,7 +133,7 @@ async fn complete(
             content_id,
         } => {
             let attachment = MailAttachmentRecord {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: crate::ids::exchange_id(),
                 item: item.clone(),
                 name: session.name.clone(),
                 content_type: session.content_type.clone(),

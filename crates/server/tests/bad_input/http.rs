@@ -13,7 +13,7 @@ async fn method_not_allowed() {
     let requests = [
         emu.api(Method::DELETE, "/print/printers"),
         emu.api(Method::PUT, &format!("{}/jobs", share(SHARE_ID))),
-        emu.api(Method::PATCH, &todo_task_path()),
+        emu.api(Method::PUT, &todo_task_path()),
         emu.api(
             Method::GET,
             &scene.target.as_ref().unwrap().create_session_path(),

@@ -3,8 +3,8 @@
 //! `api-reference/v1.0/api/todotasklist-list-tasks.md`.
 
 use crate::support::{
-    attach_to_message, attach_to_task, create_folders, create_tasks, distinct_ids, read_all,
-    tasks_path,
+    attach_to_message, attach_to_task, create_folders, create_tasks, distinct_ids,
+    open_task_sessions, read_all, tasks_path,
 };
 use graph_upload_server::fixtures::{PRINTER_ID, SHARE_ID};
 use graph_upload_testkit::emulator::{
@@ -134,6 +134,7 @@ async fn every_collection_pages_each_item_exactly_once() {
     let emu = Emulator::start().await;
     create_tasks(&emu, 3).await;
     attach_to_task(&emu, 5).await;
+    open_task_sessions(&emu, 3).await;
     attach_to_message(&emu, 12).await;
     create_folders(&emu, 4).await;
     let mut jobs = Vec::new();
@@ -151,6 +152,7 @@ async fn every_collection_pages_each_item_exactly_once() {
         "/me/todo/lists".to_owned(),
         tasks_path(),
         format!("{}/attachments", todo_task_path()),
+        format!("{}/attachmentSessions", todo_task_path()),
         format!("{}/attachments", message_path()),
         format!("{}/attachments", event_path()),
         "/me/drive/root/children".to_owned(),

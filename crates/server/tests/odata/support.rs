@@ -37,6 +37,21 @@ pub async fn attach_to_task(emu: &Emulator, count: usize) {
     }
 }
 
+/// Opens `count` upload sessions on the fixture task (todotask-list-attachmentsessions lists
+/// them).
+pub async fn open_task_sessions(emu: &Emulator, count: usize) {
+    for n in 0..count {
+        let reply = emu
+            .post_json(
+                &format!("{}/attachments/createUploadSession", todo_task_path()),
+                &json!({"attachmentInfo": {"attachmentType": "file",
+                    "name": format!("big{n}.bin"), "size": 5_000_000}}),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+}
+
 /// Attaches `count` small files to the fixture message.
 pub async fn attach_to_message(emu: &Emulator, count: usize) {
     for n in 0..count {

@@ -19,6 +19,7 @@ mod client_restarts;
 mod drive_and_mail;
 mod existing_session;
 mod flows;
+mod graph_ids;
 mod many_files;
 mod out_of_order;
 mod server_restarts;
@@ -80,6 +81,7 @@ end_to_end! {
         drive_and_mail::small_todo_files_are_one_post_and_limits_come_first,
         many_files::files_sharing_one_limited_transport_never_pass_its_limit,
         many_files::drive_folders_are_made_once_each_parents_first,
+        graph_ids::graph_shaped_ids_go_through_every_flow_encoded,
     ],
 }
 
