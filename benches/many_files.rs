@@ -350,7 +350,20 @@ async fn verify(
         let request = Request::get(&url)?
             .header_str(header::AUTHORIZATION, &format!("Bearer {TOKEN}"))?
             .max_response_bytes(usize::MAX);
-        let response = transport.send(request).await?;
+        let mut response = transport.send(request).await?;
+        // A print document's `$value` answers `302` to a pre-authenticated download URL,
+        // followed without the token.
+        if response.status().as_u16() == 302 {
+            let location = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .ok_or("a 302 without Location")?
+                .to_owned();
+            response = transport
+                .send(Request::get(&location)?.max_response_bytes(usize::MAX))
+                .await?;
+        }
         let expected = std::fs::read(file)?;
         if !response.status().is_success() || response.body().as_ref() != expected.as_slice() {
             return Err(format!(

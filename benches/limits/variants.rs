@@ -65,21 +65,39 @@ pub(crate) async fn verify_stored(
     verify_download(base, &path, file).await
 }
 
-/// Streams `GET {base}{path}` (with the token) and compares it with the file block by block.
-pub(crate) async fn verify_download(base: &str, path: &str, file: &Path) -> Result<(), Failure> {
-    use std::os::unix::fs::FileExt;
-    let url = format!("{base}{path}");
+/// `GET url` on a new HTTP/1.1 connection, with the bearer token when `bearer`.
+async fn get(url: &str, bearer: bool) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
     let uri: hyper::Uri = url.parse()?;
     let authority = uri.authority().ok_or("no authority")?.to_string();
     let stream = tokio::net::TcpStream::connect(&authority).await?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
     tokio::spawn(connection);
-    let request = hyper::Request::get(uri.path_and_query().ok_or("no path")?.as_str())
-        .header("host", authority.as_str())
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .body(http_body_util::Empty::<Bytes>::new())?;
-    let response = sender.send_request(request).await?;
+    let mut request = hyper::Request::get(uri.path_and_query().ok_or("no path")?.as_str())
+        .header("host", authority.as_str());
+    if bearer {
+        request = request.header("authorization", format!("Bearer {TOKEN}"));
+    }
+    Ok(sender
+        .send_request(request.body(http_body_util::Empty::<Bytes>::new())?)
+        .await?)
+}
+
+/// Streams `GET {base}{path}` (with the token) and compares it with the file block by block.
+/// A `302` (a print document's `$value`) is followed to its pre-authenticated `Location`
+/// without the token.
+pub(crate) async fn verify_download(base: &str, path: &str, file: &Path) -> Result<(), Failure> {
+    use std::os::unix::fs::FileExt;
+    let mut response = get(&format!("{base}{path}"), true).await?;
+    if response.status() == hyper::StatusCode::FOUND {
+        let location = response
+            .headers()
+            .get(hyper::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or("a 302 without Location")?
+            .to_owned();
+        response = get(&location, false).await?;
+    }
     if response.status() != hyper::StatusCode::OK {
         return Err(format!("$value answered {}", response.status()).into());
     }

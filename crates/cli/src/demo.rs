@@ -208,7 +208,8 @@ fn download_client(ca_certs: &[std::path::PathBuf]) -> Result<reqwest::Client, S
                 .map_err(|error| format!("{}: {error}", path.display()))?,
         );
     }
-    let mut builder = reqwest::Client::builder();
+    // Redirects are followed by hand, without the token (see `verify`).
+    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if !roots.is_empty() {
         builder = builder.tls_certs_merge(roots);
     }
@@ -253,6 +254,22 @@ async fn verify(
         .send()
         .await
         .map_err(|error| format!("downloading {url} failed: {}", error.without_url()))?;
+    // A print document's `$value` answers `302` to a pre-authenticated download URL: it is
+    // followed WITHOUT the bearer token, and its query (a credential) is never shown.
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| format!("{url} redirected without a Location"))?
+            .to_owned();
+        response = client.get(&location).send().await.map_err(|error| {
+            format!(
+                "following the redirect of {url} failed: {}",
+                error.without_url()
+            )
+        })?;
+    }
     if !response.status().is_success() {
         return Err(format!(
             "downloading {url} answered HTTP {}",

@@ -59,6 +59,14 @@ pub struct ServeArgs {
     /// Session lifetime in seconds, renewed by each accepted fragment.
     #[arg(long, default_value_t = graph_upload_server::DEFAULT_SESSION_TTL.as_secs())]
     session_ttl: u64,
+    /// Milliseconds a started print job stays `processing` before it is `completed`.
+    #[arg(long, value_name = "MS",
+          default_value_t = graph_upload_server::DEFAULT_JOB_PROCESSING.as_millis() as u64)]
+    job_processing_ms: u64,
+    /// Seconds the download URL that a print document's `$value` redirects to stays valid.
+    #[arg(long, value_name = "SECS",
+          default_value_t = graph_upload_server::DEFAULT_DOWNLOAD_URL_TTL.as_secs())]
+    download_url_ttl: u64,
     /// Fault rules to inject from the start: a JSON array such as
     /// `[{"route": "put", "every": 3, "status": 503, "retryAfter": 1}]`
     /// (`PUT /_emulator/faults` replaces them at runtime).
@@ -244,6 +252,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     config.todo_max_size = args.todo_max_size;
     config.drive_quota = args.drive_quota;
     config.session_ttl = Duration::from_secs(args.session_ttl);
+    config.job_processing = Duration::from_millis(args.job_processing_ms);
+    config.download_url_ttl = Duration::from_secs(args.download_url_ttl);
     config.faults = faults;
     config.fault_seed = args.fault_seed;
     config.latency = Duration::from_millis(args.latency);

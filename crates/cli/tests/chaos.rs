@@ -159,13 +159,9 @@ async fn uploads_survive_connection_resets_and_an_emulator_kill() {
         .iter()
         .find(|job| job["documents"][0]["id"] == document_id)
         .expect("the job of the uploaded document");
-    let (status, stored) = serve
-        .get(&format!(
-            "/v1.0/print/shares/{SHARE_ID}/jobs/{}/documents/{document_id}/$value",
-            job["id"].as_str().unwrap()
-        ))
+    let stored = serve
+        .print_document_value(job["id"].as_str().unwrap(), document_id)
         .await;
-    assert_eq!(status, 200);
     assert!(
         stored == bytes,
         "the stored print document differs from the file"

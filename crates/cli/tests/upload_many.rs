@@ -124,14 +124,12 @@ async fn several_files_reach_every_flow_byte_for_byte_with_one_json_line_each_in
         &paths,
     );
     for (line, (_, bytes)) in check_lines(&print, "print").iter().zip(&files) {
-        let (status, stored) = serve
-            .get(&format!(
-                "/v1.0/print/shares/{SHARE_ID}/jobs/{}/documents/{}/$value",
+        let stored = serve
+            .print_document_value(
                 line["jobId"].as_str().unwrap(),
-                line["id"].as_str().unwrap()
-            ))
+                line["id"].as_str().unwrap(),
+            )
             .await;
-        assert_eq!(status, 200);
         assert!(stored == *bytes, "print: {line}");
     }
 

@@ -589,7 +589,7 @@ pub struct PrintDocument {
         skip_serializing_if = "Option::is_none"
     )]
     pub display_name: Option<String>,
-    /// Name given in the upload properties (present in the final upload reply).
+    /// Name given in the upload properties; only in the final upload reply (`docs/protocol.md`), not a property of printDocument.
     #[serde(
         rename = "documentName",
         default,
@@ -606,23 +606,60 @@ pub struct PrintDocument {
     /// Size in bytes; 0 until uploaded.
     #[serde(rename = "size", default)]
     pub size: u64,
-    /// When the upload completed.
-    #[serde(
-        rename = "uploadedDateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub uploaded_date_time: Option<GraphDateTime>,
 }
 
-/// What a printer or share accepts; only the part uploads need.
+/// An inclusive range of integers.
+///
+/// Graph type: `integerRange`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct IntegerRange {
+    /// First value.
+    #[serde(rename = "start")]
+    pub start: u64,
+    /// Last value.
+    #[serde(rename = "end")]
+    pub end: u64,
+}
+
+/// What a printer or share supports (every property of printerCapabilities.md).
 ///
 /// Graph type: `printerCapabilities`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct PrinterCapabilities {
+    /// Supported bottom margins, in microns.
+    #[serde(rename = "bottomMargins", default)]
+    pub bottom_margins: Vec<u64>,
+    /// Whether copies of a multi-page document can be collated.
+    #[serde(rename = "collation", default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<bool>,
+    /// Supported printColorMode values.
+    #[serde(rename = "colorModes", default)]
+    pub color_modes: Vec<String>,
     /// Media types a document may have.
     #[serde(rename = "contentTypes", default)]
     pub content_types: Vec<String>,
+    /// Range of copies per job.
+    #[serde(
+        rename = "copiesPerJob",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub copies_per_job: Option<IntegerRange>,
+    /// Supported resolutions, in DPI.
+    #[serde(rename = "dpis", default)]
+    pub dpis: Vec<u64>,
+    /// Supported printDuplexMode values.
+    #[serde(rename = "duplexModes", default)]
+    pub duplex_modes: Vec<String>,
+    /// Supported printerFeedOrientation values.
+    #[serde(rename = "feedOrientations", default)]
+    pub feed_orientations: Vec<String>,
+    /// Supported printFinishing values.
+    #[serde(rename = "finishings", default)]
+    pub finishings: Vec<String>,
+    /// Supported input bins.
+    #[serde(rename = "inputBins", default)]
+    pub input_bins: Vec<String>,
     /// Whether the printer prints in colour.
     #[serde(
         rename = "isColorPrintingSupported",
@@ -630,6 +667,226 @@ pub struct PrinterCapabilities {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_color_printing_supported: Option<bool>,
+    /// Whether page ranges can be printed.
+    #[serde(
+        rename = "isPageRangeSupported",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_page_range_supported: Option<bool>,
+    /// Supported left margins, in microns.
+    #[serde(rename = "leftMargins", default)]
+    pub left_margins: Vec<u64>,
+    /// Supported media colours.
+    #[serde(rename = "mediaColors", default)]
+    pub media_colors: Vec<String>,
+    /// Supported media sizes (ISO and ANSI names).
+    #[serde(rename = "mediaSizes", default)]
+    pub media_sizes: Vec<String>,
+    /// Supported media types.
+    #[serde(rename = "mediaTypes", default)]
+    pub media_types: Vec<String>,
+    /// Supported printMultipageLayout values.
+    #[serde(rename = "multipageLayouts", default)]
+    pub multipage_layouts: Vec<String>,
+    /// Supported printOrientation values.
+    #[serde(rename = "orientations", default)]
+    pub orientations: Vec<String>,
+    /// Supported output bins.
+    #[serde(rename = "outputBins", default)]
+    pub output_bins: Vec<String>,
+    /// Supported numbers of pages per sheet.
+    #[serde(rename = "pagesPerSheet", default)]
+    pub pages_per_sheet: Vec<u64>,
+    /// Supported printQuality values.
+    #[serde(rename = "qualities", default)]
+    pub qualities: Vec<String>,
+    /// Largest job queue the printer stores.
+    #[serde(
+        rename = "queueBufferSizeInBytes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub queue_buffer_size_in_bytes: Option<u64>,
+    /// Supported right margins, in microns.
+    #[serde(rename = "rightMargins", default)]
+    pub right_margins: Vec<u64>,
+    /// Supported printScaling values.
+    #[serde(rename = "scalings", default)]
+    pub scalings: Vec<String>,
+    /// Whether PDF pages can be scaled to the media.
+    #[serde(
+        rename = "supportsFitPdfToPage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supports_fit_pdf_to_page: Option<bool>,
+    /// Supported top margins, in microns.
+    #[serde(rename = "topMargins", default)]
+    pub top_margins: Vec<u64>,
+}
+
+/// A printer's default print settings.
+///
+/// Graph type: `printerDefaults`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PrinterDefaults {
+    /// Default printColorMode.
+    #[serde(rename = "colorMode", default, skip_serializing_if = "Option::is_none")]
+    pub color_mode: Option<String>,
+    /// Default media type of documents.
+    #[serde(
+        rename = "contentType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub content_type: Option<String>,
+    /// Default number of copies.
+    #[serde(
+        rename = "copiesPerJob",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub copies_per_job: Option<u64>,
+    /// Default resolution.
+    #[serde(rename = "dpi", default, skip_serializing_if = "Option::is_none")]
+    pub dpi: Option<u64>,
+    /// Default printDuplexMode.
+    #[serde(
+        rename = "duplexMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub duplex_mode: Option<String>,
+    /// Default printFinishing values.
+    #[serde(rename = "finishings", default)]
+    pub finishings: Vec<String>,
+    /// Whether PDF pages are fitted to the media by default.
+    #[serde(
+        rename = "fitPdfToPage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fit_pdf_to_page: Option<bool>,
+    /// Default media colour.
+    #[serde(
+        rename = "mediaColor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub media_color: Option<String>,
+    /// Default media size.
+    #[serde(rename = "mediaSize", default, skip_serializing_if = "Option::is_none")]
+    pub media_size: Option<String>,
+    /// Default media type.
+    #[serde(rename = "mediaType", default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Default printMultipageLayout.
+    #[serde(
+        rename = "multipageLayout",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub multipage_layout: Option<String>,
+    /// Default printOrientation.
+    #[serde(
+        rename = "orientation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub orientation: Option<String>,
+    /// Default output bin.
+    #[serde(rename = "outputBin", default, skip_serializing_if = "Option::is_none")]
+    pub output_bin: Option<String>,
+    /// Default pages per sheet.
+    #[serde(
+        rename = "pagesPerSheet",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pages_per_sheet: Option<u64>,
+    /// Default printQuality.
+    #[serde(rename = "quality", default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<String>,
+    /// Default printScaling.
+    #[serde(rename = "scaling", default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<String>,
+}
+
+/// Where a printer is (the emulator fills the string properties).
+///
+/// Graph type: `printerLocation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PrinterLocation {
+    /// Building name.
+    #[serde(rename = "building", default, skip_serializing_if = "Option::is_none")]
+    pub building: Option<String>,
+    /// City.
+    #[serde(rename = "city", default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Country or region.
+    #[serde(
+        rename = "countryOrRegion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub country_or_region: Option<String>,
+    /// Floor.
+    #[serde(rename = "floor", default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<String>,
+    /// Postal code.
+    #[serde(
+        rename = "postalCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub postal_code: Option<String>,
+    /// Room name.
+    #[serde(rename = "roomName", default, skip_serializing_if = "Option::is_none")]
+    pub room_name: Option<String>,
+    /// Site name.
+    #[serde(rename = "site", default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// State or province.
+    #[serde(
+        rename = "stateOrProvince",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_or_province: Option<String>,
+    /// Street address.
+    #[serde(
+        rename = "streetAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub street_address: Option<String>,
+    /// Organizational hierarchy.
+    #[serde(rename = "organization", default)]
+    pub organization: Vec<String>,
+    /// Geographic subdivisions.
+    #[serde(rename = "subdivision", default)]
+    pub subdivision: Vec<String>,
+}
+
+/// Processing state of a printer.
+///
+/// Graph type: `printerStatus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PrinterStatus {
+    /// printerProcessingState: `idle`, `processing`, `stopped`, `unknown`.
+    #[serde(rename = "state")]
+    pub state: String,
+    /// printerProcessingStateDetail values explaining the state.
+    #[serde(rename = "details", default)]
+    pub details: Vec<String>,
+    /// Human-readable state.
+    #[serde(
+        rename = "description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<String>,
 }
 
 /// A printer registered with Universal Print.
@@ -637,7 +894,7 @@ pub struct PrinterCapabilities {
 /// Graph type: `printer`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Printer {
-    /// Printer identifier used in `/print/printers/{id}`.
+    /// Printer (`/print/printers/{id}`) identifier.
     #[serde(rename = "id")]
     pub id: String,
     /// Name shown to users.
@@ -653,16 +910,56 @@ pub struct Printer {
     /// Model of the device.
     #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// Whether a share exposes it.
-    #[serde(rename = "isShared", default, skip_serializing_if = "Option::is_none")]
-    pub is_shared: Option<bool>,
-    /// What it accepts.
+    /// Whether new jobs are accepted.
+    #[serde(
+        rename = "isAcceptingJobs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_accepting_jobs: Option<bool>,
+    /// Default print settings.
+    #[serde(rename = "defaults", default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<PrinterDefaults>,
+    /// Where the printer is.
+    #[serde(rename = "location", default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<PrinterLocation>,
+    /// What it supports; Graph returns it only when `$select` asks for it.
     #[serde(
         rename = "capabilities",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub capabilities: Option<PrinterCapabilities>,
+    /// Processing state of the printer.
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PrinterStatus>,
+    /// When the printer was registered.
+    #[serde(
+        rename = "registeredDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub registered_date_time: Option<GraphDateTime>,
+    /// Whether a share exposes it.
+    #[serde(rename = "isShared", default, skip_serializing_if = "Option::is_none")]
+    pub is_shared: Option<bool>,
+    /// Whether a physical device prints.
+    #[serde(
+        rename = "hasPhysicalDevice",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub has_physical_device: Option<bool>,
+    /// When the printer last talked to Universal Print.
+    #[serde(
+        rename = "lastSeenDateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_seen_date_time: Option<GraphDateTime>,
+    /// Release mechanisms (none in the emulator).
+    #[serde(rename = "releaseMechanisms", default)]
+    pub release_mechanisms: Vec<serde_json::Value>,
 }
 
 /// A share through which users print to a printer.
@@ -670,12 +967,52 @@ pub struct Printer {
 /// Graph type: `printerShare`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct PrinterShare {
-    /// Share identifier used in `/print/shares/{id}`.
+    /// Share (`/print/shares/{id}`) identifier.
     #[serde(rename = "id")]
     pub id: String,
     /// Name shown to users.
     #[serde(rename = "displayName", default)]
     pub display_name: String,
+    /// Maker of the device.
+    #[serde(
+        rename = "manufacturer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manufacturer: Option<String>,
+    /// Model of the device.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Whether new jobs are accepted.
+    #[serde(
+        rename = "isAcceptingJobs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_accepting_jobs: Option<bool>,
+    /// Default print settings.
+    #[serde(rename = "defaults", default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<PrinterDefaults>,
+    /// Where the printer is.
+    #[serde(rename = "location", default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<PrinterLocation>,
+    /// What it supports; Graph returns it only when `$select` asks for it.
+    #[serde(
+        rename = "capabilities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub capabilities: Option<PrinterCapabilities>,
+    /// Processing state of the printer.
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PrinterStatus>,
+    /// Whether every user may print to it.
+    #[serde(
+        rename = "allowAllUsers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_all_users: Option<bool>,
     /// When the share was created.
     #[serde(
         rename = "createdDateTime",
@@ -683,13 +1020,33 @@ pub struct PrinterShare {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<GraphDateTime>,
-    /// What it accepts (those of its printer).
+}
+
+/// A user, as Graph names the creator of a resource.
+///
+/// Graph type: `userIdentity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UserIdentity {
+    /// User id.
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Name shown.
     #[serde(
-        rename = "capabilities",
+        rename = "displayName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub capabilities: Option<PrinterCapabilities>,
+    pub display_name: Option<String>,
+    /// Sign-in name.
+    #[serde(
+        rename = "userPrincipalName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_principal_name: Option<String>,
+    /// Address the user acted from.
+    #[serde(rename = "ipAddress", default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
 }
 
 /// State of a print job with the reasons behind it.
@@ -727,13 +1084,6 @@ pub struct PrintJob {
     /// Job identifier (absent in the create request).
     #[serde(rename = "id", default, skip_serializing_if = "String::is_empty")]
     pub id: String,
-    /// Name shown to users.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub display_name: Option<String>,
     /// When the job was created.
     #[serde(
         rename = "createdDateTime",
@@ -741,13 +1091,37 @@ pub struct PrintJob {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<GraphDateTime>,
+    /// Who created the job.
+    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<UserIdentity>,
     /// Where the job is.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<PrintJobStatus>,
+    /// Whether a printer can fetch the document.
+    #[serde(
+        rename = "isFetchable",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_fetchable: Option<bool>,
+    /// Source job URL of a redirected job (`null` in the emulator).
+    #[serde(
+        rename = "redirectedFrom",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub redirected_from: Option<serde_json::Value>,
+    /// Destination job URL of a redirected job (`null` in the emulator).
+    #[serde(
+        rename = "redirectedTo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub redirected_to: Option<serde_json::Value>,
     /// The job's documents (exactly one for Universal Print).
     #[serde(rename = "documents", default)]
     pub documents: Vec<PrintDocument>,
-    /// Print settings, passed through unchanged.
+    /// Print settings (printJobConfiguration), checked by the emulator against its documented schema.
     #[serde(
         rename = "configuration",
         default,

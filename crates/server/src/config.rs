@@ -32,6 +32,11 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many connections are served at once; more wait in the listen backlog.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
+/// How long a started print job stays `processing` before it is `completed`.
+pub const DEFAULT_JOB_PROCESSING: Duration = Duration::from_secs(3);
+/// How long the download URL that a print document's `$value` redirects to stays valid.
+pub const DEFAULT_DOWNLOAD_URL_TTL: Duration = Duration::from_secs(5 * 60);
+
 /// The emulator's settings.
 ///
 /// Built with [`ServerConfig::new`] (Graph's defaults), then changed field by field: the
@@ -99,6 +104,11 @@ pub struct ServerConfig {
     /// Serve https with this certificate (`serve --tls`, `--tls-cert`/`--tls-key`); the
     /// default public URL is then `https://...`. `None`: plain http.
     pub tls: Option<TlsConfig>,
+    /// How long a started print job is `processing` before it is `completed`
+    /// (`serve --job-processing-ms`).
+    pub job_processing: Duration,
+    /// How long a print document's download URL (the `Location` of `$value`) is valid.
+    pub download_url_ttl: Duration,
 }
 
 impl ServerConfig {
@@ -126,6 +136,8 @@ impl ServerConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             tls: None,
+            job_processing: DEFAULT_JOB_PROCESSING,
+            download_url_ttl: DEFAULT_DOWNLOAD_URL_TTL,
         }
     }
 }
@@ -155,6 +167,8 @@ impl std::fmt::Debug for ServerConfig {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
             .field("tls", &self.tls)
+            .field("job_processing", &self.job_processing)
+            .field("download_url_ttl", &self.download_url_ttl)
             .finish()
     }
 }

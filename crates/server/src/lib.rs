@@ -18,6 +18,7 @@ mod ids;
 mod listener;
 mod odata;
 mod permissions;
+mod print_config;
 mod records;
 mod request_log;
 mod route_kind;
@@ -40,10 +41,10 @@ mod upload;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    DEFAULT_DRIVE_MAX_FRAGMENT, DEFAULT_DRIVE_QUOTA, DEFAULT_HEADER_READ_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PRINT_MAX_FRAGMENT,
-    DEFAULT_PRINT_MAX_SIZE, DEFAULT_SESSION_TTL, DEFAULT_TODO_MAX_FRAGMENT, DEFAULT_TODO_MAX_SIZE,
-    ServerConfig,
+    DEFAULT_DOWNLOAD_URL_TTL, DEFAULT_DRIVE_MAX_FRAGMENT, DEFAULT_DRIVE_QUOTA,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_JOB_PROCESSING,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_PRINT_MAX_FRAGMENT, DEFAULT_PRINT_MAX_SIZE,
+    DEFAULT_SESSION_TTL, DEFAULT_TODO_MAX_FRAGMENT, DEFAULT_TODO_MAX_SIZE, ServerConfig,
 };
 pub use errors::ApiError;
 pub use faults::{FaultEffect, FaultRoute, FaultRule, FaultRulesError, FaultTrigger};

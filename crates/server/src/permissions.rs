@@ -142,6 +142,21 @@ const RULES: &[Rule] = &[
         &[],
         "printershare-get",
     ),
+    // The navigation between a share and its printer reads the printer.
+    rule(
+        "GET",
+        "/print/printers/*/shares",
+        PRINTER_READ_D,
+        PRINTER_READ_A,
+        "printer-list-shares",
+    ),
+    rule(
+        "GET",
+        "/print/shares/*/printer",
+        SHARE_READ_D,
+        &[],
+        "printershare-get",
+    ),
     rule(
         "POST",
         "/print/*/*/jobs",

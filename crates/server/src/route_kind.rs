@@ -7,7 +7,7 @@ use axum::http::Method;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RouteKind {
     /// `createUploadSession`, and the creates around it: print jobs, To Do tasks and one-shot
-    /// attachments (every `POST` but `start` and `cancel`).
+    /// attachments (every `POST` but `start`, `cancel` and `abort`).
     Create,
     /// A fragment: `PUT` of a print `/uploadSessions/{id}`, of a To Do
     /// `.../attachmentSessions/{id}` (with or without `/content`) or of an Outlook
@@ -19,7 +19,8 @@ pub enum RouteKind {
     Delete,
     /// `POST .../jobs/{id}/start`.
     Start,
-    /// Every other Graph call (lists, reads, `$value`, `cancel`, unknown paths).
+    /// Every other Graph call (lists, reads, `$value` and its download URL, `cancel`, `abort`,
+    /// unknown paths).
     Other,
     /// The emulator's own `/_emulator/...` routes: never faulted.
     Emulator,
@@ -51,7 +52,7 @@ impl RouteKind {
             Method::GET if session => RouteKind::Status,
             Method::DELETE => RouteKind::Delete,
             Method::POST if last == "start" => RouteKind::Start,
-            Method::POST if last == "cancel" => RouteKind::Other,
+            Method::POST if last == "cancel" || last == "abort" => RouteKind::Other,
             Method::POST => RouteKind::Create,
             _ => RouteKind::Other,
         }
@@ -164,6 +165,11 @@ mod tests {
             (
                 Method::POST,
                 "/v1.0/print/shares/s/jobs/j/cancel".to_owned(),
+                RouteKind::Other,
+            ),
+            (
+                Method::POST,
+                "/v1.0/print/printers/p/jobs/j/abort".to_owned(),
                 RouteKind::Other,
             ),
             (

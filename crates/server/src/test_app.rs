@@ -97,6 +97,27 @@ impl TestApp {
         self.send(request.body(body).expect("request")).await
     }
 
+    /// `GET {document}/$value` with the token, and when it answers `302`, its `Location`
+    /// without the token (printdocument-get-file.md): the download's answer.
+    pub async fn print_value(&self, document: &str) -> Answer {
+        let answer = self
+            .api(Method::GET, &format!("{document}/$value"), None)
+            .await;
+        if answer.status != StatusCode::FOUND {
+            return answer;
+        }
+        let location = answer
+            .headers
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .expect("a Location on the 302");
+        let path = location
+            .strip_prefix(PUBLIC_URL)
+            .expect("the download URL is on the emulator");
+        let request = Request::get(path).body(Body::empty()).expect("request");
+        self.send(request).await
+    }
+
     /// A job on `parent` (`/v1.0/print/shares/{id}`...): its path and its document's id.
     pub async fn print_job(&self, parent: &str) -> (String, String) {
         let answer = self

@@ -6,7 +6,7 @@
 //! Each test starts its own server on `127.0.0.1:0` with a temporary data directory.
 
 use graph_upload_models::error_codes;
-use graph_upload_server::fixtures::{PRINTER_ID, SHARE_ID};
+use graph_upload_server::fixtures::{OXPS_PRINTER_ID, PRINTER_ID, SHARE_ID};
 use graph_upload_testkit::emulator::{
     self, Emulator, PrintTarget, TOKEN, assert_graph_error, printer, share, test_data,
 };
@@ -130,9 +130,10 @@ async fn unknown_jobs_and_jobs_of_another_parent_are_not_found() {
         error_codes::ITEM_NOT_FOUND,
         None,
     );
-    // The share's job through its printer's path: another parent, so not found.
+    // The share's job through another printer's path: not found (through the share's own
+    // printer it is found: printerShare.md, tests/print/links.rs).
     let elsewhere = PrintTarget {
-        parent: printer(PRINTER_ID),
+        parent: printer(OXPS_PRINTER_ID),
         ..target.clone()
     };
     assert_graph_error(

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 /// A client speaking HTTP/2: h2c on http://, ALPN on https:// (trusting `pem`).
 fn h2_client(pem: Option<&[u8]>) -> Client {
+    // No automatic redirects: `$value` is followed without the token (testkit).
     let mut builder = Client::builder()
         .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20));
     builder = match pem {
         None => builder.http2_prior_knowledge(),

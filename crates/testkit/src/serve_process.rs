@@ -326,15 +326,44 @@ impl Serve {
         TodoUpload { upload_url }
     }
 
-    /// The bytes of a print document (`$value`).
+    /// The bytes of a print document: `$value` answers `302`, and its `Location` is
+    /// fetched without the bearer token.
     pub async fn print_value(&self, upload: &PrintUpload) -> Vec<u8> {
-        let (status, bytes) = self
-            .get(&format!(
-                "/v1.0/print/shares/{SHARE_ID}/jobs/{}/documents/{}/$value",
-                upload.job_id, upload.document_id
-            ))
-            .await;
-        assert_eq!(status, 200, "$value: {}", String::from_utf8_lossy(&bytes));
+        self.print_document_value(&upload.job_id, &upload.document_id)
+            .await
+    }
+
+    /// The bytes of document `document_id` of job `job_id` on the fixture share, through
+    /// the `302` of `$value` and its download URL (fetched without the bearer token).
+    pub async fn print_document_value(&self, job_id: &str, document_id: &str) -> Vec<u8> {
+        let path =
+            format!("/v1.0/print/shares/{SHARE_ID}/jobs/{job_id}/documents/{document_id}/$value");
+        let response = self
+            .api(reqwest::Method::GET, &path)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}; stderr:\n{}", self.stderr()));
+        assert_eq!(response.status().as_u16(), 302, "$value of {path}");
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .expect("a Location on the 302 of $value")
+            .to_owned();
+        let response = self
+            .http
+            .get(&location)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET the download URL: {e}"));
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("body").to_vec();
+        assert_eq!(
+            status,
+            200,
+            "download URL: {}",
+            String::from_utf8_lossy(&bytes)
+        );
         bytes
     }
 
@@ -411,8 +440,10 @@ pub fn client() -> reqwest::Client {
 
 /// [`client`], also trusting the certificate `pem`.
 fn client_with(trust: Option<&[u8]>) -> reqwest::Client {
+    // No automatic redirects: a same-host redirect would keep `Authorization`.
     let mut builder = reqwest::Client::builder()
         .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60));
     if let Some(pem) = trust {

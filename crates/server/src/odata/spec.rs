@@ -70,6 +70,7 @@ pub(crate) const PRINTERS: Resource = Resource {
         "location",
         "defaults",
         "capabilities",
+        "releaseMechanisms",
         "jobs",
         "shares",
         "connectors",

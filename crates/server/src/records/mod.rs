@@ -63,6 +63,16 @@ pub struct JobRecord {
     pub configuration: Option<serde_json::Value>,
     /// The job's document.
     pub document: DocumentRecord,
+    /// The printer that prints it, whether it was created on the printer or on one of its
+    /// shares (empty in records from before printers and shares were linked: the parent
+    /// then says which printer).
+    #[serde(default)]
+    pub printer_id: String,
+    /// When a started job finishes processing (milliseconds since the epoch). Stored rather
+    /// than timed in memory, so that a job processing when the emulator stops completes
+    /// after a restart.
+    #[serde(default)]
+    pub processing_until_ms: Option<u64>,
 }
 
 /// A print job's document and, once uploaded, where its bytes are.
@@ -98,41 +108,88 @@ impl DocumentRecord {
         }
     }
 
-    /// Graph's printDocument.
+    /// Graph's printDocument, with the documented properties only (`id`, `displayName`,
+    /// `contentType`, `size`: printDocument.md).
     pub fn to_graph(&self) -> PrintDocument {
         PrintDocument {
             id: self.id.clone(),
             display_name: Some(self.name.clone()),
-            document_name: self.uploaded.map(|_| self.name.clone()),
+            document_name: None,
             content_type: Some(self.content_type.clone()),
             size: self.size,
-            uploaded_date_time: self.uploaded.and_then(timestamp),
+        }
+    }
+
+    /// The answer to the upload's last fragment: the printDocument with the `documentName`
+    /// of the upload properties (`docs/protocol.md`, "last byte received").
+    pub fn upload_reply(&self) -> PrintDocument {
+        PrintDocument {
+            document_name: Some(self.name.clone()),
+            ..self.to_graph()
         }
     }
 }
 
 impl JobRecord {
-    /// Graph's printJob.
+    /// The job as it is at `now_ms`: a started job whose processing time has passed is
+    /// `completed` with `completedSuccessfully` (printJobStatus.md). Applied whenever a job
+    /// is read, so no timer is needed and a restart loses nothing.
+    pub fn settled(mut self, now_ms: u64) -> Self {
+        if self.state == PrintJobProcessingState::Processing
+            && self
+                .processing_until_ms
+                .is_some_and(|until| until <= now_ms)
+        {
+            self.state = PrintJobProcessingState::Completed;
+            self.details = vec!["completedSuccessfully".to_string()];
+            self.processing_until_ms = None;
+        }
+        self
+    }
+
+    /// Graph's printJob (printJob.md): `createdBy` is the emulator's one user, the job is
+    /// fetchable once its document is uploaded and until it finishes, and the emulator never
+    /// redirects jobs.
     pub fn to_graph(&self) -> PrintJob {
         PrintJob {
             id: self.id.clone(),
-            display_name: None,
             created_date_time: timestamp(self.created),
+            created_by: Some(crate::fixtures::user_identity()),
             status: Some(self.status()),
+            is_fetchable: Some(
+                self.document.uploaded.is_some()
+                    && matches!(
+                        self.state,
+                        PrintJobProcessingState::Paused | PrintJobProcessingState::Processing
+                    ),
+            ),
+            redirected_from: Some(serde_json::Value::Null),
+            redirected_to: Some(serde_json::Value::Null),
             documents: vec![self.document.to_graph()],
-            configuration: self.configuration.clone(),
+            // printJob.md lists `configuration`: an empty one when none was given.
+            configuration: Some(
+                self.configuration
+                    .clone()
+                    .unwrap_or_else(|| serde_json::json!({})),
+            ),
         }
     }
 
     /// Graph's printJobStatus.
     pub fn status(&self) -> PrintJobStatus {
+        let uploaded = self.document.uploaded.is_some();
         PrintJobStatus {
             state: self.state,
             description: Some(
                 match self.state {
+                    PrintJobProcessingState::Paused if uploaded => {
+                        "The document is uploaded; the job waits to be started."
+                    }
                     PrintJobProcessingState::Paused => "The job is waiting for its document.",
                     PrintJobProcessingState::Processing => "The job is being processed.",
+                    PrintJobProcessingState::Completed => "The job completed successfully.",
                     PrintJobProcessingState::Canceled => "The job was canceled.",
+                    PrintJobProcessingState::Aborted => "The job was aborted.",
                     _ => "",
                 }
                 .to_string(),

@@ -70,7 +70,8 @@ pub(super) fn files_outside(root: &Path, skip: &Path) -> BTreeMap<String, Vec<u8
 
 /// A print document and a To Do attachment the fuzzer does not know the ids of.
 pub(super) struct Kept {
-    pub(super) document_value: String,
+    /// The document's path (its bytes through `TestApp::print_value`).
+    pub(super) document: String,
     pub(super) job: String,
     pub(super) attachment_value: String,
     pub(super) print_bytes: Vec<u8>,
@@ -146,7 +147,7 @@ pub(super) async fn keep(app: &TestApp) -> Kept {
     let location = done.headers["location"].to_str().unwrap();
     let attachment = last_segment(location);
     Kept {
-        document_value: format!("{document}/$value"),
+        document: document.clone(),
         job,
         attachment_value: format!("{kept_task}/attachments/{attachment}/$value"),
         print_bytes,

@@ -118,7 +118,7 @@ fn random_requests_never_panic_never_fail_the_server_and_leave_stored_data_alone
     }
 
     // Stored data is unchanged.
-    let value = runtime.block_on(app.api(Method::GET, &kept.document_value, None));
+    let value = runtime.block_on(app.print_value(&kept.document));
     assert_eq!(value.status, 200, "{value:?}");
     assert!(value.body == kept.print_bytes, "the print document changed");
     let value = runtime.block_on(app.api(Method::GET, &kept.attachment_value, None));

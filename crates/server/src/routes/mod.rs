@@ -7,6 +7,7 @@ mod emulator;
 mod mail;
 mod mail_sessions;
 mod print;
+mod print_download;
 mod sessions;
 mod todo;
 mod todo_tasks;
@@ -57,6 +58,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             put(mail_sessions::put_outlook)
                 .get(mail_sessions::get_outlook)
                 .delete(mail_sessions::delete_outlook),
+        )
+        .route(
+            "/printDocuments/{job}/{document}",
+            get(print_download::download),
         )
         .merge(emulator_routes(Arc::clone(&state)))
         .fallback(not_found)
@@ -136,6 +141,17 @@ fn api_routes() -> Router<Arc<AppState>> {
     for path in print_parent("/jobs/{job}/cancel") {
         api = api.route(&path, post(cancel::cancel_job));
     }
+    // printjob-abort.md documents the printer path only.
+    api = api
+        .route(
+            "/print/printers/{parent}/jobs/{job}/abort",
+            post(cancel::abort_job),
+        )
+        .route(
+            "/print/printers/{parent}/shares",
+            get(print::printer_shares),
+        )
+        .route("/print/shares/{parent}/printer", get(print::share_printer));
     for path in print_parent("/jobs/{job}/documents") {
         api = api.route(&path, get(print::list_documents));
     }

@@ -11,9 +11,8 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use graph_upload_models::{
-    PrintJob, PrintJobProcessingState, Printer, PrinterCapabilities, PrinterShare,
-};
+use graph_upload_models::{PrintJobProcessingState, Printer, PrinterCapabilities, PrinterShare};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// Which printer or share a path names, read from the path itself.
@@ -55,16 +54,38 @@ fn kind_name(kind: ParentKind) -> &'static str {
     }
 }
 
-/// A job of that printer or share, or `404`.
+/// The printer behind a printer or share path, or `404` when the parent does not exist.
+///
+/// A share's jobs are those of its printer (printerShare.md: "jobs queued for printing by
+/// the printer associated with this printer share"), so a job is reached through its printer
+/// and through every share of that printer.
+pub(crate) fn printer_of_parent(
+    store: &Store,
+    kind: ParentKind,
+    id: &str,
+) -> Result<String, ApiError> {
+    let printer = match kind {
+        ParentKind::Printer => store
+            .get::<PrinterRecord>(Table::Printers, id)?
+            .map(|printer| printer.id),
+        ParentKind::Share => store
+            .get::<ShareRecord>(Table::Shares, id)?
+            .map(|share| share.printer_id),
+    };
+    printer.ok_or_else(|| ApiError::not_found(format!("no {} with id {id:?}", kind_name(kind))))
+}
+
+/// A job of that printer or share (or of the printer behind it), or `404`.
 pub(crate) fn job_of(
     store: &Store,
     kind: ParentKind,
     parent: &str,
     job_id: &str,
 ) -> Result<JobRecord, ApiError> {
+    let printer = printer_of_parent(store, kind, parent)?;
     store
         .get::<JobRecord>(Table::Jobs, job_id)?
-        .filter(|job| job.parent_kind == kind && job.parent_id == parent)
+        .filter(|job| job.printer_id == printer)
         .ok_or_else(|| job_not_found(kind, parent, job_id))
 }
 
@@ -76,12 +97,43 @@ pub(crate) fn job_not_found(kind: ParentKind, parent: &str, job_id: &str) -> Api
     ))
 }
 
+/// A printer or share as Graph answers it: `capabilities` only when `$select` names it
+/// (printer-get.md), and with `$select` only the named properties (checked against the
+/// reference page by the OData parser).
+fn select(value: impl serde::Serialize, query: &odata::ODataQuery) -> Result<Value, ApiError> {
+    let mut values = odata::to_values(vec![value])?;
+    hide_capabilities(&mut values, query);
+    let mut value = values.pop().unwrap_or(Value::Null);
+    if let (Some(names), Some(object)) = (&query.select, value.as_object_mut()) {
+        object.retain(|name, _| names.iter().any(|selected| selected == name));
+    }
+    Ok(value)
+}
+
+/// Leaves `capabilities` out of printers or shares unless `$select` names it.
+fn hide_capabilities(values: &mut [Value], query: &odata::ODataQuery) {
+    let asked = query
+        .select
+        .as_ref()
+        .is_some_and(|names| names.iter().any(|name| name == "capabilities"));
+    if asked {
+        return;
+    }
+    for value in values {
+        if let Some(object) = value.as_object_mut() {
+            object.remove("capabilities");
+        }
+    }
+}
+
 pub(crate) async fn list_printers(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
     let query = odata::query(&uri, &odata::PRINTERS)?;
     let printers: Vec<Printer> = state.db(|store| Ok(store.list(Table::Printers)?)).await?;
+    let mut printers = odata::to_values(printers)?;
+    hide_capabilities(&mut printers, &query);
     odata::respond(&uri, &state.public_url, &odata::PRINTERS, &query, printers)
 }
 
@@ -92,6 +144,8 @@ pub(crate) async fn list_shares(
     let query = odata::query(&uri, &odata::SHARES)?;
     let shares: Vec<ShareRecord> = state.db(|store| Ok(store.list(Table::Shares)?)).await?;
     let shares: Vec<PrinterShare> = shares.into_iter().map(|s| s.share).collect();
+    let mut shares = odata::to_values(shares)?;
+    hide_capabilities(&mut shares, &query);
     odata::respond(&uri, &state.public_url, &odata::SHARES, &query, shares)
 }
 
@@ -101,27 +155,84 @@ pub(crate) async fn get_parent(
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let (kind, id) = parent_of(&uri, &params)?;
-    state
+    let query = odata::query(
+        &uri,
+        match kind {
+            ParentKind::Printer => &odata::PRINTERS,
+            ParentKind::Share => &odata::SHARES,
+        },
+    )?;
+    let value = state
         .db(move |store| {
             let not_found =
                 || ApiError::not_found(format!("no {} with id {id:?}", kind_name(kind)));
-            Ok(match kind {
-                ParentKind::Printer => Json(
+            match kind {
+                ParentKind::Printer => select(
                     store
                         .get::<PrinterRecord>(Table::Printers, &id)?
                         .ok_or_else(not_found)?,
-                )
-                .into_response(),
-                ParentKind::Share => Json(
+                    &query,
+                ),
+                ParentKind::Share => select(
                     store
                         .get::<ShareRecord>(Table::Shares, &id)?
                         .ok_or_else(not_found)?
                         .share,
-                )
-                .into_response(),
-            })
+                    &query,
+                ),
+            }
         })
-        .await
+        .await?;
+    Ok(Json(value).into_response())
+}
+
+/// `GET /print/shares/{id}/printer` (printerShare.md, relationship `printer`).
+pub(crate) async fn share_printer(
+    State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::PRINTERS)?;
+    let id = param(&params, "parent")?.to_owned();
+    let value = state
+        .db(move |store| {
+            let printer = printer_of_parent(store, ParentKind::Share, &id)?;
+            let printer = store
+                .get::<PrinterRecord>(Table::Printers, &printer)?
+                .ok_or_else(|| ApiError::not_found(format!("no printer with id {printer:?}")))?;
+            select(printer, &query)
+        })
+        .await?;
+    Ok(Json(value).into_response())
+}
+
+/// `GET /print/printers/{id}/shares` (printer-list-shares.md).
+pub(crate) async fn printer_shares(
+    State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
+    Path(params): Path<Params>,
+) -> Result<Response, ApiError> {
+    let query = odata::query(&uri, &odata::SHARES)?;
+    let id = param(&params, "parent")?.to_owned();
+    let shares = state
+        .db(move |store| {
+            printer_of_parent(store, ParentKind::Printer, &id)?;
+            let shares: Vec<ShareRecord> = store.list(Table::Shares)?;
+            Ok(shares
+                .into_iter()
+                .filter(|share| share.printer_id == id)
+                .map(|share| share.share)
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let mut shares = odata::to_values(shares)?;
+    hide_capabilities(&mut shares, &query);
+    odata::respond(&uri, &state.public_url, &odata::SHARES, &query, shares)
+}
+
+/// Milliseconds since the epoch, from the configured clock.
+pub(crate) fn now_ms(state: &AppState) -> u64 {
+    u64::try_from(state.now().as_millis()).unwrap_or(u64::MAX)
 }
 
 pub(crate) async fn create_job(
@@ -132,30 +243,33 @@ pub(crate) async fn create_job(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (kind, parent) = parent_of(&uri, &params)?;
-    let requested: PrintJob = if body.iter().all(u8::is_ascii_whitespace) {
-        PrintJob::default()
+    let requested: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::json!({})
     } else {
         parse_json(&headers, &body)?
     };
+    let configuration = crate::print_config::job_configuration(&requested)?;
     let created = state.now().as_secs() as i64;
-    let job = JobRecord {
+    let mut job = JobRecord {
         id: crate::ids::print_job_id(),
         parent_kind: kind,
         parent_id: parent.clone(),
         created,
         state: PrintJobProcessingState::Paused,
         details: vec!["uploadPending".to_string()],
-        configuration: requested.configuration,
+        configuration,
         document: DocumentRecord::pending(uuid::Uuid::new_v4().to_string()),
+        printer_id: String::new(),
+        processing_until_ms: None,
     };
-    let stored = job.clone();
-    state
+    job = state
         .db(move |store| {
-            capabilities_of(store, kind, &parent)?;
+            job.printer_id = printer_of_parent(store, kind, &parent)?;
             store.write(|tx| {
-                tx.put(Table::Jobs, &stored.id, &stored)?;
+                tx.put(Table::Jobs, &job.id, &job)?;
                 Ok::<_, ApiError>(())
-            })
+            })?;
+            Ok(job)
         })
         .await?;
     let location = format!(
@@ -173,21 +287,24 @@ pub(crate) async fn create_job(
     Ok(response)
 }
 
+/// The jobs of a printer, or of the printer behind a share (printer-list-jobs.md,
+/// printershare-list-jobs.md).
 pub(crate) async fn list_jobs(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let (kind, parent) = parent_of(&uri, &params)?;
+    let now = now_ms(&state);
     let query = odata::query(&uri, &odata::JOBS)?;
     let jobs = state
         .db(move |store| {
-            capabilities_of(store, kind, &parent)?;
+            let printer = printer_of_parent(store, kind, &parent)?;
             let jobs: Vec<JobRecord> = store.list(Table::Jobs)?;
             Ok(jobs
                 .into_iter()
-                .filter(|job| job.parent_kind == kind && job.parent_id == parent)
-                .map(|job| job.to_graph())
+                .filter(|job| job.printer_id == printer)
+                .map(|job| job.settled(now).to_graph())
                 .collect::<Vec<_>>())
         })
         .await?;
@@ -210,8 +327,9 @@ async fn load_job(
 ) -> Result<JobRecord, ApiError> {
     let (kind, parent) = parent_of(uri, params)?;
     let job_id = param(params, "job")?.to_owned();
+    let now = now_ms(state);
     state
-        .db(move |store| job_of(store, kind, &parent, &job_id))
+        .db(move |store| Ok(job_of(store, kind, &parent, &job_id)?.settled(now)))
         .await
 }
 
@@ -267,20 +385,24 @@ pub(crate) async fn get_document(
     Ok(Json(job.document.to_graph()).into_response())
 }
 
+/// `GET .../documents/{id}/$value`: `302 Found` to a pre-authenticated download URL
+/// (printdocument-get-file.md).
 pub(crate) async fn document_value(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let job = load_document(&state, &uri, &params).await?;
-    let Some(blob) = job.document.blob.as_deref() else {
+    if job.document.blob.is_none() {
         return Err(ApiError::not_found(
             "the document has no content yet: its upload has not completed",
         ));
-    };
-    super::todo::stream_blob(&state, blob, &job.document.content_type, job.document.size).await
+    }
+    Ok(super::print_download::redirect(&state, &job))
 }
 
+/// `POST .../jobs/{id}/start` (printjob-start.md): `processing`, then `completed` once the
+/// configured processing time has passed.
 pub(crate) async fn start_job(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
@@ -288,13 +410,18 @@ pub(crate) async fn start_job(
 ) -> Result<Response, ApiError> {
     let (kind, parent) = parent_of(&uri, &params)?;
     let job_id = param(&params, "job")?.to_owned();
+    let now = now_ms(&state);
+    let until = now
+        .saturating_add(u64::try_from(state.config.job_processing.as_millis()).unwrap_or(u64::MAX));
     let status = state
         .db(move |store| {
+            let printer = printer_of_parent(store, kind, &parent)?;
             store.write(|tx| {
                 let mut job: JobRecord = tx
                     .get(Table::Jobs, &job_id)?
-                    .filter(|job: &JobRecord| job.parent_kind == kind && job.parent_id == parent)
+                    .filter(|job: &JobRecord| job.printer_id == printer)
                     .ok_or_else(|| job_not_found(kind, &parent, &job_id))?;
+                job = job.settled(now);
                 super::cancel::refuse_if_finished(&job, "be started")?;
                 if job.document.uploaded.is_none() {
                     return Err(ApiError::bad_request(
@@ -302,10 +429,13 @@ pub(crate) async fn start_job(
                     )
                     .inner("uploadPending"));
                 }
-                job.state = PrintJobProcessingState::Processing;
-                job.details.clear();
+                if job.state != PrintJobProcessingState::Processing {
+                    job.state = PrintJobProcessingState::Processing;
+                    job.details.clear();
+                    job.processing_until_ms = Some(until);
+                }
                 tx.put(Table::Jobs, &job.id, &job)?;
-                Ok(job.status())
+                Ok(job.settled(now).status())
             })
         })
         .await?;

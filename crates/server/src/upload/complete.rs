@@ -217,7 +217,7 @@ async fn complete_print(
                 job.details.retain(|detail| detail != "uploadPending");
                 tx.put(Table::Jobs, &job.id, &job)?;
                 tx.delete(Table::Sessions, &session.id)?;
-                Ok(job.document.to_graph())
+                Ok(job.document.upload_reply())
             })
         })
         .await

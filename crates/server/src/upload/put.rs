@@ -212,9 +212,7 @@ mod tests {
         let data: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
         let (_, document, url) = app.print_upload(data.len() as u64).await;
         each_put_reads_the_session_once(&app, &url, &data, 3).await;
-        let value = app
-            .api(axum::http::Method::GET, &format!("{document}/$value"), None)
-            .await;
+        let value = app.print_value(&document).await;
         assert_eq!(value.body, data, "the document is the bytes sent");
 
         let url = app.todo_upload(data.len() as u64).await;

@@ -124,12 +124,13 @@ async fn print_fragments_in_any_order_list_every_missing_range() {
     assert_graph_error(&gone, 404, error_codes::ITEM_NOT_FOUND, None);
 
     // The bytes, the document and the job.
-    let value = emu.get(&format!("{}/$value", target.document_path())).await;
+    let location = emu.print_download_url(&target).await;
+    let value = emu.get_download(&location).await;
     assert_eq!(value.status, 200);
     assert_eq!(value.header("content-type"), Some("application/pdf"));
     assert_eq!(value.body, data);
     let document = emu.get_json(&target.document_path()).await;
-    assert_eq!(document["documentName"], "report.pdf", "{document}");
+    assert_eq!(document["displayName"], "report.pdf", "{document}");
     assert_eq!(document["size"], total, "{document}");
     assert_eq!(document["contentType"], "application/pdf", "{document}");
     let job = emu.get_json(&target.job_path()).await;

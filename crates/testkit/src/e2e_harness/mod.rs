@@ -80,14 +80,27 @@ impl Emulator {
     }
 }
 
-/// `GET url` with the token through `transport`, expecting `200`; the whole body.
+/// `GET url` with the token through `transport`, expecting `200`; the whole body. A `302`
+/// (a print document's `$value`) is followed to its `Location` WITHOUT the token.
 pub async fn download(transport: &Arc<dyn Transport>, url: &str) -> Vec<u8> {
     let request = Request::get(url)
         .expect("a valid URL")
         .header_str(header::AUTHORIZATION, &format!("Bearer {TOKEN}"))
         .expect("a valid header")
         .max_response_bytes(128 * MIB as usize);
-    let response = transport.send(request).await.expect("GET $value");
+    let mut response = transport.send(request).await.expect("GET $value");
+    if response.status().as_u16() == 302 {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .expect("a Location on the 302")
+            .to_owned();
+        let request = Request::get(&location)
+            .expect("a valid download URL")
+            .max_response_bytes(128 * MIB as usize);
+        response = transport.send(request).await.expect("GET the download URL");
+    }
     assert_eq!(
         response.status().as_u16(),
         200,

@@ -62,8 +62,11 @@ pub struct Emulator {
 /// An HTTP client: no proxy, a timeout no test should reach, and for an emulator serving
 /// https, its certificate (`trust`, PEM) as an extra root.
 fn http_client(trust: Option<&[u8]>) -> Client {
+    // No automatic redirects: reqwest keeps `Authorization` on a same-host redirect, and a
+    // print document's `$value` must be followed without it (`Emulator::print_value`).
     let mut builder = Client::builder()
         .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60));
     if let Some(pem) = trust {
         builder = builder.tls_certs_merge(

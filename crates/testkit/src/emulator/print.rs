@@ -53,13 +53,34 @@ impl Emulator {
         (target, session)
     }
 
-    /// The document's bytes (`$value`), expecting `200`.
+    /// The document's bytes: `$value` answers `302` (printdocument-get-file.md), whose
+    /// `Location` is fetched WITHOUT the bearer token (the emulator refuses it there),
+    /// expecting `200`.
     pub async fn print_value(&self, target: &PrintTarget) -> Vec<u8> {
+        let location = self.print_download_url(target).await;
+        let reply = self.get_download(&location).await;
+        assert_eq!(reply.status, 200, "download URL: {}", reply.text());
+        reply.body
+    }
+
+    /// `$value` of the document, expecting `302`: its `Location`, the pre-authenticated
+    /// download URL.
+    pub async fn print_download_url(&self, target: &PrintTarget) -> String {
         let reply = self
             .get(&format!("{}/$value", target.document_path()))
             .await;
-        assert_eq!(reply.status, 200, "$value: {}", reply.text());
-        reply.body
+        assert_eq!(reply.status, 302, "$value: {}", reply.text());
+        reply
+            .headers
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .expect("a Location on the 302 of $value")
+            .to_owned()
+    }
+
+    /// `GET url` (an absolute download URL) without any `Authorization`, whatever the answer.
+    pub async fn get_download(&self, url: &str) -> Reply {
+        self.send(self.client.get(url)).await
     }
 }
 
