@@ -2,9 +2,9 @@
 //! against the Permissions sections of Graph's reference pages, and the bearer check coming
 //! before the method check (Graph answers 401, not 405, to a caller without a valid token).
 
-use graph_upload_server::fixtures::{LIST_ID, SHARE_ID};
+use graph_upload_server::fixtures::{LIST_ID, PRINTER_ID, SHARE_ID};
 use graph_upload_server::{TokenGrant, TokenKind};
-use graph_upload_testkit::emulator::{Emulator, TOKEN, assert_graph_error, share};
+use graph_upload_testkit::emulator::{Emulator, TOKEN, assert_graph_error, printer, share};
 use reqwest::Method;
 use serde_json::json;
 
@@ -135,6 +135,30 @@ async fn cancel_is_for_delegated_tokens_only() {
 
 /// The plain token stays all-powerful next to scoped ones: print, To Do and the emulator's
 /// own routes.
+/// printjob-abort: "Only applications using application permissions can abort a print job"
+/// (`PrintJob.ReadWriteBasic.All`, `PrintJob.ReadWrite.All`); a delegated token gets 403.
+#[tokio::test]
+async fn abort_is_for_application_tokens_only() {
+    let emu = emulator().await;
+    let reply = call(
+        &emu,
+        USER,
+        Method::POST,
+        &format!("{}/jobs", printer(PRINTER_ID)),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let job = reply.value()["id"].as_str().unwrap().to_owned();
+    let abort = format!("{}/jobs/{job}/abort", printer(PRINTER_ID));
+    let reply = call(&emu, USER, Method::POST, &abort, None).await;
+    assert_graph_error(&reply, 403, "Authorization_RequestDenied", None);
+    assert!(reply.text().contains("printjob-abort"), "{}", reply.text());
+    let reply = call(&emu, APP, Method::POST, &abort, None).await;
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    emu.stop().await;
+}
+
 #[tokio::test]
 async fn the_plain_token_may_call_everything() {
     let emu = emulator().await;

@@ -90,7 +90,8 @@ pub(crate) fn entity(method: &str, path: &str, status: u16) -> Option<String> {
         ("POST", "createUploadSession") => typed("uploadSession"),
         ("POST", "start") => typed("printJobStatus"),
         ("POST", _) if status == 201 => Some(format!("{}{set}/$entity", base(path))),
-        ("GET", _) if keyed => {
+        // An update answers the entity as a read does (todotask-update's example).
+        ("GET" | "PATCH", _) if keyed => {
             let without_key = set.rsplit_once('(').map_or(set.as_str(), |(head, _)| head);
             Some(format!("{}{without_key}/$entity", base(path)))
         }
