@@ -12,7 +12,6 @@ use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use bytes::Bytes;
 use graph_upload_models::FileAttachment;
 use serde_json::json;
@@ -113,16 +112,7 @@ pub(crate) async fn get_attachment(
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let attachment = state.db(move |store| attachment_of(store, &params)).await?;
-    let blobs = state.blobs.clone();
-    let blob = attachment.blob.clone();
-    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut blobs.open_for_read(&blob)?, &mut bytes)?;
-        Ok(bytes)
-    })
-    .await
-    .map_err(|error| ApiError::internal(error.to_string()))??;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let encoded = super::todo::stored_base64(&state, &attachment.blob).await?;
     Ok(Json(attachment.to_graph(Some(encoded))).into_response())
 }
 

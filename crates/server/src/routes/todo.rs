@@ -227,17 +227,8 @@ pub(crate) async fn get_attachment(
     Path(params): Path<Params>,
 ) -> Result<Response, ApiError> {
     let attachment = state.db(move |store| attachment_of(store, &params)).await?;
-    let blobs = state.blobs.clone();
-    let blob = attachment.blob.clone();
-    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut blobs.open_for_read(&blob)?, &mut bytes)?;
-        Ok(bytes)
-    })
-    .await
-    .map_err(|error| ApiError::internal(error.to_string()))??;
     let mut graph = attachment.to_graph();
-    graph.content_bytes = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+    graph.content_bytes = Some(stored_base64(&state, &attachment.blob).await?);
     Ok(Json(graph).into_response())
 }
 
@@ -302,6 +293,21 @@ pub(crate) async fn list_attachment_sessions(
         &query,
         sessions,
     )
+}
+
+/// A stored attachment's bytes in base64, as `contentBytes` (To Do and Outlook alike; their
+/// attachments are below 3 MB or, through a session, at most 150 MB).
+pub(crate) async fn stored_base64(state: &AppState, blob: &str) -> Result<String, ApiError> {
+    let blobs = state.blobs.clone();
+    let blob = blob.to_owned();
+    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut blobs.open_for_read(&blob)?, &mut bytes)?;
+        Ok(bytes)
+    })
+    .await
+    .map_err(|error| ApiError::internal(error.to_string()))??;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// Deletes the record that `find` names (its id and blob) from `table`, then its bytes: `204`.

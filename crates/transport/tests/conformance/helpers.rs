@@ -1,9 +1,10 @@
 //! What the cases share: the test configuration, byte patterns, temporary files, and checks of
 //! errors and of what a server received.
 
+use graph_upload_testkit::emulator::TOKEN;
 use graph_upload_testkit::raw_server::{Captured, RawServer};
 use graph_upload_transport::{
-    ErrorKind, Response, Transport, TransportConfig, TransportError, header,
+    ErrorKind, Request, Response, StatusCode, Transport, TransportConfig, TransportError, header,
 };
 use std::io::Write as _;
 use std::sync::Arc;
@@ -12,6 +13,37 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub(crate) const MIB: usize = 1024 * 1024;
+
+/// Sends `request` to the emulator, which must answer.
+pub(crate) async fn send(transport: &dyn Transport, request: Request) -> Response {
+    transport
+        .send(request)
+        .await
+        .expect("the request is answered")
+}
+
+/// `request` with the emulator's bearer token.
+pub(crate) fn bearer(request: Request) -> Request {
+    request
+        .header_str(header::AUTHORIZATION, &format!("Bearer {TOKEN}"))
+        .expect("a valid header")
+}
+
+/// A print document's bytes as Graph gives them: `GET .../$value` with the token answers
+/// `302` to a pre-authenticated download URL, read without the token (printdocument-get).
+pub(crate) async fn read_print_document(transport: &dyn Transport, value_url: &str) -> Response {
+    let redirect = send(transport, bearer(Request::get(value_url).unwrap())).await;
+    assert_eq!(
+        redirect.status(),
+        StatusCode::FOUND,
+        "{:?}",
+        redirect.body()
+    );
+    let location = redirect.header_str("location").expect("a Location");
+    let value = send(transport, Request::get(location).unwrap()).await;
+    assert_eq!(value.status(), StatusCode::OK, "{:?}", value.body());
+    value
+}
 
 /// A Graph upload URL's path and query (the query must reach the server byte for byte).
 pub(crate) const UPLOAD_PATH: &str = "/uploadSessions/5400be13-5a4e-4c20-be70-90c85bfe5d6e";

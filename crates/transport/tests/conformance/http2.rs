@@ -2,24 +2,14 @@
 //! `h2` on https. A print upload's parallel fragments travel as streams of one connection
 //! and the document reads back intact.
 
-use crate::helpers::{MIB, MakeTransport, assert_same_bytes, pattern, temp_file, test_config};
+use crate::helpers::{
+    MIB, MakeTransport, assert_same_bytes, bearer, pattern, read_print_document, send, temp_file,
+    test_config,
+};
 use graph_upload_server::fixtures::SHARE_ID;
 use graph_upload_server::{CERT_FILE, TlsConfig};
-use graph_upload_testkit::emulator::{Emulator, TOKEN};
-use graph_upload_transport::{FileSlice, Http2, Request, Response, StatusCode, Transport, header};
-
-async fn send(transport: &dyn Transport, request: Request) -> Response {
-    transport
-        .send(request)
-        .await
-        .expect("the request is answered")
-}
-
-fn bearer(request: Request) -> Request {
-    request
-        .header_str(header::AUTHORIZATION, &format!("Bearer {TOKEN}"))
-        .expect("a valid header")
-}
+use graph_upload_testkit::emulator::Emulator;
+use graph_upload_transport::{FileSlice, Http2, Request, StatusCode, Transport, header};
 
 async fn connections_accepted(transport: &dyn Transport, base: &str) -> u64 {
     let stats = send(
@@ -95,12 +85,7 @@ async fn parallel_print_upload(transport: &dyn Transport, base: &str) -> u64 {
             StatusCode::ACCEPTED
         ]
     );
-    let value = send(
-        transport,
-        bearer(Request::get(&format!("{document}/$value")).unwrap()),
-    )
-    .await;
-    assert_eq!(value.status(), StatusCode::OK);
+    let value = read_print_document(transport, &format!("{document}/$value")).await;
     assert_same_bytes(value.body(), &data, "the document read back over HTTP/2");
     connections_accepted(transport, base).await - before
 }

@@ -3,14 +3,14 @@
 //! the first request is a TLS error, not sent, that names the certificate problem.
 
 use crate::helpers::{
-    MIB, MakeTransport, assert_same_bytes, expect_error, pattern, temp_file, test_config,
+    MIB, MakeTransport, assert_same_bytes, bearer, expect_error, pattern, read_print_document,
+    send, temp_file, test_config,
 };
 use graph_upload_server::fixtures::SHARE_ID;
 use graph_upload_server::{CERT_FILE, TlsConfig};
-use graph_upload_testkit::emulator::{Emulator, TOKEN};
+use graph_upload_testkit::emulator::Emulator;
 use graph_upload_transport::{
-    ErrorKind, FileSlice, Request, Response, StatusCode, Transport, TransportConfig,
-    TransportError, header,
+    ErrorKind, FileSlice, Request, StatusCode, Transport, TransportConfig, TransportError, header,
 };
 
 async fn tls_emulator() -> Emulator {
@@ -21,19 +21,6 @@ async fn tls_emulator() -> Emulator {
         emulator.base
     );
     emulator
-}
-
-async fn send(transport: &dyn Transport, request: Request) -> Response {
-    transport
-        .send(request)
-        .await
-        .expect("the request is answered")
-}
-
-fn bearer(request: Request) -> Request {
-    request
-        .header_str(header::AUTHORIZATION, &format!("Bearer {TOKEN}"))
-        .expect("a valid header")
 }
 
 pub(crate) async fn a_print_upload_over_https_succeeds_with_the_emulators_certificate_as_extra_root(
@@ -102,12 +89,11 @@ pub(crate) async fn a_print_upload_over_https_succeeds_with_the_emulators_certif
         .await;
         assert_eq!(answer.status(), status, "{:?}", answer.body());
     }
-    let value = send(
+    let value = read_print_document(
         &*transport,
-        bearer(Request::get(&format!("{base}/jobs/{job}/documents/{document}/$value")).unwrap()),
+        &format!("{base}/jobs/{job}/documents/{document}/$value"),
     )
     .await;
-    assert_eq!(value.status(), StatusCode::OK);
     assert_same_bytes(value.body(), &data, "the document read back over https");
     emulator.stop().await;
 }
