@@ -181,15 +181,7 @@ pub(crate) async fn create_attachment(
         blob: blob.clone(),
         modified: state.now().as_secs() as i64,
     };
-    let blobs = state.blobs.clone();
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        blobs.create(&blob, bytes.len() as u64)?;
-        let file = blobs.open_for_write(&blob)?;
-        crate::blobs::write_all_at(&file, &bytes, 0)?;
-        file.sync_data()
-    })
-    .await
-    .map_err(|error| ApiError::internal(error.to_string()))??;
+    super::todo::store_bytes(&state, blob, bytes).await?;
     let stored = record.clone();
     let result = state
         .db(move |store| {

@@ -190,15 +190,7 @@ pub(crate) async fn create_attachment(
         blob: blob.clone(),
         modified: state.now().as_secs() as i64,
     };
-    let blobs = state.blobs.clone();
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        blobs.create(&blob, bytes.len() as u64)?;
-        let file = blobs.open_for_write(&blob)?;
-        crate::blobs::write_all_at(&file, &bytes, 0)?;
-        file.sync_data()
-    })
-    .await
-    .map_err(|error| ApiError::internal(error.to_string()))??;
+    store_bytes(&state, blob, bytes).await?;
     let stored = record.clone();
     let result = state
         .db(move |store| {
@@ -293,6 +285,25 @@ pub(crate) async fn list_attachment_sessions(
         &query,
         sessions,
     )
+}
+
+/// Writes a one-shot attachment's bytes to a new blob, on disk before its record is (To Do and
+/// Outlook alike).
+pub(crate) async fn store_bytes(
+    state: &AppState,
+    blob: String,
+    bytes: Vec<u8>,
+) -> Result<(), ApiError> {
+    let blobs = state.blobs.clone();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        blobs.create(&blob, bytes.len() as u64)?;
+        let file = blobs.open_for_write(&blob)?;
+        crate::blobs::write_all_at(&file, &bytes, 0)?;
+        file.sync_data()
+    })
+    .await
+    .map_err(|error| ApiError::internal(error.to_string()))??;
+    Ok(())
 }
 
 /// A stored attachment's bytes in base64, as `contentBytes` (To Do and Outlook alike; their
