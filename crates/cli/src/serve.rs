@@ -1,9 +1,12 @@
 //! `graph-upload serve`: the emulator, with the start-up contract other tools rely on.
 //!
 //! The first stdout line is exactly `listening on http://HOST:PORT` (`https://` with `--tls`;
-//! the real port, also with `--listen 127.0.0.1:0`), flushed at once; when no token was given, the second line is
-//! `token: ...`: the token kept in the data directory (generated on its first use), so that it
-//! survives restarts. SIGINT/SIGTERM stop it gracefully.
+//! the real port, also with `--listen 127.0.0.1:0`), flushed at once. When no token was given,
+//! the second line is `token: ...`: the token kept in the data directory (generated on its
+//! first use), so that it survives restarts; when one was, it says so without showing it. The
+//! third line is `dashboard: URL` (`/_emulator/`, with `#token=...` when the token is the
+//! generated one already printed above, so that opening it signs in). SIGINT/SIGTERM stop it
+//! gracefully.
 
 use crate::size::{parse_nonzero_size, parse_size};
 use clap::Args;
@@ -274,6 +277,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         writeln!(out, "listening on {base_url}")?;
         if generated {
             writeln!(out, "token: {token}")?;
+            writeln!(out, "dashboard: {base_url}/_emulator/#token={token}")?;
+        } else {
+            writeln!(
+                out,
+                "token: given with --token or GRAPH_UPLOAD_TOKEN (not shown)"
+            )?;
+            writeln!(out, "dashboard: {base_url}/_emulator/")?;
         }
         out.flush()
     };

@@ -46,6 +46,10 @@ impl AbortConnection {
     }
 }
 
+/// Put on a response a fault rule answered (or closed), so that the request log can say which.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultFired(pub usize);
+
 /// The layer itself (`axum::middleware::from_fn_with_state`).
 pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let kind = RouteKind::of(request.method(), request.uri().path());
@@ -65,7 +69,8 @@ pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: 
             "injecting a fault"
         );
     }
-    let response = match fired.map(|fired| (fired.rule, fired.effect)) {
+    let fired_rule = fired.as_ref().map(|fired| fired.rule);
+    let mut response = match fired.map(|fired| (fired.rule, fired.effect)) {
         None => next.run(request).await,
         Some((
             rule,
@@ -82,17 +87,17 @@ pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: 
             }
             response
         }
-        Some((_, FaultEffect::Reset)) => {
+        Some((rule, FaultEffect::Reset)) => {
             drop(request);
             state.stats.record(kind, "reset");
-            return abort(AbortConnection::Reset);
+            return abort(AbortConnection::Reset, rule);
         }
-        Some((_, FaultEffect::ResetAfterBody)) => {
+        Some((rule, FaultEffect::ResetAfterBody)) => {
             let handled = next.run(request).await;
             // The work is done (a fragment stored); the answer is thrown away unsent.
             drop(handled);
             state.stats.record(kind, "reset");
-            return abort(AbortConnection::Close);
+            return abort(AbortConnection::Close, rule);
         }
         Some((_, FaultEffect::Delay(delay))) => {
             let response = next.run(request).await;
@@ -100,6 +105,9 @@ pub async fn inject(State(state): State<Arc<AppState>>, request: Request, next: 
             response
         }
     };
+    if let Some(rule) = fired_rule {
+        response.extensions_mut().insert(FaultFired(rule));
+    }
     state.stats.record(kind, response.status().as_str());
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
@@ -128,7 +136,7 @@ fn fault_status(rule: usize, status: u16, retry_after: Option<u64>) -> ApiError 
 }
 
 /// The placeholder the connection loop recognises.
-fn abort(how: AbortConnection) -> Response {
+fn abort(how: AbortConnection, rule: usize) -> Response {
     let mut response = (
         StatusCode::INTERNAL_SERVER_ERROR,
         [(header::CONNECTION, "close")],
@@ -136,6 +144,7 @@ fn abort(how: AbortConnection) -> Response {
     )
         .into_response();
     response.extensions_mut().insert(how);
+    response.extensions_mut().insert(FaultFired(rule));
     response
 }
 

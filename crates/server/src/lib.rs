@@ -8,6 +8,7 @@ mod blobs;
 mod clock;
 mod config;
 mod connection;
+mod dashboard;
 mod drive;
 mod durable_fs;
 mod errors;
@@ -19,6 +20,7 @@ mod listener;
 mod odata;
 mod permissions;
 mod print_config;
+mod recent_requests;
 mod records;
 mod request_log;
 mod route_kind;
@@ -56,6 +58,7 @@ use auth::UploadSigner;
 use blobs::Blobs;
 use connection::{Limits, Shared};
 use faults::FaultPlan;
+use recent_requests::RecentRequests;
 use state::{AppState, SessionLocks};
 use stats::Stats;
 use std::future::Future;
@@ -92,6 +95,7 @@ async fn open(config: ServerConfig, public_url: String) -> io::Result<Arc<AppSta
         sessions: SessionLocks::default(),
         faults,
         stats: Arc::new(Stats::default()),
+        recent: RecentRequests::default(),
     }))
 }
 

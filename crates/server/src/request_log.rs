@@ -7,9 +7,12 @@
 //! Secrets never reach it: the query string is replaced by `?...` (a print upload URL's
 //! `tempauthtoken` is its credential) and no header is logged.
 
-use crate::fault_layer::AbortConnection;
+use crate::fault_layer::{AbortConnection, FaultFired};
+use crate::recent_requests::RecentRequest;
+use crate::route_kind::RouteKind;
+use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -48,11 +51,14 @@ fn fresh_id() -> Arc<str> {
     Arc::from(uuid::Uuid::new_v4().to_string())
 }
 
-/// The layer itself (`axum::middleware::from_fn`).
-pub async fn log(request: Request, next: Next) -> Response {
+/// The layer itself (`axum::middleware::from_fn_with_state`). It also keeps the request in
+/// the ring the dashboard shows, unless it is one of the emulator's own, which are logged at
+/// `debug` only: an open dashboard polls them every second.
+pub async fn log(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = fresh_id();
     let method = request.method().clone();
+    let own = RouteKind::of(&method, request.uri().path()) == RouteKind::Emulator;
     let path = loggable_path(request.uri());
     let received = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&received);
@@ -67,7 +73,35 @@ pub async fn log(request: Request, next: Next) -> Response {
     }
     let bytes_in = received.load(Ordering::Relaxed);
     let duration_ms = (started.elapsed().as_micros() as f64) / 1000.0;
-    match response.extensions().get::<AbortConnection>() {
+    let closed = response.extensions().get::<AbortConnection>().copied();
+    if own {
+        tracing::debug!(
+            target: REQUEST_TARGET,
+            method = %method,
+            path = %path,
+            status = response.status().as_u16(),
+            duration_ms,
+            request_id = %id,
+            "request"
+        );
+        return response;
+    }
+    state.recent.push(RecentRequest {
+        seq: 0,
+        request_id: id.to_string(),
+        time_ms: u64::try_from(state.now().as_millis()).unwrap_or(u64::MAX),
+        method: method.to_string(),
+        path: path.clone(),
+        status: closed.is_none().then(|| response.status().as_u16()),
+        closed: closed.map(AbortConnection::as_str),
+        fault_rule: response
+            .extensions()
+            .get::<FaultFired>()
+            .map(|fired| fired.0),
+        bytes_in,
+        duration_ms,
+    });
+    match closed {
         Some(how) => tracing::warn!(
             target: REQUEST_TARGET,
             method = %method,

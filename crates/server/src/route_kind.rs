@@ -19,7 +19,7 @@ pub enum RouteKind {
     Delete,
     /// `POST .../jobs/{id}/start`.
     Start,
-    /// Every other Graph call (lists, reads, `$value` and its download URL, `cancel`, `abort`,
+    /// Every other Graph call (lists, reads, `$value` and the download URLs, `cancel`, `abort`,
     /// unknown paths).
     Other,
     /// The emulator's own `/_emulator/...` routes: never faulted.

@@ -5,6 +5,7 @@ use crate::blobs::{Blobs, SyncGate};
 use crate::config::ServerConfig;
 use crate::errors::ApiError;
 use crate::faults::FaultPlan;
+use crate::recent_requests::RecentRequests;
 use crate::records::SessionRecord;
 use crate::stats::Stats;
 use crate::store::Store;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub faults: FaultPlan,
     /// What `GET /_emulator/stats` reports.
     pub stats: Arc<Stats>,
+    /// What `GET /_emulator/requests` reports.
+    pub recent: RecentRequests,
 }
 
 impl AppState {

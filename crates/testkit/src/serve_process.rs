@@ -55,6 +55,10 @@ pub struct Serve {
     pub first_line: String,
     /// The second stdout line when the token was generated.
     pub token_line: Option<String>,
+    /// The dashboard's URL, from the third stdout line (with `#token=...` when generated).
+    pub dashboard: String,
+    /// The three start-up lines, verbatim.
+    pub startup_lines: Vec<String>,
     /// A client for this server (no proxy, generous timeout; see [`Serve::trust`] for
     /// https).
     pub http: reqwest::Client,
@@ -70,8 +74,8 @@ impl Serve {
         Serve::launch(command, Some(token))
     }
 
-    /// Spawns `command` (see [`serve_command`]) and reads the start-up lines: the address,
-    /// then, when `token` is `None`, the generated token.
+    /// Spawns `command` (see [`serve_command`]) and reads the three start-up lines: the
+    /// address, the token line (the generated token when `token` is `None`), the dashboard.
     pub fn launch(mut command: Command, token: Option<&str>) -> Serve {
         let log = tempfile::NamedTempFile::new().expect("a temp file for the server's stderr");
         let stderr = log.reopen().expect("reopen the stderr log");
@@ -94,6 +98,8 @@ impl Serve {
             token: token.unwrap_or_default().to_owned(),
             first_line: String::new(),
             token_line: None,
+            dashboard: String::new(),
+            startup_lines: Vec::new(),
             http: client(),
             lines,
             log,
@@ -113,13 +119,26 @@ impl Serve {
         serve.base = format!("{scheme}://{addr}");
         serve.addr = addr;
         serve.first_line = first;
+        let line = serve.next_line(STARTUP).unwrap_or_else(|| {
+            panic!(
+                "no `token: ...` line after the address; stderr:\n{}",
+                serve.stderr()
+            )
+        });
+        let dashboard = serve.next_line(STARTUP).unwrap_or_else(|| {
+            panic!(
+                "no third line (`dashboard: URL`); stderr:\n{}",
+                serve.stderr()
+            )
+        });
+        serve.dashboard = dashboard
+            .strip_prefix("dashboard: ")
+            .unwrap_or_else(|| {
+                panic!("the third stdout line is not `dashboard: URL`: {dashboard:?}")
+            })
+            .to_owned();
+        serve.startup_lines = vec![serve.first_line.clone(), line.clone(), dashboard.clone()];
         if token.is_none() {
-            let line = serve.next_line(STARTUP).unwrap_or_else(|| {
-                panic!(
-                    "no `token: ...` line after the address; stderr:\n{}",
-                    serve.stderr()
-                )
-            });
             let generated = line
                 .strip_prefix("token: ")
                 .unwrap_or_else(|| panic!("the second stdout line is not `token: ...`: {line:?}"));

@@ -73,7 +73,7 @@ async fn assert_token_is_enforced(server: &Serve) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn first_line_is_the_listening_address_and_token_is_printed_when_generated() {
+async fn first_line_is_the_listening_address_then_the_token_then_the_dashboard() {
     let dir = tempdir();
 
     // No --token, no GRAPH_UPLOAD_TOKEN: a token is generated and printed on line 2.
@@ -90,8 +90,13 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
         generated.token.len() >= 16,
         "a generated token should be long: {token_line:?}"
     );
+    // Line 3: the dashboard, signed in by the fragment (the token is already on line 2).
+    assert_eq!(
+        generated.dashboard,
+        format!("{}/_emulator/#token={}", generated.base, generated.token)
+    );
     if let Err(line) = generated.stdout_silent_for(Duration::from_millis(300)) {
-        panic!("unexpected third stdout line: {line:?}");
+        panic!("unexpected fourth stdout line: {line:?}");
     }
     assert_token_is_enforced(&generated).await;
 
@@ -105,7 +110,8 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
     drop(other);
     drop(generated);
 
-    // --token: no token line, and that token is the one enforced.
+    // --token: the token line says it was given without showing it, the dashboard's URL has
+    // no token, and that token is the one enforced.
     let mut command = serve_command(BIN, &dir.path().join("given"));
     command.arg("--token").arg("given-token-123");
     let given = Serve::launch(command, Some("given-token-123"));
@@ -114,8 +120,15 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
             .first_line
             .starts_with("listening on http://127.0.0.1:")
     );
+    assert_eq!(
+        given.startup_lines[1..],
+        [
+            "token: given with --token or GRAPH_UPLOAD_TOKEN (not shown)".to_owned(),
+            format!("dashboard: {}/_emulator/", given.base)
+        ]
+    );
     if let Err(line) = given.stdout_silent_for(Duration::from_millis(300)) {
-        panic!("with --token, stdout must stop after the address; got {line:?}");
+        panic!("with --token, stdout must stop after the dashboard's URL; got {line:?}");
     }
     assert_token_is_enforced(&given).await;
     drop(given);
@@ -124,8 +137,13 @@ async fn first_line_is_the_listening_address_and_token_is_printed_when_generated
     let mut command = serve_command(BIN, &dir.path().join("env"));
     command.env("GRAPH_UPLOAD_TOKEN", "env-token-456");
     let from_env = Serve::launch(command, Some("env-token-456"));
+    assert!(
+        !from_env.startup_lines.concat().contains("env-token-456"),
+        "a given token is never printed: {:?}",
+        from_env.startup_lines
+    );
     if let Err(line) = from_env.stdout_silent_for(Duration::from_millis(300)) {
-        panic!("with GRAPH_UPLOAD_TOKEN, stdout must stop after the address; got {line:?}");
+        panic!("with GRAPH_UPLOAD_TOKEN, stdout must stop after the dashboard's URL; got {line:?}");
     }
     assert_token_is_enforced(&from_env).await;
 }

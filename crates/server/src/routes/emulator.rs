@@ -1,6 +1,7 @@
 //! The emulator's own routes (not Graph's), under `/_emulator`, all behind the bearer token:
-//! the fault rules in force (`GET`, `PUT` to replace, `DELETE` to clear), the statistics and
-//! the open upload sessions.
+//! the fault rules in force (`GET`, `PUT` to replace, `DELETE` to clear), the statistics,
+//! the open upload sessions and the last requests. (What was stored is in `stored.rs`; the
+//! dashboard page that shows all of them, in `dashboard/`.)
 
 use crate::errors::ApiError;
 use crate::faults::FaultRule;
@@ -44,6 +45,12 @@ pub(crate) async fn delete_faults(State(state): State<Arc<AppState>>) -> Respons
 /// injected (in all, and per rule in force), connections.
 pub(crate) async fn get_stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(state.stats.snapshot(&state.faults))
+}
+
+/// `GET /_emulator/requests`: the last requests answered, newest first, as `{"value":
+/// [...]}` (the emulator's own routes left out; see `recent_requests.rs`).
+pub(crate) async fn get_requests(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({ "value": state.recent.snapshot() }))
 }
 
 /// `GET /_emulator/sessions`: every open (unexpired) upload session, in id order, as

@@ -2,13 +2,14 @@
 //! and Outlook upload URLs.
 
 mod cancel;
+mod downloads;
 mod drive;
 mod emulator;
 mod mail;
 mod mail_sessions;
 mod print;
-mod print_download;
 mod sessions;
+mod stored;
 mod todo;
 mod todo_tasks;
 
@@ -61,8 +62,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/printDocuments/{job}/{document}",
-            get(print_download::download),
+            get(downloads::print_document),
         )
+        .route("/downloads/{kind}/{id}", get(downloads::stored_file))
         .merge(emulator_routes(Arc::clone(&state)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -78,11 +80,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         // Outermost: it names the request (its id) and logs it once answered, with whatever
         // the layers inside did (a fault, the latency).
-        .layer(middleware::from_fn(crate::request_log::log))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            crate::request_log::log,
+        ))
         .with_state(state)
 }
 
-/// The emulator's own routes (`/_emulator/...`), behind the bearer token like Graph's.
+/// The emulator's own routes (`/_emulator/...`), behind the bearer token like Graph's, and
+/// the dashboard page, which is not.
 fn emulator_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route(
@@ -93,8 +99,13 @@ fn emulator_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/_emulator/stats", get(emulator::get_stats))
         .route("/_emulator/sessions", get(emulator::get_sessions))
+        .route("/_emulator/requests", get(emulator::get_requests))
+        .route("/_emulator/items", get(stored::get_items))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state, require_bearer))
+        // The page carries no data, so it needs no token: it asks for one and calls the
+        // routes above with it.
+        .merge(crate::dashboard::routes())
 }
 
 /// Graph echoes the caller's `client-request-id` (and makes one up, a GUID, when the caller

@@ -398,7 +398,7 @@ pub(crate) async fn document_value(
             "the document has no content yet: its upload has not completed",
         ));
     }
-    Ok(super::print_download::redirect(&state, &job))
+    Ok(super::downloads::redirect(&state, &job))
 }
 
 /// `POST .../jobs/{id}/start` (printjob-start.md): `processing`, then `completed` once the

@@ -234,7 +234,7 @@ impl Emulator {
     }
 
     /// `GET {path}` of the emulator's own routes with the bearer token, expecting `200`.
-    async fn emulator_json(&self, path: &str) -> serde_json::Value {
+    pub async fn emulator_json(&self, path: &str) -> serde_json::Value {
         let reply = self
             .send(self.bare(Method::GET, path).bearer_auth(TOKEN))
             .await;

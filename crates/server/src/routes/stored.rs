@@ -1,0 +1,196 @@
+//! `GET /_emulator/items`: what was stored, newest first, for the dashboard: print jobs with
+//! their document and state, To Do and Outlook attachments, drive files, each with its size
+//! and a pre-authenticated download URL (see `downloads.rs`) that a browser can follow as a
+//! plain link.
+
+use super::downloads::Download;
+use crate::drive::DriveItemRecord;
+use crate::drive::drives::drive_by_id;
+use crate::drive::tree::Tree;
+use crate::errors::ApiError;
+use crate::fixtures::USER_ID;
+use crate::records::{AttachmentRecord, JobRecord, MailAttachmentRecord, timestamp};
+use crate::state::AppState;
+use crate::store::{Store, Table};
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Items answered when the query gives no `top`.
+const DEFAULT_TOP: usize = 200;
+/// The most items one answer holds.
+const MAX_TOP: usize = 1000;
+
+/// The query: `top`, how many of the newest items to answer.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ItemsQuery {
+    top: Option<String>,
+}
+
+/// One stored file (or a print job still waiting for its document).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredItem {
+    /// `print`, `todo`, `drive` or `outlook`, as `/_emulator/sessions` names the kinds.
+    kind: &'static str,
+    /// The job's id for print; the attachment's or drive item's id otherwise.
+    id: String,
+    /// The Graph path of the item, without the API version.
+    owner_path: String,
+    /// File name (empty for a print job whose document has not arrived).
+    name: String,
+    content_type: Option<String>,
+    /// Size in bytes; `None` for a print document not uploaded yet.
+    size: Option<u64>,
+    /// A print job's `processingState` and its details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<Value>,
+    /// A print job's document id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document_id: Option<String>,
+    /// When it was stored (or the job created), in seconds since the epoch; it orders the list.
+    #[serde(skip)]
+    seconds: i64,
+    /// The same as a Graph timestamp.
+    modified: Option<String>,
+    /// Where its bytes can be fetched without a bearer token, for `download_url_ttl`.
+    download_url: Option<String>,
+}
+
+/// `GET /_emulator/items?top=N`: `{"value": [...], "count": total}`, the newest `N` (200
+/// unless given, at most 1000).
+pub(crate) async fn get_items(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ItemsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let top = match query.top.as_deref() {
+        None => DEFAULT_TOP,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|top| (1..=MAX_TOP).contains(top))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("top must be a number from 1 to {MAX_TOP}"))
+            })?,
+    };
+    let (jobs, todo, drive, outlook) = state
+        .db(|store| {
+            Ok((
+                store.list::<JobRecord>(Table::Jobs)?,
+                store.list::<AttachmentRecord>(Table::Attachments)?,
+                drive_files(store)?,
+                store.list::<MailAttachmentRecord>(Table::MailAttachments)?,
+            ))
+        })
+        .await?;
+    let mut items = Vec::with_capacity(jobs.len() + todo.len() + drive.len() + outlook.len());
+    items.extend(jobs.iter().map(|job| print_item(&state, job)));
+    items.extend(todo.into_iter().map(|file| StoredItem {
+        kind: "todo",
+        // The emulator's one user owns every list, as `/_emulator/sessions` writes it.
+        owner_path: format!(
+            "/users/{USER_ID}/todo/lists/{}/tasks/{}/attachments/{}",
+            file.list_id, file.task_id, file.id
+        ),
+        download_url: Some(Download::Todo(file.id.clone()).url(&state)),
+        modified: modified(file.modified),
+        seconds: file.modified,
+        id: file.id,
+        name: file.name,
+        content_type: file.content_type,
+        size: Some(file.size),
+        state: None,
+        document_id: None,
+    }));
+    items.extend(drive.into_iter().map(|(path, item)| StoredItem {
+        kind: "drive",
+        owner_path: path,
+        download_url: Some(Download::Drive(item.id.clone()).url(&state)),
+        modified: modified(item.modified),
+        seconds: item.modified,
+        id: item.id,
+        name: item.name,
+        content_type: item.mime_type,
+        size: Some(item.size),
+        state: None,
+        document_id: None,
+    }));
+    items.extend(outlook.into_iter().map(|file| StoredItem {
+        kind: "outlook",
+        owner_path: format!("{}/attachments/{}", file.item.path(), file.id),
+        download_url: Some(Download::Outlook(file.id.clone()).url(&state)),
+        modified: modified(file.modified),
+        seconds: file.modified,
+        id: file.id,
+        name: file.name,
+        content_type: file.content_type,
+        size: Some(file.size),
+        state: None,
+        document_id: None,
+    }));
+    let count = items.len();
+    // Newest first; the id breaks ties so that the order holds from one poll to the next.
+    items.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.id.cmp(&b.id)));
+    items.truncate(top);
+    Ok(Json(json!({ "value": items, "count": count })))
+}
+
+/// A print job and its document.
+fn print_item(state: &AppState, job: &JobRecord) -> StoredItem {
+    let document = &job.document;
+    let seconds = document.uploaded.unwrap_or(job.created);
+    let printer = if job.printer_id.is_empty() {
+        format!("/print/{}/{}", job.parent_kind.segment(), job.parent_id)
+    } else {
+        format!("/print/printers/{}", job.printer_id)
+    };
+    StoredItem {
+        kind: "print",
+        id: job.id.clone(),
+        owner_path: format!("{printer}/jobs/{}", job.id),
+        name: document.name.clone(),
+        content_type: (!document.content_type.is_empty()).then(|| document.content_type.clone()),
+        size: document.blob.as_ref().map(|_| document.size),
+        state: Some(json!({ "processingState": job.state, "details": job.details })),
+        document_id: Some(document.id.clone()),
+        seconds,
+        modified: modified(seconds),
+        download_url: document.blob.as_ref().map(|_| {
+            Download::Print {
+                job: job.id.clone(),
+                document: document.id.clone(),
+            }
+            .url(state)
+        }),
+    }
+}
+
+/// Every drive file (folders left out) with its path, `/drives/{id}/root:/a/b.txt`.
+fn drive_files(store: &Store) -> Result<Vec<(String, DriveItemRecord)>, ApiError> {
+    let mut by_drive: BTreeMap<String, Vec<DriveItemRecord>> = BTreeMap::new();
+    for item in store.list::<DriveItemRecord>(Table::DriveItems)? {
+        if !item.is_folder() {
+            by_drive
+                .entry(item.drive_id.clone())
+                .or_default()
+                .push(item);
+        }
+    }
+    let mut files = Vec::new();
+    for (drive_id, items) in by_drive {
+        let tree = Tree::load(store, drive_by_id(&drive_id)?)?;
+        for item in items {
+            let path = tree.path_of(&item);
+            let below_root = path.strip_prefix("/drive").unwrap_or(&path);
+            files.push((format!("/drives/{drive_id}{below_root}"), item));
+        }
+    }
+    Ok(files)
+}
+
+fn modified(seconds: i64) -> Option<String> {
+    timestamp(seconds).map(|time| time.to_string())
+}
