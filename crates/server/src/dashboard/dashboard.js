@@ -159,7 +159,7 @@ function renderItems(items) {
       el("td", { class: "num", title: item.size === null ? "" : `${item.size} bytes`, text: bytes(item.size) }),
       el("td", { text: state }),
       el("td", { class: "path wide", text: item.ownerPath }),
-      el("td", { title: item.modified || "", text: item.modified ? relative(item.modified) : "" }));
+      el("td", { class: "nowrap", title: item.modified || "", text: item.modified ? relative(item.modified) : "" }));
   }));
 }
 
@@ -169,7 +169,7 @@ function renderRequests(requests) {
   $("request-table").tBodies[0].replaceChildren(...requests.map((request) => {
     const status = request.status === null ? request.closed : String(request.status);
     const cls = request.status === null ? "st-x" : `st-${String(request.status)[0]}`;
-    const cell = el("td", { class: cls, text: status });
+    const cell = el("td", { class: `${cls} nowrap`, text: status });
     if (request.faultRule !== null) cell.append(el("span", { class: "fault", text: `fault ${request.faultRule}` }));
     return el("tr", { "data-request-id": request.requestId },
       el("td", { class: "num", text: clock(request.timeMs) }),
@@ -193,6 +193,15 @@ function renderFaults(rules, counts) {
   if (!faultsEdited) $("fault-rules").value = JSON.stringify(rules, null, 2);
 }
 
+// Each cell is labelled with its column's name, which narrow screens show beside it (the
+// table then reads as one small card per row).
+function label(table) {
+  const names = [...table.tHead.rows[0].cells].map((cell) => cell.textContent);
+  for (const row of table.tBodies[0].rows) {
+    [...row.cells].forEach((cell, index) => { cell.dataset.label = names[index]; });
+  }
+}
+
 function setStatus(text, offline) {
   $("status").textContent = text;
   $("status").classList.toggle("offline", Boolean(offline));
@@ -210,6 +219,7 @@ async function refresh() {
     renderItems(items);
     renderRequests(requests.value);
     renderFaults(rules, stats.faults.rules);
+    for (const id of ["item-table", "request-table", "fault-table"]) label($(id));
     showApp();
     if (firstRender) {
       firstRender = false;

@@ -87,7 +87,12 @@ pub(crate) async fn get_items(
         })
         .await?;
     let mut items = Vec::with_capacity(jobs.len() + todo.len() + drive.len() + outlook.len());
-    items.extend(jobs.iter().map(|job| print_item(&state, job)));
+    // As a read of the job would show it: a started job past its processing time completed.
+    let now_ms = super::print::now_ms(&state);
+    items.extend(
+        jobs.into_iter()
+            .map(|job| print_item(&state, &job.settled(now_ms))),
+    );
     items.extend(todo.into_iter().map(|file| StoredItem {
         kind: "todo",
         // The emulator's one user owns every list, as `/_emulator/sessions` writes it.
