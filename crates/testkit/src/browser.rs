@@ -25,7 +25,8 @@
 //! ```
 //!
 //! Every call has a deadline (answers 10 s, loads 20 s), and dropping the [`Browser`] kills
-//! every process of it before it returns.
+//! every process of it before it returns. The connection's reader is a task of the Tokio
+//! runtime that launched the browser (the test's), so a browser serves one test.
 
 mod cdp;
 mod chromium;

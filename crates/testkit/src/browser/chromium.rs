@@ -74,8 +74,8 @@ pub fn find_chromium() -> Option<PathBuf> {
 }
 
 /// Whether a test must fail, rather than skip, when Chromium is missing:
-/// `GRAPH_UPLOAD_REQUIRE_BROWSER=1`, which CI sets so that the browser tests cannot
-/// silently stop running.
+/// `GRAPH_UPLOAD_REQUIRE_BROWSER=1`, meant for CI (`.ci/run`), so that the browser tests
+/// cannot silently stop running there.
 pub fn browser_required() -> bool {
     std::env::var(REQUIRE_ENV).is_ok_and(|value| value == "1")
 }

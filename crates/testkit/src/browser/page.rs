@@ -116,7 +116,8 @@ impl Page {
     /// Navigates to `url` and waits for the new document's `load` event. A URL that differs
     /// from the current one only by its `#fragment` is a same-document navigation: it loads
     /// nothing, so this returns once the URL changed (the page's `hashchange` handlers run
-    /// just after: [`wait_for`](Page::wait_for) what they do).
+    /// just after: [`wait_for`](Page::wait_for) what they do). HTTP redirects are followed;
+    /// a document that navigates away by script before its own `load` times out.
     pub async fn goto(&self, url: &str) -> Result<(), BrowserError> {
         // Listen first: the load may be reported before the navigation's answer.
         let mut events = self.connection.subscribe();
