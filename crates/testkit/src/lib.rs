@@ -9,7 +9,8 @@
 //! expected (so, unlike the library crates, this one uses `expect`).
 //!
 //! The uploader's harnesses (`e2e_harness`, `e2e_transport`, `uploader_mocks`) are behind
-//! the `uploader` feature, so the server's and the transport's tests do not build the uploader.
+//! the `uploader` feature, so the server's and the transport's tests do not build the uploader;
+//! the headless-Chromium driver (`browser`) is behind the `browser` feature.
 
 #![deny(missing_docs)]
 
@@ -40,6 +41,10 @@ pub mod spans;
 
 // Fake Azure token sources: the CLI's `--auth` tests and the uploader's `AzureCredential`.
 pub mod fake_entra;
+
+// A headless Chromium (the dashboard's browser test in `crates/cli/tests`).
+#[cfg(feature = "browser")]
+pub mod browser;
 
 // The uploader's tests (`crates/uploader/tests`).
 #[cfg(feature = "uploader")]
