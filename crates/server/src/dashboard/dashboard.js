@@ -88,8 +88,10 @@ function kindBadge(kind) {
 }
 
 function renderSummary(stats, sessions, items) {
-  const requests = Object.values(stats.requests || {})
-    .flatMap((byStatus) => Object.values(byStatus)).reduce((a, b) => a + b, 0);
+  // The app's requests: the dashboard's own calls (route kind `emulator`) left out.
+  const requests = Object.entries(stats.requests || {})
+    .filter(([kind]) => kind !== "emulator")
+    .flatMap(([, byStatus]) => Object.values(byStatus)).reduce((a, b) => a + b, 0);
   const facts = [
     [sessions.length, "open sessions"],
     [items.count, "stored"],
@@ -158,7 +160,7 @@ function renderItems(items) {
       el("td", {}, link),
       el("td", { class: "num", title: item.size === null ? "" : `${item.size} bytes`, text: bytes(item.size) }),
       el("td", { text: state }),
-      el("td", { class: "path wide", text: item.ownerPath }),
+      el("td", { class: "path", text: item.ownerPath }),
       el("td", { class: "nowrap", title: item.modified || "", text: item.modified ? relative(item.modified) : "" }));
   }));
 }
@@ -265,6 +267,8 @@ function signOut(message) {
 
 function signIn(value) {
   sessionStorage.setItem(TOKEN_KEY, value);
+  // No form while the token is tried: it comes back if the token is refused.
+  $("sign-in").hidden = true;
   $("sign-in-error").textContent = "";
   setStatus("signing in…");
   refresh();
@@ -307,14 +311,22 @@ function start() {
     if (document.visibilityState === "visible" && token()) refresh();
   });
 
-  // `#token=T` signs in; the fragment is then dropped from the address bar and history.
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.has("token")) {
-    sessionStorage.setItem(TOKEN_KEY, fragment.get("token"));
-    history.replaceState(null, "", location.pathname + location.search);
-  }
+  window.addEventListener("hashchange", () => {
+    if (tokenFromFragment()) signIn(token());
+  });
+  tokenFromFragment();
   if (token()) signIn(token());
   else signOut();
+}
+
+// `#token=T` signs in (on load, or pasted into the address bar later); the fragment is then
+// dropped from the address bar and the history.
+function tokenFromFragment() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (!fragment.has("token")) return false;
+  sessionStorage.setItem(TOKEN_KEY, fragment.get("token"));
+  history.replaceState(null, "", location.pathname + location.search);
+  return true;
 }
 
 start();

@@ -44,6 +44,17 @@ struct StoredFile {
     name: String,
 }
 
+impl StoredFile {
+    fn of(blob: String, size: u64, content_type: Option<String>, name: String) -> Self {
+        StoredFile {
+            blob,
+            size,
+            content_type: content_type.unwrap_or_default(),
+            name,
+        }
+    }
+}
+
 /// Everything but RFC 3986's unreserved characters is escaped in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -99,38 +110,30 @@ impl Download {
                         .filter(|job| &job.document.id == document)
                         .and_then(|job| {
                             let document = job.document;
-                            Some(StoredFile {
-                                blob: document.blob?,
-                                size: document.size,
-                                content_type: document.content_type,
-                                name: document.name,
-                            })
+                            let content_type = Some(document.content_type);
+                            let blob = document.blob?;
+                            Some(StoredFile::of(
+                                blob,
+                                document.size,
+                                content_type,
+                                document.name,
+                            ))
                         }),
                     Download::Todo(id) => store
                         .get::<AttachmentRecord>(Table::Attachments, id)?
-                        .map(|file| StoredFile {
-                            blob: file.blob,
-                            size: file.size,
-                            content_type: file.content_type.unwrap_or_default(),
-                            name: file.name,
+                        .map(|file| {
+                            StoredFile::of(file.blob, file.size, file.content_type, file.name)
                         }),
                     Download::Drive(id) => store
                         .get::<DriveItemRecord>(Table::DriveItems, id)?
                         .and_then(|item| {
-                            Some(StoredFile {
-                                blob: item.blob?,
-                                size: item.size,
-                                content_type: item.mime_type.unwrap_or_default(),
-                                name: item.name,
-                            })
+                            let blob = item.blob?;
+                            Some(StoredFile::of(blob, item.size, item.mime_type, item.name))
                         }),
                     Download::Outlook(id) => store
                         .get::<MailAttachmentRecord>(Table::MailAttachments, id)?
-                        .map(|file| StoredFile {
-                            blob: file.blob,
-                            size: file.size,
-                            content_type: file.content_type.unwrap_or_default(),
-                            name: file.name,
+                        .map(|file| {
+                            StoredFile::of(file.blob, file.size, file.content_type, file.name)
                         }),
                 })
             })

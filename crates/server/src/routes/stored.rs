@@ -93,54 +93,89 @@ pub(crate) async fn get_items(
         jobs.into_iter()
             .map(|job| print_item(&state, &job.settled(now_ms))),
     );
-    items.extend(todo.into_iter().map(|file| StoredItem {
-        kind: "todo",
+    items.extend(todo.into_iter().map(|file| {
         // The emulator's one user owns every list, as `/_emulator/sessions` writes it.
-        owner_path: format!(
+        let owner_path = format!(
             "/users/{USER_ID}/todo/lists/{}/tasks/{}/attachments/{}",
             file.list_id, file.task_id, file.id
-        ),
-        download_url: Some(Download::Todo(file.id.clone()).url(&state)),
-        modified: modified(file.modified),
-        seconds: file.modified,
-        id: file.id,
-        name: file.name,
-        content_type: file.content_type,
-        size: Some(file.size),
-        state: None,
-        document_id: None,
+        );
+        let download = Download::Todo(file.id.clone());
+        let (name, content_type) = (file.name, file.content_type);
+        StoredItem::file(
+            &state,
+            download,
+            owner_path,
+            name,
+            content_type,
+            file.size,
+            file.modified,
+        )
     }));
-    items.extend(drive.into_iter().map(|(path, item)| StoredItem {
-        kind: "drive",
-        owner_path: path,
-        download_url: Some(Download::Drive(item.id.clone()).url(&state)),
-        modified: modified(item.modified),
-        seconds: item.modified,
-        id: item.id,
-        name: item.name,
-        content_type: item.mime_type,
-        size: Some(item.size),
-        state: None,
-        document_id: None,
+    items.extend(drive.into_iter().map(|(owner_path, item)| {
+        let download = Download::Drive(item.id.clone());
+        let (name, content_type) = (item.name, item.mime_type);
+        StoredItem::file(
+            &state,
+            download,
+            owner_path,
+            name,
+            content_type,
+            item.size,
+            item.modified,
+        )
     }));
-    items.extend(outlook.into_iter().map(|file| StoredItem {
-        kind: "outlook",
-        owner_path: format!("{}/attachments/{}", file.item.path(), file.id),
-        download_url: Some(Download::Outlook(file.id.clone()).url(&state)),
-        modified: modified(file.modified),
-        seconds: file.modified,
-        id: file.id,
-        name: file.name,
-        content_type: file.content_type,
-        size: Some(file.size),
-        state: None,
-        document_id: None,
+    items.extend(outlook.into_iter().map(|file| {
+        let owner_path = format!("{}/attachments/{}", file.item.path(), file.id);
+        let download = Download::Outlook(file.id.clone());
+        let (name, content_type) = (file.name, file.content_type);
+        StoredItem::file(
+            &state,
+            download,
+            owner_path,
+            name,
+            content_type,
+            file.size,
+            file.modified,
+        )
     }));
     let count = items.len();
     // Newest first; the id breaks ties so that the order holds from one poll to the next.
     items.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.id.cmp(&b.id)));
     items.truncate(top);
     Ok(Json(json!({ "value": items, "count": count })))
+}
+
+impl StoredItem {
+    /// A To Do or Outlook attachment or a drive file: what `download` gives.
+    fn file(
+        state: &AppState,
+        download: Download,
+        owner_path: String,
+        name: String,
+        content_type: Option<String>,
+        size: u64,
+        seconds: i64,
+    ) -> Self {
+        let (kind, id) = match &download {
+            Download::Todo(id) => ("todo", id.clone()),
+            Download::Drive(id) => ("drive", id.clone()),
+            Download::Outlook(id) => ("outlook", id.clone()),
+            Download::Print { job, .. } => ("print", job.clone()),
+        };
+        StoredItem {
+            kind,
+            id,
+            owner_path,
+            name,
+            content_type,
+            size: Some(size),
+            state: None,
+            document_id: None,
+            seconds,
+            modified: modified(seconds),
+            download_url: Some(download.url(state)),
+        }
+    }
 }
 
 /// A print job and its document.

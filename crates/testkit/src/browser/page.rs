@@ -297,6 +297,20 @@ impl Page {
         Ok(())
     }
 
+    /// Saves what this page downloads (a click on a link to a file, `<a download>`) into
+    /// `dir`, under the name the server or the link gives, instead of refusing it as headless
+    /// Chromium does by default. A download in progress is a `.crdownload` file beside it.
+    pub async fn allow_downloads(&self, dir: &Path) -> Result<(), BrowserError> {
+        self.connection
+            .call(
+                None,
+                "Browser.setDownloadBehavior",
+                json!({ "behavior": "allow", "downloadPath": dir.to_string_lossy() }),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Every `console.error` (and failed `console.assert`) and every uncaught exception the
     /// page reported so far, oldest first, including those of earlier documents in this tab.
     /// A dashboard whose script fails should fail its test: assert this is empty.
