@@ -96,6 +96,7 @@ async fn open(config: ServerConfig, public_url: String) -> io::Result<Arc<AppSta
         faults,
         stats: Arc::new(Stats::default()),
         recent: RecentRequests::default(),
+        changes: tokio::sync::watch::Sender::new(0),
     }))
 }
 

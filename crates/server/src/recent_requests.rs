@@ -2,8 +2,8 @@
 //! (`GET /_emulator/requests`): what the request log writes of each (method, path with its
 //! query hidden, status, duration), plus the fault rule that answered it, if one did.
 //!
-//! The emulator's own routes are left out: the dashboard polls them every second and would
-//! push the calls of the app under test out of the ring.
+//! The emulator's own routes are left out: an open dashboard reads them several times a
+//! second and would push the calls of the app under test out of the ring.
 
 use serde::Serialize;
 use std::collections::VecDeque;

@@ -53,13 +53,17 @@ fn fresh_id() -> Arc<str> {
 
 /// The layer itself (`axum::middleware::from_fn_with_state`). It also keeps the request in
 /// the ring the dashboard shows, unless it is one of the emulator's own, which are logged at
-/// `debug` only: an open dashboard polls them every second.
+/// `debug` only: an open dashboard reads them several times a second. The app's requests
+/// also move the version `GET /_emulator/changes` waits on, as they start and as they end.
 pub async fn log(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = fresh_id();
     let method = request.method().clone();
     let own = RouteKind::of(&method, request.uri().path()) == RouteKind::Emulator;
     let path = loggable_path(request.uri());
+    if !own {
+        state.changes.send_modify(|version| *version += 1);
+    }
     let received = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&received);
     let mut request = request.map(|body| counted(body, counter));
@@ -86,6 +90,7 @@ pub async fn log(State(state): State<Arc<AppState>>, request: Request, next: Nex
         );
         return response;
     }
+    state.changes.send_modify(|version| *version += 1);
     state.recent.push(RecentRequest {
         seq: 0,
         request_id: id.to_string(),

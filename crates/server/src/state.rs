@@ -35,6 +35,9 @@ pub struct AppState {
     pub stats: Arc<Stats>,
     /// What `GET /_emulator/requests` reports.
     pub recent: RecentRequests,
+    /// Counts the app's requests as they start and end, so that `GET /_emulator/changes`
+    /// can wake a dashboard as soon as something may have changed.
+    pub changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl AppState {

@@ -324,3 +324,56 @@ async fn the_last_requests_are_listed_newest_first_with_their_query_hidden_and_f
         "{requests:#?}"
     );
 }
+
+#[tokio::test]
+async fn changes_answers_as_soon_as_the_app_makes_a_request_and_after_a_second_otherwise() {
+    let emu = Emulator::start().await;
+    let version = |body: &Value| body["version"].as_u64().expect("a version");
+    let now = version(&emu.emulator_json("/_emulator/changes").await);
+
+    // Nothing happens (the emulator's own routes do not count): the wait ends after a second.
+    let started = std::time::Instant::now();
+    emu.emulator_json("/_emulator/stats").await;
+    let waited = emu
+        .emulator_json(&format!("/_emulator/changes?after={now}"))
+        .await;
+    let elapsed = started.elapsed();
+    assert_eq!(version(&waited), now);
+    assert!(
+        elapsed >= std::time::Duration::from_millis(900),
+        "answered after {elapsed:?} without a change"
+    );
+
+    // A request of the app wakes the waiter at once.
+    let waiter = {
+        let client = emu.client.clone();
+        let url = format!("{}/_emulator/changes?after={now}", emu.base);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let reply = client.get(url).bearer_auth(TOKEN).send().await.unwrap();
+            let body: Value = serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap();
+            (body, started.elapsed())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(emu.get("/print/shares").await.status, 200);
+    let (body, elapsed) = waiter.await.unwrap();
+    assert!(version(&body) > now, "{body}");
+    assert!(
+        elapsed < std::time::Duration::from_millis(900),
+        "woken after {elapsed:?}, not by the request"
+    );
+
+    // A version from before a restart (above the current one) answers at once; a bad one is
+    // refused.
+    let started = std::time::Instant::now();
+    emu.emulator_json("/_emulator/changes?after=999999").await;
+    assert!(started.elapsed() < std::time::Duration::from_millis(900));
+    let reply = emu
+        .send(
+            emu.bare(Method::GET, "/_emulator/changes?after=soon")
+                .bearer_auth(TOKEN),
+        )
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+}

@@ -3,12 +3,15 @@
 "use strict";
 
 const TOKEN_KEY = "graph-upload-emulator-token";
-// Poll faster while uploads are running, so that their bars move smoothly.
-const POLL_ACTIVE_MS = 500;
-const POLL_IDLE_MS = 1500;
+// The page refreshes as soon as the emulator says something changed (`changes?after=V`
+// waits up to a second for that), at most once per MIN_GAP_MS while requests pour in.
+const MIN_GAP_MS = 100;
+const RETRY_MS = 1000;
 
 const $ = (id) => document.getElementById(id);
-let timer = null;
+// The running refresh loop's number: signing in, out, or replacing the rules starts another
+// (or none), and an older loop stops at its next step.
+let loop = 0;
 let faultsEdited = false;
 let firstRender = true;
 
@@ -209,36 +212,70 @@ function setStatus(text, offline) {
   $("status").classList.toggle("offline", Boolean(offline));
 }
 
-async function refresh() {
-  clearTimeout(timer);
-  let pause = POLL_IDLE_MS;
-  try {
-    const [sessions, items, requests, stats, rules] = await Promise.all([
-      call("sessions"), call("items"), call("requests"), call("stats"), call("faults"),
-    ]);
-    renderSummary(stats, sessions.value, items);
-    renderSessions(sessions.value);
-    renderItems(items);
-    renderRequests(requests.value);
-    renderFaults(rules, stats.faults.rules);
-    for (const id of ["item-table", "request-table", "fault-table"]) label($(id));
-    showApp();
-    if (firstRender) {
-      firstRender = false;
-      // Milliseconds from navigation to the first data on screen, for the browser test.
-      document.documentElement.dataset.firstRenderMs = performance.now().toFixed(0);
-    }
-    document.documentElement.dataset.renders = String(Number(document.documentElement.dataset.renders || 0) + 1);
-    setStatus(`live · updated ${new Date().toLocaleTimeString()}`);
-    if (sessions.value.length > 0) pause = POLL_ACTIVE_MS;
-  } catch (error) {
-    if (error instanceof Refused) {
-      signOut("The emulator refused that token: check it and sign in again.");
-      return;
-    }
-    setStatus(`cannot reach the emulator (${error.message}); retrying`, true);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Resolves at once, or when the tab is shown again: a hidden tab asks nothing.
+function visible() {
+  return new Promise((resolve) => {
+    if (!document.hidden) return resolve();
+    const shown = () => {
+      if (document.hidden) return;
+      document.removeEventListener("visibilitychange", shown);
+      resolve();
+    };
+    document.addEventListener("visibilitychange", shown);
+  });
+}
+
+function render(sessions, items, requests, stats, rules) {
+  renderSummary(stats, sessions.value, items);
+  renderSessions(sessions.value);
+  renderItems(items);
+  renderRequests(requests.value);
+  renderFaults(rules, stats.faults.rules);
+  for (const id of ["item-table", "request-table", "fault-table"]) label($(id));
+  showApp();
+  if (firstRender) {
+    firstRender = false;
+    // Milliseconds from navigation to the first data on screen, for the browser test.
+    document.documentElement.dataset.firstRenderMs = performance.now().toFixed(0);
   }
-  if (token()) timer = setTimeout(refresh, pause);
+  setStatus(`live · updated ${new Date().toLocaleTimeString()}`);
+}
+
+async function run(number) {
+  while (number === loop && token()) {
+    const started = performance.now();
+    let version;
+    try {
+      const [changes, sessions, items, requests, stats, rules] = await Promise.all([
+        call("changes"), call("sessions"), call("items"), call("requests"), call("stats"),
+        call("faults"),
+      ]);
+      if (number !== loop) return;
+      version = changes.version;
+      render(sessions, items, requests, stats, rules);
+    } catch (error) {
+      if (number !== loop) return;
+      if (error instanceof Refused) {
+        signOut("The emulator refused that token: check it and sign in again.");
+        return;
+      }
+      setStatus(`cannot reach the emulator (${error.message}); retrying`, true);
+      await sleep(RETRY_MS);
+      continue;
+    }
+    await visible();
+    // The next refresh says what went wrong, if this fails.
+    await call(`changes?after=${version}`).catch(() => null);
+    const gap = MIN_GAP_MS - (performance.now() - started);
+    if (gap > 0) await sleep(gap);
+  }
+}
+
+function refresh() {
+  loop += 1;
+  run(loop);
 }
 
 function showApp() {
@@ -249,7 +286,7 @@ function showApp() {
 }
 
 function signOut(message) {
-  clearTimeout(timer);
+  loop += 1;
   sessionStorage.removeItem(TOKEN_KEY);
   document.body.dataset.state = "signed-out";
   // Nothing read with the old token stays on the page.
@@ -307,9 +344,6 @@ function start() {
     replaceFaults($("fault-rules").value, "PUT");
   });
   $("fault-clear").addEventListener("click", () => replaceFaults(null, "DELETE"));
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && token()) refresh();
-  });
 
   window.addEventListener("hashchange", () => {
     if (tokenFromFragment()) signIn(token());

@@ -4,8 +4,9 @@
 //!
 //! The page carries no data and needs no token. It asks for the bearer token (or reads it
 //! from the URL fragment, `/_emulator/#token=T`, which never reaches the server or its log),
-//! keeps it in the tab's `sessionStorage`, and polls the JSON routes (`/_emulator/sessions`,
-//! `items`, `requests`, `stats`, `faults`) with it. Its Content-Security-Policy allows only
+//! keeps it in the tab's `sessionStorage`, and reads the JSON routes (`/_emulator/sessions`,
+//! `items`, `requests`, `stats`, `faults`) with it each time `/_emulator/changes` says the
+//! app made a request (or a second passed). Its Content-Security-Policy allows only
 //! its own script and style and calls to its own origin, and it writes every value as text,
 //! never as HTML, so that a file named like markup stays a name.
 

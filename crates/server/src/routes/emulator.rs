@@ -53,6 +53,44 @@ pub(crate) async fn get_requests(State(state): State<Arc<AppState>>) -> Json<Val
     Json(json!({ "value": state.recent.snapshot() }))
 }
 
+/// The longest `GET /_emulator/changes` waits: what changes without a request (a session
+/// expiring, a print job completing, the time left) is seen at least this often.
+const CHANGES_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The query of `GET /_emulator/changes`.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ChangesQuery {
+    after: Option<String>,
+}
+
+/// `GET /_emulator/changes?after=N`: `{"version": M}` as soon as the app's requests have
+/// moved the version past `N` (one step as each starts, one as it is answered), or after a
+/// second if nothing happened. A dashboard waits on it instead of polling blindly, so an
+/// accepted fragment shows at once. An `N` above the version (the emulator restarted)
+/// answers at once.
+pub(crate) async fn get_changes(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Query(query): axum::extract::Query<ChangesQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(text) => Some(
+            text.parse::<u64>()
+                .map_err(|_| ApiError::bad_request("after must be a version number (0 or more)"))?,
+        ),
+    };
+    let mut changes = state.changes.subscribe();
+    let now = *changes.borrow_and_update();
+    if let Some(after) = after.filter(|&after| after == now) {
+        // A timeout is the answer "nothing yet"; a closed channel cannot happen while the
+        // state lives.
+        let _ =
+            tokio::time::timeout(CHANGES_WAIT, changes.wait_for(|&version| version > after)).await;
+    }
+    let version = *state.changes.borrow();
+    Ok(Json(json!({ "version": version })))
+}
+
 /// `GET /_emulator/sessions`: every open (unexpired) upload session, in id order, as
 /// `{"value": [...]}`: its id, kind, owner path, name, declared size, received ranges and
 /// bytes, the ranges being streamed right now, what Graph would answer as

@@ -100,6 +100,7 @@ fn emulator_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/_emulator/stats", get(emulator::get_stats))
         .route("/_emulator/sessions", get(emulator::get_sessions))
         .route("/_emulator/requests", get(emulator::get_requests))
+        .route("/_emulator/changes", get(emulator::get_changes))
         .route("/_emulator/items", get(stored::get_items))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state, require_bearer))

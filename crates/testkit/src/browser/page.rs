@@ -75,7 +75,13 @@ impl Page {
         viewport: Viewport,
     ) -> Result<Page, BrowserError> {
         let created = connection
-            .call(None, "Target.createTarget", json!({ "url": "about:blank" }))
+            // Its own window: a second tab in one window would hide the first
+            // (`document.hidden`), and pages that pause while hidden would stop.
+            .call(
+                None,
+                "Target.createTarget",
+                json!({ "url": "about:blank", "newWindow": true }),
+            )
             .await?;
         let target = string_field(&created, "targetId", "Target.createTarget")?;
         let attached = connection
