@@ -499,3 +499,124 @@ async fn signed_in_it_follows_an_upload_links_the_stored_document_and_sets_fault
         "{latencies:?}"
     );
 }
+
+/// Retakes the screenshots of the README and `docs/emulator.md` against a real `serve`: files
+/// of every kind uploaded with the CLI, a fault rule that fails every 4th fragment, and a
+/// print upload left half done with a fragment arriving. Run by hand when the page changes:
+/// `cargo test -p graph-upload-cli --test dashboard -- --ignored readme_screenshots`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes docs/images: run by hand when the page changes"]
+async fn readme_screenshots() {
+    use graph_upload_server::fixtures::{LIST_ID, MESSAGE_ID, SHARE_ID, TASK_ID};
+    let browser = Browser::launch()
+        .await
+        .expect("Chromium starts")
+        .expect("Chromium is needed to take the screenshots");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let serve = start(&dir.path().join("data"));
+    let file = |name: &str, size: usize| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, data(size)).expect("a file to upload");
+        path.to_string_lossy().into_owned()
+    };
+    let uploads: [Vec<String>; 4] = [
+        vec![
+            "print".into(),
+            "--share".into(),
+            SHARE_ID.into(),
+            file("quarterly-report.pdf", 6_000_000),
+        ],
+        vec![
+            "todo".into(),
+            "--list".into(),
+            LIST_ID.into(),
+            "--task".into(),
+            TASK_ID.into(),
+            file("minutes.docx", 180_000),
+        ],
+        vec![
+            "drive".into(),
+            "--path".into(),
+            "/Documents/site-photo.jpg".into(),
+            file("site-photo.jpg", 2_400_000),
+        ],
+        vec![
+            "mail".into(),
+            "--message".into(),
+            MESSAGE_ID.into(),
+            file("budget.xlsx", 4_200_000),
+        ],
+    ];
+    for args in uploads {
+        let status = std::process::Command::new(BIN)
+            .arg("upload")
+            .args(&args)
+            .args(["--base-url", &serve.base, "--token", TOKEN])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("graph-upload upload");
+        assert!(status.success(), "upload {args:?}");
+    }
+    let response = serve
+        .api(reqwest::Method::PUT, "/_emulator/faults")
+        .header("content-type", "application/json")
+        .body(r#"[{"route": "put", "every": 4, "status": 503, "retryAfter": 1}]"#)
+        .send()
+        .await
+        .expect("fault rules");
+    assert_eq!(response.status().as_u16(), 200);
+
+    // A print upload left half done: fragments in order, a later run, one arriving.
+    let (status, job) = serve
+        .post_json(&format!("/v1.0/print/shares/{SHARE_ID}/jobs"), &json!({}))
+        .await;
+    assert_eq!(status, 201);
+    let size = 24 * QUANTUM;
+    let (status, session) = serve
+        .post_json(
+            &format!(
+                "/v1.0/print/shares/{SHARE_ID}/jobs/{}/documents/{}/createUploadSession",
+                job["id"].as_str().unwrap(),
+                job["documents"][0]["id"].as_str().unwrap()
+            ),
+            &json!({"properties": {"documentName": "annual-accounts-2026.pdf",
+                    "contentType": "application/pdf", "size": size}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let url = session["uploadUrl"].as_str().unwrap().to_owned();
+    let data = data(size);
+    for fragment in (0..8).chain(14..17) {
+        let (start, end) = (fragment * QUANTUM, (fragment + 1) * QUANTUM);
+        // The rule fails every 4th: send that one again, as a client would.
+        if put(&serve, &url, &data, start, end).await == 503 {
+            assert_eq!(put(&serve, &url, &data, start, end).await, 202);
+        }
+    }
+    let paused = PausedPut::start(&serve, &url, &data, 8 * QUANTUM, 11 * QUANTUM).await;
+    let id = session_id(&url);
+    let images = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/images");
+    for (viewport, name) in [
+        (Viewport::LAPTOP, "dashboard.png"),
+        (Viewport::PHONE, "dashboard-phone.png"),
+    ] {
+        let page = browser.new_page(viewport).await.expect("a page");
+        page.goto(&format!("{}#token={TOKEN}", serve.dashboard))
+            .await
+            .expect("the dashboard");
+        page.wait_for(
+            &format!(
+                "document.querySelector('[data-session-id=\"{id}\"] .in-flight') \
+                 && document.querySelectorAll('#item-table tbody tr').length === 5"
+            ),
+            SHOWN,
+        )
+        .await
+        .expect("the scene shown");
+        page.screenshot(&images.join(name))
+            .await
+            .expect("a screenshot");
+        assert_eq!(page.console_errors().await, Vec::<String>::new());
+    }
+    assert_eq!(paused.finish().await, "HTTP/1.1 202 Accepted");
+}
