@@ -21,7 +21,6 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// What a download URL gives: one stored file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,44 +232,12 @@ async fn serve(
             }
         },
     };
-    let mut response = match range {
-        None => super::todo::stream_blob(state, &file.blob, &file.content_type, size).await?,
-        Some((start, end)) => partial(state, &file, start, end).await?,
-    };
+    let mut response =
+        super::todo::stream_blob_range(state, &file.blob, &file.content_type, size, range).await?;
     if let Ok(value) = HeaderValue::from_str(&content_disposition(&file.name)) {
         response
             .headers_mut()
             .insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
-}
-
-/// `206 Partial Content` with bytes `start..=end` of the file.
-async fn partial(
-    state: &AppState,
-    file: &StoredFile,
-    start: u64,
-    end: u64,
-) -> Result<Response, ApiError> {
-    let mut reader = tokio::fs::File::from_std(state.blobs.open_for_read(&file.blob)?);
-    reader.seek(std::io::SeekFrom::Start(start)).await?;
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
-        reader.take(end - start + 1),
-        256 * 1024,
-    ));
-    let mut response = (StatusCode::PARTIAL_CONTENT, body).into_response();
-    let headers = response.headers_mut();
-    let content_type = if file.content_type.is_empty() {
-        "application/octet-stream"
-    } else {
-        file.content_type.as_str()
-    };
-    if let Ok(value) = HeaderValue::from_str(content_type) {
-        headers.insert(header::CONTENT_TYPE, value);
-    }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start + 1));
-    if let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{end}/{}", file.size)) {
-        headers.insert(header::CONTENT_RANGE, value);
     }
     Ok(response)
 }

@@ -395,12 +395,32 @@ pub(crate) async fn stream_blob(
     content_type: &str,
     size: u64,
 ) -> Result<Response, ApiError> {
-    let file = tokio::fs::File::from_std(state.blobs.open_for_read(blob)?);
+    stream_blob_range(state, blob, content_type, size, None).await
+}
+
+/// Streams a stored file of `size` bytes: whole (`200`), or bytes `first..=last` of it
+/// (`206` with `Content-Range`), without loading it into memory.
+pub(crate) async fn stream_blob_range(
+    state: &AppState,
+    blob: &str,
+    content_type: &str,
+    size: u64,
+    range: Option<(u64, u64)>,
+) -> Result<Response, ApiError> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut file = tokio::fs::File::from_std(state.blobs.open_for_read(blob)?);
+    let (status, length) = match range {
+        None => (StatusCode::OK, size),
+        Some((first, last)) => {
+            file.seek(std::io::SeekFrom::Start(first)).await?;
+            (StatusCode::PARTIAL_CONTENT, last - first + 1)
+        }
+    };
     let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
-        file,
+        file.take(length),
         256 * 1024,
     ));
-    let mut response = (StatusCode::OK, body).into_response();
+    let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     let content_type = if content_type.is_empty() {
         "application/octet-stream"
@@ -410,6 +430,11 @@ pub(crate) async fn stream_blob(
     if let Ok(value) = HeaderValue::from_str(content_type) {
         headers.insert(header::CONTENT_TYPE, value);
     }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    if let Some((first, last)) = range
+        && let Ok(value) = HeaderValue::from_str(&format!("bytes {first}-{last}/{size}"))
+    {
+        headers.insert(header::CONTENT_RANGE, value);
+    }
     Ok(response)
 }
