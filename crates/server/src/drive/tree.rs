@@ -26,6 +26,27 @@ impl Tree {
         Tree { drive, items }
     }
 
+    /// Every drive that holds items, each with its items, from one read of the table.
+    pub fn every(store: &Store) -> Result<Vec<Self>, ApiError> {
+        let mut by_drive: std::collections::BTreeMap<String, Vec<DriveItemRecord>> =
+            std::collections::BTreeMap::new();
+        for item in store.list::<DriveItemRecord>(Table::DriveItems)? {
+            by_drive
+                .entry(item.drive_id.clone())
+                .or_default()
+                .push(item);
+        }
+        by_drive
+            .into_iter()
+            .map(|(id, items)| Ok(Tree::of(super::drives::drive_by_id(&id)?, items)))
+            .collect()
+    }
+
+    /// The drive's files (its folders left out).
+    pub fn files(&self) -> impl Iterator<Item = &DriveItemRecord> {
+        self.items.iter().filter(|item| !item.is_folder())
+    }
+
     /// Reads the drive's items.
     pub fn load(store: &Store, drive: Drive) -> Result<Self, StoreError> {
         Ok(Tree::of(drive, store.list(Table::DriveItems)?))

@@ -4,19 +4,16 @@
 //! plain link.
 
 use super::downloads::Download;
-use crate::drive::DriveItemRecord;
-use crate::drive::drives::drive_by_id;
 use crate::drive::tree::Tree;
 use crate::errors::ApiError;
 use crate::fixtures::USER_ID;
 use crate::records::{AttachmentRecord, JobRecord, MailAttachmentRecord, timestamp};
 use crate::state::AppState;
-use crate::store::{Store, Table};
+use crate::store::Table;
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Items answered when the query gives no `top`.
@@ -54,9 +51,13 @@ struct StoredItem {
     /// When it was stored (or the job created), in seconds since the epoch; it orders the list.
     #[serde(skip)]
     seconds: i64,
-    /// The same as a Graph timestamp.
+    /// The same as a Graph timestamp (written for the items answered only).
     modified: Option<String>,
-    /// Where its bytes can be fetched without a bearer token, for `download_url_ttl`.
+    /// What its download URL gives, once it has bytes.
+    #[serde(skip)]
+    download: Option<Download>,
+    /// Where its bytes can be fetched without a bearer token, for `download_url_ttl` (signed
+    /// for the items answered only).
     download_url: Option<String>,
 }
 
@@ -76,23 +77,20 @@ pub(crate) async fn get_items(
                 ApiError::bad_request(format!("top must be a number from 1 to {MAX_TOP}"))
             })?,
     };
-    let (jobs, todo, drive, outlook) = state
+    let (jobs, todo, drives, outlook) = state
         .db(|store| {
             Ok((
                 store.list::<JobRecord>(Table::Jobs)?,
                 store.list::<AttachmentRecord>(Table::Attachments)?,
-                drive_files(store)?,
+                Tree::every(store)?,
                 store.list::<MailAttachmentRecord>(Table::MailAttachments)?,
             ))
         })
         .await?;
-    let mut items = Vec::with_capacity(jobs.len() + todo.len() + drive.len() + outlook.len());
+    let mut items = Vec::new();
     // As a read of the job would show it: a started job past its processing time completed.
     let now_ms = super::print::now_ms(&state);
-    items.extend(
-        jobs.into_iter()
-            .map(|job| print_item(&state, &job.settled(now_ms))),
-    );
+    items.extend(jobs.into_iter().map(|job| print_item(&job.settled(now_ms))));
     items.extend(todo.into_iter().map(|file| {
         // The emulator's one user owns every list, as `/_emulator/sessions` writes it.
         let owner_path = format!(
@@ -102,7 +100,6 @@ pub(crate) async fn get_items(
         let download = Download::Todo(file.id.clone());
         let (name, content_type) = (file.name, file.content_type);
         StoredItem::file(
-            &state,
             download,
             owner_path,
             name,
@@ -111,25 +108,29 @@ pub(crate) async fn get_items(
             file.modified,
         )
     }));
-    items.extend(drive.into_iter().map(|(owner_path, item)| {
-        let download = Download::Drive(item.id.clone());
-        let (name, content_type) = (item.name, item.mime_type);
-        StoredItem::file(
-            &state,
-            download,
-            owner_path,
-            name,
-            content_type,
-            item.size,
-            item.modified,
-        )
-    }));
+    for tree in &drives {
+        items.extend(tree.files().map(|item| {
+            // `/drive/root:/a/b.txt` as `/drives/{id}/root:/a/b.txt`.
+            let path = tree.path_of(item);
+            let below_root = path.strip_prefix("/drive").unwrap_or(&path);
+            let owner_path = format!("/drives/{}{below_root}", item.drive_id);
+            let download = Download::Drive(item.id.clone());
+            let (name, content_type) = (item.name.clone(), item.mime_type.clone());
+            StoredItem::file(
+                download,
+                owner_path,
+                name,
+                content_type,
+                item.size,
+                item.modified,
+            )
+        }));
+    }
     items.extend(outlook.into_iter().map(|file| {
         let owner_path = format!("{}/attachments/{}", file.item.path(), file.id);
         let download = Download::Outlook(file.id.clone());
         let (name, content_type) = (file.name, file.content_type);
         StoredItem::file(
-            &state,
             download,
             owner_path,
             name,
@@ -142,13 +143,16 @@ pub(crate) async fn get_items(
     // Newest first; the id breaks ties so that the order holds from one poll to the next.
     items.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.id.cmp(&b.id)));
     items.truncate(top);
+    for item in &mut items {
+        item.modified = timestamp(item.seconds).map(|time| time.to_string());
+        item.download_url = item.download.as_ref().map(|download| download.url(&state));
+    }
     Ok(Json(json!({ "value": items, "count": count })))
 }
 
 impl StoredItem {
     /// A To Do or Outlook attachment or a drive file: what `download` gives.
     fn file(
-        state: &AppState,
         download: Download,
         owner_path: String,
         name: String,
@@ -172,16 +176,16 @@ impl StoredItem {
             state: None,
             document_id: None,
             seconds,
-            modified: modified(seconds),
-            download_url: Some(download.url(state)),
+            modified: None,
+            download: Some(download),
+            download_url: None,
         }
     }
 }
 
 /// A print job and its document.
-fn print_item(state: &AppState, job: &JobRecord) -> StoredItem {
+fn print_item(job: &JobRecord) -> StoredItem {
     let document = &job.document;
-    let seconds = document.uploaded.unwrap_or(job.created);
     let printer = if job.printer_id.is_empty() {
         format!("/print/{}/{}", job.parent_kind.segment(), job.parent_id)
     } else {
@@ -196,41 +200,12 @@ fn print_item(state: &AppState, job: &JobRecord) -> StoredItem {
         size: document.blob.as_ref().map(|_| document.size),
         state: Some(json!({ "processingState": job.state, "details": job.details })),
         document_id: Some(document.id.clone()),
-        seconds,
-        modified: modified(seconds),
-        download_url: document.blob.as_ref().map(|_| {
-            Download::Print {
-                job: job.id.clone(),
-                document: document.id.clone(),
-            }
-            .url(state)
+        seconds: document.uploaded.unwrap_or(job.created),
+        modified: None,
+        download: document.blob.as_ref().map(|_| Download::Print {
+            job: job.id.clone(),
+            document: document.id.clone(),
         }),
+        download_url: None,
     }
-}
-
-/// Every drive file (folders left out) with its path, `/drives/{id}/root:/a/b.txt`.
-fn drive_files(store: &Store) -> Result<Vec<(String, DriveItemRecord)>, ApiError> {
-    let mut by_drive: BTreeMap<String, Vec<DriveItemRecord>> = BTreeMap::new();
-    for item in store.list::<DriveItemRecord>(Table::DriveItems)? {
-        if !item.is_folder() {
-            by_drive
-                .entry(item.drive_id.clone())
-                .or_default()
-                .push(item);
-        }
-    }
-    let mut files = Vec::new();
-    for (drive_id, items) in by_drive {
-        let tree = Tree::load(store, drive_by_id(&drive_id)?)?;
-        for item in items {
-            let path = tree.path_of(&item);
-            let below_root = path.strip_prefix("/drive").unwrap_or(&path);
-            files.push((format!("/drives/{drive_id}{below_root}"), item));
-        }
-    }
-    Ok(files)
-}
-
-fn modified(seconds: i64) -> Option<String> {
-    timestamp(seconds).map(|time| time.to_string())
 }
