@@ -13,6 +13,7 @@
 
 #![cfg(unix)]
 use graph_upload_testkit::browser::{Browser, Page, Viewport};
+use graph_upload_testkit::emulator::{QUANTUM, last_segment, test_data};
 use graph_upload_testkit::serve_process::{PrintUpload, Serve, serve_command};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -23,9 +24,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const BIN: &str = env!("CARGO_BIN_EXE_graph-upload");
 
 const TOKEN: &str = "dashboard-test-token-3b9e1f";
-
-/// Graph's fragment quantum.
-const QUANTUM: usize = 320 * 1024;
 
 /// What the page must show within: a few of its polls.
 const SHOWN: Duration = Duration::from_secs(10);
@@ -64,17 +62,6 @@ async fn html(page: &Page) -> String {
         .as_str()
         .expect("a string")
         .to_owned()
-}
-
-/// Bytes `0, 7, 14, ...` (mod 251): no fragment equals another.
-fn data(size: usize) -> Vec<u8> {
-    (0..size).map(|i| (i * 7 % 251) as u8).collect()
-}
-
-/// The session id of an upload URL (`/uploadSessions/{id}?tempauthtoken=...`).
-fn session_id(upload_url: &str) -> String {
-    let path = upload_url.split('?').next().unwrap_or(upload_url);
-    path.rsplit('/').next().unwrap_or_default().to_owned()
 }
 
 /// `PUT` of `data[start..end]` of a `total`-byte upload to `url` (no token: the URL is
@@ -150,13 +137,13 @@ async fn without_a_valid_token_the_page_shows_only_the_sign_in_form() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let serve = start(&dir.path().join("data"));
-    let data = data(2 * QUANTUM);
+    let data = test_data(2 * QUANTUM, 1);
     let upload = serve.create_print_upload(data.len() as u64).await;
     assert_eq!(
         put(&serve, &upload.upload_url, &data, 0, QUANTUM).await,
         202
     );
-    let id = session_id(&upload.upload_url);
+    let id = last_segment(&upload.upload_url);
     assert_eq!(
         serve.dashboard,
         format!("{}/_emulator/", serve.base),
@@ -245,9 +232,9 @@ async fn signed_in_it_follows_an_upload_links_the_stored_document_and_sets_fault
 
     // A print upload that a client leaves half done: fragment by fragment, then paused.
     let size = 10 * QUANTUM;
-    let data = data(size);
+    let data = test_data(size, 2);
     let upload: PrintUpload = serve.create_print_upload(size as u64).await;
-    let id = session_id(&upload.upload_url);
+    let id = last_segment(&upload.upload_url);
     let mut latencies = Vec::new();
     for fragment in 0..4 {
         // At another moment of the page's refresh cycle each time (a fragment right after a
@@ -516,7 +503,7 @@ async fn readme_screenshots() {
     let serve = start(&dir.path().join("data"));
     let file = |name: &str, size: usize| {
         let path = dir.path().join(name);
-        std::fs::write(&path, data(size)).expect("a file to upload");
+        std::fs::write(&path, test_data(size, 3)).expect("a file to upload");
         path.to_string_lossy().into_owned()
     };
     let uploads: [Vec<String>; 4] = [
@@ -585,7 +572,7 @@ async fn readme_screenshots() {
         .await;
     assert_eq!(status, 200);
     let url = session["uploadUrl"].as_str().unwrap().to_owned();
-    let data = data(size);
+    let data = test_data(size, 4);
     for fragment in (0..8).chain(14..17) {
         let (start, end) = (fragment * QUANTUM, (fragment + 1) * QUANTUM);
         // The rule fails every 4th: send that one again, as a client would.
@@ -594,7 +581,7 @@ async fn readme_screenshots() {
         }
     }
     let paused = PausedPut::start(&serve, &url, &data, 8 * QUANTUM, 11 * QUANTUM).await;
-    let id = session_id(&url);
+    let id = last_segment(&url);
     let images = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/images");
     for (viewport, name) in [
         (Viewport::LAPTOP, "dashboard.png"),
