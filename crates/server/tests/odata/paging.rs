@@ -4,7 +4,7 @@
 
 use crate::support::{
     attach_to_message, attach_to_task, create_folders, create_tasks, distinct_ids,
-    open_task_sessions, read_all, tasks_path,
+    open_task_sessions, pages, read_all, tasks_path,
 };
 use graph_upload_server::fixtures::{PRINTER_ID, SHARE_ID};
 use graph_upload_testkit::emulator::{
@@ -45,20 +45,9 @@ async fn next_links_keep_every_other_option() {
         "{}?$top=7&$select=title&$count=true&$orderby=title%20desc&$filter=startswith(title,'Task%201')",
         tasks_path()
     );
-    let mut url = emu.url(&path);
     let mut titles = Vec::new();
-    let mut pages = 0;
-    loop {
-        let reply = emu
-            .send(
-                emu.client
-                    .get(&url)
-                    .bearer_auth(graph_upload_testkit::emulator::TOKEN),
-            )
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        let page = reply.value();
-        pages += 1;
+    let pages = pages(&emu, &emu.url(&path)).await;
+    for page in &pages {
         assert_eq!(
             page["@odata.count"], 22,
             "the count is the whole filtered set's"
@@ -77,23 +66,19 @@ async fn next_links_keep_every_other_option() {
             assert!(item["@odata.etag"].is_string(), "{item}");
             titles.push(item["title"].as_str().unwrap().to_owned());
         }
-        match page["@odata.nextLink"].as_str() {
-            Some(next) => {
-                for option in [
-                    "$top=7",
-                    "$select=title",
-                    "$count=true",
-                    "$orderby=",
-                    "$filter=",
-                ] {
-                    assert!(next.contains(option), "{option} missing from {next}");
-                }
-                url = next.to_owned();
+        if let Some(next) = page["@odata.nextLink"].as_str() {
+            for option in [
+                "$top=7",
+                "$select=title",
+                "$count=true",
+                "$orderby=",
+                "$filter=",
+            ] {
+                assert!(next.contains(option), "{option} missing from {next}");
             }
-            None => break,
         }
     }
-    assert_eq!(pages, 4);
+    assert_eq!(pages.len(), 4);
     let expected: Vec<String> = (100..122).rev().map(|n| format!("Task {n:03}")).collect();
     assert_eq!(titles, expected, "ordered, filtered, each once");
     emu.stop().await;
@@ -177,32 +162,18 @@ async fn every_collection_pages_each_item_exactly_once() {
 #[tokio::test]
 async fn beta_takes_options_without_dollar() {
     let emu = Emulator::start().await;
-    let mut url = format!("{}/beta/print/printers?top=1&select=displayName", emu.base);
-    let mut pages = 0;
-    loop {
-        let reply = emu
-            .send(
-                emu.client
-                    .get(&url)
-                    .bearer_auth(graph_upload_testkit::emulator::TOKEN),
-            )
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        let page = reply.value();
-        pages += 1;
+    let url = format!("{}/beta/print/printers?top=1&select=displayName", emu.base);
+    let pages = pages(&emu, &url).await;
+    for page in &pages {
         assert_eq!(page["value"].as_array().unwrap().len(), 1);
         assert!(page["value"][0].get("model").is_none(), "select applied");
-        match page["@odata.nextLink"].as_str() {
-            Some(next) => {
-                assert!(
-                    next.starts_with(&format!("{}/beta/print/printers?", emu.base)),
-                    "{next}"
-                );
-                url = next.to_owned();
-            }
-            None => break,
+        if let Some(next) = page["@odata.nextLink"].as_str() {
+            assert!(
+                next.starts_with(&format!("{}/beta/print/printers?", emu.base)),
+                "{next}"
+            );
         }
     }
-    assert_eq!(pages, 3);
+    assert_eq!(pages.len(), 3);
     emu.stop().await;
 }

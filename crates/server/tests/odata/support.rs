@@ -79,12 +79,11 @@ pub async fn create_folders(emu: &Emulator, count: usize) {
     }
 }
 
-/// `GET` a collection and follow `@odata.nextLink` until it is absent, as the SDKs' page
-/// iterators do; returns every item and the number of pages.
-pub async fn read_all(emu: &Emulator, path: &str) -> (Vec<Value>, usize) {
-    let mut url = emu.url(path);
-    let mut items = Vec::new();
-    let mut pages = 0;
+/// Every page of a collection, from `url` (absolute) on, following `@odata.nextLink` until it
+/// is absent, as the SDKs' page iterators do.
+pub async fn pages(emu: &Emulator, url: &str) -> Vec<Value> {
+    let mut url = url.to_owned();
+    let mut pages = Vec::new();
     loop {
         let reply = emu
             .send(
@@ -95,17 +94,30 @@ pub async fn read_all(emu: &Emulator, path: &str) -> (Vec<Value>, usize) {
             .await;
         assert_eq!(reply.status, 200, "GET {url}: {}", reply.text());
         let page = reply.value();
-        pages += 1;
-        assert!(pages < 1000, "nextLink never ends at {path}");
-        items.extend(page["value"].as_array().expect("value").iter().cloned());
-        match page.get("@odata.nextLink").and_then(Value::as_str) {
-            Some(next) => {
-                assert!(next.starts_with(&format!("{}/v1.0/", emu.base)), "{next}");
-                url = next.to_owned();
-            }
-            None => return (items, pages),
+        assert!(pages.len() < 1000, "nextLink never ends at {url}");
+        let next = page
+            .get("@odata.nextLink")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        pages.push(page);
+        match next {
+            Some(next) => url = next,
+            None => return pages,
         }
     }
+}
+
+/// `GET` a collection of `/v1.0` through all its pages: every item and the number of pages.
+pub async fn read_all(emu: &Emulator, path: &str) -> (Vec<Value>, usize) {
+    let pages = pages(emu, &emu.url(path)).await;
+    let mut items = Vec::new();
+    for page in &pages {
+        if let Some(next) = page.get("@odata.nextLink").and_then(Value::as_str) {
+            assert!(next.starts_with(&format!("{}/v1.0/", emu.base)), "{next}");
+        }
+        items.extend(page["value"].as_array().expect("value").iter().cloned());
+    }
+    (items, pages.len())
 }
 
 /// The ids of the items, checked to be distinct.
